@@ -1,0 +1,145 @@
+"""Event pipeline I/O: record an event (with schema extraction), fan `match` events out, sweep."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio import activity
+
+from core.db import SessionFactory
+from domain.base import utcnow
+from domain.events.intake import fan_out_event_id
+from domain.events.models import Event
+from domain.events.pipeline import (
+    FanOutPageInput,
+    FanOutPageResult,
+    IdentifierRef,
+    ProcessEventInput,
+    RecordedEvent,
+)
+from domain.events.recording import SchemaKey, extract_schema, record_occurrence
+from domain.identifiers import IdentifierIn
+from domain.organizations.models import Organization
+from domain.organizations.service import resolve_or_create_organization
+from domain.users.models import User
+from domain.users.service import resolve_or_create_user
+from workflows.starters import EventStarter
+
+
+@dataclass
+class SweepInput:
+    grace_seconds: int = 60
+    limit: int = 1000
+
+
+class EventActivities:
+    def __init__(self, sessions: SessionFactory, starter: EventStarter) -> None:
+        self.sessions = sessions
+        self.starter = starter
+        self._known_schema: set[SchemaKey] = set()
+
+    @activity.defn
+    async def record_event(self, event: ProcessEventInput) -> RecordedEvent:
+        """Resolve the target (creating a user/org for an unknown identifier), store the occurrence
+        once, and extract its schema — one transaction. Idempotent: the event id is the key."""
+        project_id = uuid.UUID(event.project_id)
+        async with self.sessions() as session:
+            user_id = uuid.UUID(event.user_id) if event.user_id else None
+            organization_id = uuid.UUID(event.organization_id) if event.organization_id else None
+            if event.identifier:
+                identifiers = [_identifier(ref) for ref in event.identifier]
+                if event.entity == "user":
+                    user_id = (await resolve_or_create_user(session, project_id, identifiers)).user.id
+                else:
+                    organization = await resolve_or_create_organization(session, project_id, identifiers)
+                    organization_id = organization.organization.id
+            elif not await _target_exists(session, user_id, organization_id):
+                return _recorded(event, user_id, organization_id, recorded=False)
+
+            await record_occurrence(session, event, user_id, organization_id)
+            await extract_schema(session, event, self._known_schema)
+            await self.starter.commit_and_dispatch(session)
+        return _recorded(event, user_id, organization_id, recorded=True)
+
+    @activity.defn
+    async def deliver_match_page(self, page: FanOutPageInput) -> FanOutPageResult:
+        """Start the pipeline for the next page of entities whose data contains `match`.
+
+        Each copy's id is derived from (event id, entity id) and its workflow ID from that, so a
+        retried page starts nothing twice."""
+        event = page.event
+        table = User if event.entity == "user" else Organization
+        query = select(table.id).where(
+            table.project_id == uuid.UUID(event.project_id), table.data.op("@>")(event.match)
+        )
+        if page.after_id is not None:
+            query = query.where(table.id > uuid.UUID(page.after_id))
+        async with self.sessions() as session:
+            ids = [str(i) for i in (await session.scalars(query.order_by(table.id).limit(page.page_size)))]
+        copies = [
+            ProcessEventInput(
+                project_id=event.project_id,
+                event_id=fan_out_event_id(event.event_id, entity_id),
+                entity=event.entity,
+                name=event.name,
+                data=event.data,
+                source=event.source,
+                occurred_at=event.occurred_at,
+                user_id=entity_id if event.entity == "user" else None,
+                organization_id=entity_id if event.entity == "organization" else None,
+            )
+            for entity_id in ids
+        ]
+        activity.heartbeat(page.after_id)
+        await self.starter.start(copies)
+        last_id = ids[-1] if len(ids) == page.page_size else None
+        return FanOutPageResult(delivered=len(ids), last_id=last_id)
+
+    @activity.defn
+    async def redispatch_stranded_events(self, sweep: SweepInput) -> int:
+        """Start the pipeline for system events committed but never dispatched (e.g. Temporal was down)."""
+        cutoff = utcnow() - timedelta(seconds=sweep.grace_seconds)
+        async with self.sessions() as session:
+            stranded = list(
+                (
+                    await session.scalars(
+                        select(Event)
+                        .where(~Event.dispatched, Event.created_at < cutoff)
+                        .order_by(Event.created_at)
+                        .limit(sweep.limit)
+                    )
+                ).all()
+            )
+        await self.starter.dispatch_recorded(stranded)
+        return len(stranded)
+
+
+def _identifier(ref: IdentifierRef) -> IdentifierIn:
+    return IdentifierIn(external_id=ref.external_id, source=ref.source)
+
+
+async def _target_exists(
+    session: AsyncSession, user_id: uuid.UUID | None, organization_id: uuid.UUID | None
+) -> bool:
+    if user_id is not None:
+        return await session.get(User, user_id) is not None
+    if organization_id is not None:
+        return await session.get(Organization, organization_id) is not None
+    return False
+
+
+def _recorded(
+    event: ProcessEventInput, user_id: uuid.UUID | None, organization_id: uuid.UUID | None, *, recorded: bool
+) -> RecordedEvent:
+    return RecordedEvent(
+        project_id=event.project_id,
+        event_id=event.event_id,
+        entity=event.entity,
+        name=event.name,
+        data=event.data,
+        user_id=str(user_id) if user_id else None,
+        organization_id=str(organization_id) if organization_id else None,
+        recorded=recorded,
+    )

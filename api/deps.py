@@ -1,0 +1,86 @@
+"""Typed dependencies: routes declare what they need (session, starter, authenticated project)."""
+
+import hmac
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from core.config import Settings
+from core.db import SessionFactory
+from domain.projects.service import KeyKind, ProjectKey, find_project_key
+from workflows.starters import EventStarter
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    sessions: SessionFactory = request.app.state.sessions
+    async with sessions() as session:
+        yield session
+
+
+def get_starter(request: Request) -> EventStarter:
+    return request.app.state.starter
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_temporal(request: Request) -> Client:
+    return request.app.state.temporal
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+StarterDep = Annotated[EventStarter, Depends(get_starter)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+TemporalDep = Annotated[Client, Depends(get_temporal)]
+
+
+def bearer_key(authorization: Annotated[str | None, Header()] = None) -> str:
+    """`Authorization: Bearer <key>`, or a bare `Authorization: <key>` as Lunogram's Python SDK sends it."""
+    if not authorization or not authorization.strip():
+        raise HTTPException(401, "missing Authorization header with an API key")
+    scheme, _, rest = authorization.strip().partition(" ")
+    key = rest.strip() if scheme.lower() == "bearer" else authorization.strip()
+    if not key:
+        raise HTTPException(401, "missing API key after Bearer")
+    return key
+
+
+KeyDep = Annotated[str, Depends(bearer_key)]
+
+
+async def client_project(key: KeyDep, session: SessionDep) -> uuid.UUID:
+    """The project of a public or secret key (the client API accepts both)."""
+    found = await _project_key(session, key)
+    return found.project_id
+
+
+async def admin_project(project_id: uuid.UUID, key: KeyDep, session: SessionDep) -> uuid.UUID:
+    """The project in the path, when the key is that project's secret key."""
+    found = await _project_key(session, key)
+    if found.kind is not KeyKind.SECRET:
+        raise HTTPException(403, "the management API needs the project's secret key (sk_…), not a public key")
+    if found.project_id != project_id:
+        raise HTTPException(403, f"this key does not belong to project {project_id}")
+    return project_id
+
+
+def instance_admin(key: KeyDep, settings: SettingsDep) -> None:
+    if not settings.admin_key or not hmac.compare_digest(key.encode(), settings.admin_key.encode()):
+        raise HTTPException(401 if not key.startswith(("pk_", "sk_")) else 403, "instance admin key required")
+
+
+async def _project_key(session: AsyncSession, key: str) -> ProjectKey:
+    found = await find_project_key(session, key)
+    if found is None:
+        raise HTTPException(401, "unknown API key")
+    return found
+
+
+ClientProjectDep = Annotated[uuid.UUID, Depends(client_project)]
+AdminProjectDep = Annotated[uuid.UUID, Depends(admin_project)]
+InstanceAdminDep = Annotated[None, Depends(instance_admin)]

@@ -1,0 +1,82 @@
+"""Every error leaves the API as Lunogram-shaped problem JSON: `{"title", "detail"}`."""
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException
+
+from core.errors import Conflict, DomainError, Invalid, NotFound
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "bad request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "resource not found",
+    405: "method not allowed",
+    409: "conflict",
+    413: "payload too large",
+    429: "too many requests",
+    500: "internal server error",
+    503: "service unavailable",
+}
+DOMAIN_STATUS: dict[type[DomainError], int] = {Invalid: 400, NotFound: 404, Conflict: 409}
+
+
+def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"title": TITLES.get(status, "error"), "detail": detail, **extra}, status_code=status)
+
+
+def describe_validation(errors: Sequence[Any]) -> list[dict[str, str]]:
+    """`[{"field": "body[0].identifier[0].external_id", "message": "Field required"}, …]`."""
+    described = []
+    for error in errors:
+        field = ""
+        for part in error.get("loc", ()):
+            field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        described.append({"field": field, "message": message})
+    return described
+
+
+async def _validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = describe_validation(exc.errors())
+    detail = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
+    return problem(400, detail, errors=errors)
+
+
+async def _domain(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return problem(DOMAIN_STATUS.get(type(exc), 400), exc.detail)
+
+
+async def _http(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    response = problem(exc.status_code, str(exc.detail))
+    response.headers.update(exc.headers or {})
+    return response
+
+
+async def _integrity(_: Request, exc: Exception) -> JSONResponse:
+    log.warning("integrity error: %s", exc)
+    return problem(409, "the change conflicts with existing data; retry the request")
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return problem(500, "unexpected error; nothing was written")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(DomainError, _domain)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(IntegrityError, _integrity)
+    app.add_exception_handler(Exception, _unexpected)

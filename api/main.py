@@ -1,0 +1,68 @@
+"""The FastAPI application: `create_app()`; the lifespan opens the database engine and the Temporal client."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from temporalio.client import Client
+
+from api.errors import install_error_handlers
+from api.routes import (
+    admin_events,
+    admin_organizations,
+    admin_users,
+    client_organizations,
+    client_users,
+    health,
+    lumail,
+    projects,
+)
+from core.config import Settings, get_settings
+from core.db import create_engine, create_session_factory
+from core.migrate import upgrade_to_head
+from core.temporal import connect_client
+from workflows.starters import EventStarter
+
+
+def create_app(
+    settings: Settings | None = None, *, temporal: Client | None = None, run_migrations: bool = True
+) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if run_migrations:
+            await asyncio.to_thread(upgrade_to_head, settings.database_url)
+        engine = create_engine(settings)
+        client = temporal or await connect_client(settings)
+        app.state.settings = settings
+        app.state.sessions = create_session_factory(engine)
+        app.state.temporal = client
+        app.state.starter = EventStarter(client, settings.temporal_task_queue)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Tempogram",
+        summary="Customer engagement on Temporal; Lunogram-compatible client API.",
+        lifespan=lifespan,
+    )
+    # The browser SDK calls the client API from customers' pages.
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])
+    install_error_handlers(app)
+    for router in (
+        health.router,
+        projects.router,
+        client_users.router,
+        client_organizations.router,
+        admin_users.router,
+        admin_organizations.router,
+        admin_events.router,
+        lumail.router,
+    ):
+        app.include_router(router)
+    return app

@@ -1,0 +1,52 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import AdminProjectDep, SessionDep
+from api.pagination import Cursor, Limit, Page, after_id, id_page
+from domain.events.models import Event
+from domain.events.queries import timeline
+from domain.events.schemas import TimelinePage
+from domain.identifiers import DEFAULT_SOURCE, IdentifierKey
+from domain.users.queries import list_users
+from domain.users.schemas import UserOut
+from domain.users.service import find_user, get_user
+
+router = APIRouter(prefix="/api/admin/projects/{project_id}/users", tags=["admin: users"])
+
+
+@router.get("", response_model=None)
+async def index(
+    project_id: AdminProjectDep,
+    session: SessionDep,
+    external_id: Annotated[str | None, Query(min_length=1)] = None,
+    source: Annotated[str, Query(min_length=1)] = DEFAULT_SOURCE,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> UserOut | Page[UserOut]:
+    """With `external_id` (and `source`, default `default`): that user, or 404. Without: a page of users."""
+    if external_id is not None:
+        return UserOut.model_validate(
+            await find_user(session, project_id, [IdentifierKey(source, external_id)])
+        )
+    users = await list_users(session, project_id, limit, after_id(cursor))
+    return id_page([UserOut.model_validate(u) for u in users], [u.id for u in users], limit)
+
+
+@router.get("/{user_id}")
+async def show(project_id: AdminProjectDep, user_id: uuid.UUID, session: SessionDep) -> UserOut:
+    return UserOut.model_validate(await get_user(session, project_id, user_id))
+
+
+@router.get("/{user_id}/events")
+async def events(
+    project_id: AdminProjectDep,
+    user_id: uuid.UUID,
+    session: SessionDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> TimelinePage:
+    """The user's timeline, newest first, client and system events alike."""
+    await get_user(session, project_id, user_id)
+    return await timeline(session, Event.user_id == user_id, limit, cursor)

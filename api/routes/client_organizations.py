@@ -1,0 +1,71 @@
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Response
+
+from api.deps import ClientProjectDep, SessionDep, StarterDep
+from api.routes.client_users import IdempotencyKey
+from domain.events.intake import build_inputs
+from domain.events.schemas import AcceptedEvents, EventIn
+from domain.identifiers import unique_keys
+from domain.organizations.schemas import (
+    EntityRef,
+    MembershipChange,
+    MembershipOut,
+    OrganizationOut,
+    OrganizationUpsert,
+)
+from domain.organizations.service import (
+    delete_organization,
+    remove_membership,
+    upsert_membership,
+    upsert_organization,
+)
+
+router = APIRouter(prefix="/api/client/organizations", tags=["client: organizations"])
+
+
+@router.post("")
+async def upsert(
+    body: OrganizationUpsert, project_id: ClientProjectDep, session: SessionDep, starter: StarterDep
+) -> OrganizationOut:
+    outcome = await upsert_organization(session, project_id, body)
+    await starter.commit_and_dispatch(session)
+    return OrganizationOut.model_validate(outcome.organization)
+
+
+@router.delete("", status_code=204)
+async def remove(body: EntityRef, project_id: ClientProjectDep, session: SessionDep) -> Response:
+    await delete_organization(session, project_id, unique_keys(body.identifier))
+    await session.commit()
+    return Response(status_code=204)
+
+
+@router.post("/users")
+async def add_member(
+    body: MembershipChange, project_id: ClientProjectDep, session: SessionDep, starter: StarterDep
+) -> MembershipOut:
+    """Add a user to an organization, or shallow-merge the membership's data."""
+    membership = await upsert_membership(session, project_id, body)
+    await starter.commit_and_dispatch(session)
+    return MembershipOut.model_validate(membership)
+
+
+@router.delete("/users", status_code=204)
+async def remove_member(
+    body: MembershipChange, project_id: ClientProjectDep, session: SessionDep
+) -> Response:
+    await remove_membership(session, project_id, body)
+    await session.commit()
+    return Response(status_code=204)
+
+
+@router.post("/events", status_code=202)
+async def post_events(
+    body: list[EventIn],
+    project_id: ClientProjectDep,
+    starter: StarterDep,
+    idempotency_key: IdempotencyKey = None,
+) -> AcceptedEvents:
+    inputs = build_inputs(project_id, "organization", body, idempotency_key, datetime.now(UTC))
+    await starter.start(inputs)
+    return AcceptedEvents(accepted=len(inputs), event_ids=[i.event_id for i in inputs])

@@ -1,0 +1,45 @@
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response
+
+from api.deps import ClientProjectDep, SessionDep, StarterDep
+from domain.events.intake import build_inputs
+from domain.events.schemas import AcceptedEvents, EventIn
+from domain.identifiers import unique_keys
+from domain.users.schemas import UserOut, UserRef, UserUpsert
+from domain.users.service import delete_user, upsert_user
+
+router = APIRouter(prefix="/api/client/users", tags=["client: users"])
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
+
+
+@router.post("")
+async def upsert(
+    body: UserUpsert, project_id: ClientProjectDep, session: SessionDep, starter: StarterDep
+) -> UserOut:
+    """Create or update the user the identifiers name (shallow merge of `data`)."""
+    outcome = await upsert_user(session, project_id, body)
+    await starter.commit_and_dispatch(session)
+    return UserOut.model_validate(outcome.user)
+
+
+@router.delete("", status_code=204)
+async def remove(body: UserRef, project_id: ClientProjectDep, session: SessionDep) -> Response:
+    await delete_user(session, project_id, unique_keys(body.identifier))
+    await session.commit()
+    return Response(status_code=204)
+
+
+@router.post("/events", status_code=202)
+async def post_events(
+    body: list[EventIn],
+    project_id: ClientProjectDep,
+    starter: StarterDep,
+    idempotency_key: IdempotencyKey = None,
+) -> AcceptedEvents:
+    """Accept events for asynchronous processing: one Temporal workflow per event."""
+    inputs = build_inputs(project_id, "user", body, idempotency_key, datetime.now(UTC))
+    await starter.start(inputs)
+    return AcceptedEvents(accepted=len(inputs), event_ids=[i.event_id for i in inputs])

@@ -1,0 +1,28 @@
+"""One settings object, read from `TEMPOGRAM_*` environment variables."""
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TEMPOGRAM_", extra="ignore")
+
+    database_url: str = "postgresql+psycopg://postgres:postgres@localhost:5432/tempogram"
+    database_pool_size: int = 20
+
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "tempogram"
+    temporal_tls: bool = False
+    temporal_api_key: str | None = None
+
+    admin_key: str | None = None
+    # Seconds an event may sit recorded but not dispatched before the sweeper starts its workflow.
+    stranded_event_grace_seconds: int = 60
+    log_level: str = "INFO"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

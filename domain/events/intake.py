@@ -1,0 +1,52 @@
+"""Turn accepted API items into pipeline inputs with stable event ids."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from domain.events.pipeline import Entity, IdentifierRef, ProcessEventInput
+from domain.events.schemas import EventIn
+
+
+def event_id_for(project_id: uuid.UUID, item: EventIn, index: int, idempotency_key: str | None) -> uuid.UUID:
+    """A per-item `id` or the request's `Idempotency-Key` makes the id stable across re-posts."""
+    if item.id is not None:
+        try:
+            return uuid.UUID(item.id)
+        except ValueError:
+            return uuid.uuid5(project_id, f"item:{item.id}")
+    if idempotency_key is not None:
+        return uuid.uuid5(project_id, f"key:{idempotency_key}:{index}")
+    return uuid.uuid4()
+
+
+def build_inputs(
+    project_id: uuid.UUID,
+    entity: Entity,
+    items: Sequence[EventIn],
+    idempotency_key: str | None,
+    received_at: datetime,
+) -> list[ProcessEventInput]:
+    return [
+        ProcessEventInput(
+            project_id=str(project_id),
+            event_id=str(event_id_for(project_id, item, index, idempotency_key)),
+            entity=entity,
+            name=item.name,
+            data=item.data,
+            source="client",
+            occurred_at=received_at.isoformat(),
+            identifier=(
+                [IdentifierRef(external_id=i.external_id, source=i.source) for i in item.identifier]
+                if item.identifier is not None
+                else None
+            ),
+            match=item.match,
+        )
+        for index, item in enumerate(items)
+    ]
+
+
+def fan_out_event_id(event_id: str, entity_id: str) -> str:
+    """The id of the copy of a `match` event delivered to one entity: the same on every retry."""
+    return str(uuid.uuid5(uuid.UUID(event_id), entity_id))

@@ -1,0 +1,56 @@
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from domain.base import Base, utcnow
+
+
+class Event(Base):
+    """One occurrence on a user's and/or an organization's timeline.
+
+    The id is the pipeline's idempotency key: the event workflow is `event/<project>/<id>` and
+    recording is an insert that ignores an existing id, so a retried or re-posted event is stored once.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_user_timeline", "user_id", text("created_at DESC"), text("id DESC")),
+        Index("ix_events_organization_timeline", "organization_id", text("created_at DESC"), text("id DESC")),
+        Index(
+            "ix_events_undispatched",
+            "created_at",
+            postgresql_where=text("NOT dispatched"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    source: Mapped[str] = mapped_column(String(10))  # "client" | "system"
+    # System events are written in the transaction that caused them, then their pipeline workflow is
+    # started; `dispatched` turns true when that workflow records them. A sweeper restarts the rest.
+    dispatched: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EventSchemaProperty(Base):
+    """A property path seen in an event name's data, with its JSON type."""
+
+    __tablename__ = "event_schema_properties"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    entity: Mapped[str] = mapped_column(String(12), primary_key=True)  # "user" | "organization"
+    event_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    path: Mapped[str] = mapped_column(String(500), primary_key=True)
+    type: Mapped[str] = mapped_column(String(10), primary_key=True)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

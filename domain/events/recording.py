@@ -1,0 +1,63 @@
+"""Step 1 and 2 of the pipeline: store the occurrence once, and learn its schema."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.base import utcnow
+from domain.events.models import Event, EventSchemaProperty
+from domain.events.pipeline import ProcessEventInput
+from domain.events.schema_extraction import property_types
+
+SchemaKey = tuple[uuid.UUID, str, str, str, str]
+
+
+async def record_occurrence(
+    session: AsyncSession,
+    event: ProcessEventInput,
+    user_id: uuid.UUID | None,
+    organization_id: uuid.UUID | None,
+) -> None:
+    """Insert the event, or mark an already-written system event as having entered the pipeline."""
+    occurred_at = datetime.fromisoformat(event.occurred_at) if event.occurred_at else utcnow()
+    statement = insert(Event).values(
+        id=uuid.UUID(event.event_id),
+        project_id=uuid.UUID(event.project_id),
+        user_id=user_id,
+        organization_id=organization_id,
+        name=event.name,
+        data=event.data,
+        source=event.source,
+        dispatched=True,
+        created_at=occurred_at,
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[Event.id], set_={"dispatched": True}, where=~Event.dispatched
+        )
+    )
+
+
+async def extract_schema(session: AsyncSession, event: ProcessEventInput, known: set[SchemaKey]) -> None:
+    """Store property paths not seen before. `known` is a per-process cache that spares repeat writes."""
+    project_id = uuid.UUID(event.project_id)
+    new = [
+        key
+        for path, type_ in sorted(property_types(event.data))
+        if (key := (project_id, event.entity, event.name, path, type_)) not in known
+    ]
+    if not new:
+        return
+    await session.execute(
+        insert(EventSchemaProperty)
+        .values(
+            [
+                {"project_id": p, "entity": e, "event_name": n, "path": path, "type": t}
+                for p, e, n, path, t in new
+            ]
+        )
+        .on_conflict_do_nothing()
+    )
+    known.update(new)

@@ -1,0 +1,48 @@
+"""System events: written in the transaction that causes them, dispatched to the pipeline after commit."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.base import utcnow
+from domain.events.models import Event
+
+PENDING_EVENTS = "tempogram.pending_events"
+
+RESERVED_PREFIXES = ("user.", "organization.", "list.", "link.", "scheduled.")
+
+
+def is_reserved(name: str) -> bool:
+    return name.startswith(RESERVED_PREFIXES)
+
+
+def emit_system_event(
+    session: AsyncSession,
+    project_id: uuid.UUID,
+    name: str,
+    data: dict[str, Any] | None = None,
+    *,
+    user_id: uuid.UUID | None = None,
+    organization_id: uuid.UUID | None = None,
+) -> Event:
+    """Record a system event on the timeline; it enters the pipeline once the transaction commits."""
+    event = Event(
+        id=uuid.uuid4(),
+        project_id=project_id,
+        user_id=user_id,
+        organization_id=organization_id,
+        name=name,
+        data=data or {},
+        source="system",
+        dispatched=False,
+        created_at=utcnow(),
+    )
+    session.add(event)
+    session.info.setdefault(PENDING_EVENTS, []).append(event)
+    return event
+
+
+def take_pending_events(session: AsyncSession) -> list[Event]:
+    """The system events emitted in this session since the last call."""
+    return session.info.pop(PENDING_EVENTS, [])

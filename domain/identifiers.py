@@ -1,0 +1,83 @@
+"""Identifiers: `(source, external_id)` pairs that name a user or an organization within a project."""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field, field_validator
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from domain.wire import OutModel, WireModel
+
+DEFAULT_SOURCE = "default"
+
+
+class IdentifierIn(WireModel):
+    external_id: str = Field(min_length=1, max_length=255)
+    source: str = Field(default=DEFAULT_SOURCE, min_length=1, max_length=100)
+    metadata: dict[str, Any] | None = None
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _default_when_null(cls, value: object) -> object:
+        return DEFAULT_SOURCE if value is None else value
+
+    @property
+    def key(self) -> "IdentifierKey":
+        return IdentifierKey(self.source, self.external_id)
+
+
+class IdentifierOut(OutModel):
+    id: uuid.UUID
+    source: str
+    external_id: str
+    metadata: dict[str, Any] | None = Field(validation_alias="metadata_")
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, order=True)
+class IdentifierKey:
+    source: str
+    external_id: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_id}"
+
+
+def unique_keys(identifiers: Iterable[IdentifierIn]) -> list[IdentifierKey]:
+    return sorted({identifier.key for identifier in identifiers})
+
+
+async def lock_identifiers(
+    session: AsyncSession, scope: str, project_id: uuid.UUID, keys: Sequence[IdentifierKey]
+) -> None:
+    """Serialise transactions that resolve the same identifiers until commit.
+
+    Two concurrent upserts of one new identifier then create one owner, not two. Locks are taken in
+    sorted order so transactions sharing several identifiers cannot deadlock.
+    """
+    for key in sorted(keys):
+        lock_name = f"{scope}:{project_id}:{key.source}:{key.external_id}"
+        await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(lock_name, 0))))
+
+
+async def find_owners(
+    session: AsyncSession,
+    owner_column: InstrumentedAttribute[uuid.UUID],
+    project_id: uuid.UUID,
+    keys: Sequence[IdentifierKey],
+) -> dict[IdentifierKey, uuid.UUID]:
+    """Map each known key to the id of the user or organization it names."""
+    table = owner_column.class_
+    rows = await session.execute(
+        select(table.source, table.external_id, owner_column).where(
+            table.project_id == project_id,
+            tuple_(table.source, table.external_id).in_([(k.source, k.external_id) for k in keys]),
+        )
+    )
+    return {IdentifierKey(source, external_id): owner for source, external_id, owner in rows}

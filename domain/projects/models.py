@@ -1,0 +1,16 @@
+import uuid
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from domain.base import Base, Timestamps, new_id
+
+
+class Project(Timestamps, Base):
+    __tablename__ = "projects"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    # SHA-256 of the keys; the plain keys are shown once, at creation.
+    public_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    secret_key_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,197 @@
+"""Users: resolution by identifiers, upsert with shallow merge, anonymous→identified merge, delete."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Uuid, delete, literal, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import Conflict, NotFound
+from domain.base import utcnow
+from domain.events.models import Event
+from domain.events.service import emit_system_event
+from domain.identifiers import IdentifierIn, IdentifierKey, find_owners, lock_identifiers, unique_keys
+from domain.organizations.models import OrganizationMember
+from domain.users.models import ANONYMOUS_SOURCE, User, UserIdentifier
+from domain.users.schemas import PROFILE_FIELDS, UserUpsert
+
+LOCK_SCOPE = "user"
+
+
+@dataclass
+class UpsertOutcome:
+    user: User
+    created: bool
+    changed: list[str]
+
+
+async def get_user(session: AsyncSession, project_id: uuid.UUID, user_id: uuid.UUID) -> User:
+    user = await session.get(User, user_id)
+    if user is None or user.project_id != project_id:
+        raise NotFound(f"user {user_id} not found")
+    return user
+
+
+async def find_user(session: AsyncSession, project_id: uuid.UUID, keys: Sequence[IdentifierKey]) -> User:
+    """The one user the identifiers name; `NotFound` if none, `Conflict` if they name several."""
+    owners = set((await find_owners(session, UserIdentifier.user_id, project_id, keys)).values())
+    if not owners:
+        raise NotFound(f"no user with identifier {', '.join(map(str, keys))}")
+    if len(owners) > 1:
+        raise Conflict(f"identifiers {', '.join(map(str, keys))} name {len(owners)} different users")
+    return await get_user(session, project_id, owners.pop())
+
+
+async def upsert_user(session: AsyncSession, project_id: uuid.UUID, payload: UserUpsert) -> UpsertOutcome:
+    """Create or update the user the identifiers name, merging an anonymous profile into an identified one."""
+    keys = unique_keys(payload.identifier)
+    await lock_identifiers(session, LOCK_SCOPE, project_id, keys)
+    owners = await find_owners(session, UserIdentifier.user_id, project_id, keys)
+
+    created = not owners
+    changed: list[str] = []
+    if created:
+        user = User(id=uuid.uuid4(), project_id=project_id, data={}, version=1, identifiers=[])
+        session.add(user)
+    else:
+        user, merged_fields = await _merge_into_one(session, set(owners.values()))
+        changed.extend(merged_fields)
+
+    changed.extend(_attach_identifiers(user, payload.identifier, owners))
+    changed.extend(_apply_profile(user, payload))
+
+    if created:
+        await session.flush()
+        emit_system_event(session, project_id, "user.created", user_id=user.id)
+    elif changed:
+        user.version += 1
+        user.updated_at = utcnow()
+        await session.flush()
+        emit_system_event(session, project_id, "user.updated", {"changed": changed}, user_id=user.id)
+    return UpsertOutcome(user=user, created=created, changed=changed)
+
+
+async def resolve_or_create_user(
+    session: AsyncSession, project_id: uuid.UUID, identifiers: list[IdentifierIn]
+) -> UpsertOutcome:
+    """The user an event's identifiers name, created (with `user.created`) when none has them yet."""
+    return await upsert_user(session, project_id, UserUpsert(identifier=identifiers))
+
+
+async def delete_user(session: AsyncSession, project_id: uuid.UUID, keys: Sequence[IdentifierKey]) -> None:
+    await lock_identifiers(session, LOCK_SCOPE, project_id, keys)
+    user = await find_user(session, project_id, keys)
+    await session.delete(user)
+    await session.flush()
+
+
+def _attach_identifiers(
+    user: User, identifiers: list[IdentifierIn], owners: dict[IdentifierKey, uuid.UUID]
+) -> list[str]:
+    changed: list[str] = []
+    existing = {IdentifierKey(i.source, i.external_id): i for i in user.identifiers}
+    for identifier in identifiers:
+        current = existing.get(identifier.key)
+        if current is None and identifier.key not in owners:
+            new = UserIdentifier(
+                project_id=user.project_id,
+                source=identifier.source,
+                external_id=identifier.external_id,
+                metadata_=identifier.metadata,
+            )
+            user.identifiers.append(new)
+            existing[identifier.key] = new
+            changed.append("identifier")
+        elif (
+            current is not None
+            and identifier.metadata is not None
+            and current.metadata_ != identifier.metadata
+        ):
+            current.metadata_ = identifier.metadata
+            current.updated_at = utcnow()
+            changed.append("identifier")
+    return sorted(set(changed))
+
+
+def _apply_profile(user: User, payload: UserUpsert) -> list[str]:
+    changed: list[str] = []
+    for field in PROFILE_FIELDS:
+        if field in payload.model_fields_set and getattr(user, field) != getattr(payload, field):
+            setattr(user, field, getattr(payload, field))
+            changed.append(field)
+    if payload.data:
+        merged = shallow_merge(user.data, payload.data)
+        if merged != user.data:
+            changed.extend(
+                f"data.{key}" for key in payload.data if user.data.get(key, _MISSING) != merged[key]
+            )
+            user.data = merged
+    return changed
+
+
+_MISSING = object()
+
+
+def shallow_merge(current: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """Top-level keys of `update` replace those of `current`; nested objects are replaced whole."""
+    return {**current, **update}
+
+
+async def _merge_into_one(session: AsyncSession, user_ids: set[uuid.UUID]) -> tuple[User, list[str]]:
+    """Fold anonymous-only users into the one identified user the identifiers name.
+
+    Two users that both have non-anonymous identifiers are never merged silently: that is a `Conflict`.
+    """
+    users = list((await session.scalars(select(User).where(User.id.in_(user_ids)).with_for_update())).all())
+    if len(users) == 1:
+        return users[0], []
+
+    identified = [u for u in users if any(i.source != ANONYMOUS_SOURCE for i in u.identifiers)]
+    if len(identified) > 1:
+        names = "; ".join(", ".join(f"{i.source}:{i.external_id}" for i in u.identifiers) for u in identified)
+        raise Conflict(f"identifiers belong to different identified users ({names}); they are not merged")
+    survivor = identified[0] if identified else min(users, key=lambda u: (u.created_at, str(u.id)))
+    changed: list[str] = []
+    for other in users:
+        if other is not survivor:
+            changed.extend(await _absorb(session, survivor, other))
+    await session.refresh(survivor, ["identifiers"])
+    return survivor, sorted(set(changed))
+
+
+async def _absorb(session: AsyncSession, survivor: User, other: User) -> list[str]:
+    """Move everything `other` owns to `survivor` (survivor wins on conflicts), then delete `other`."""
+    changed = [f for f in PROFILE_FIELDS if getattr(survivor, f) is None and getattr(other, f) is not None]
+    for field in changed:
+        setattr(survivor, field, getattr(other, field))
+    merged = {**other.data, **survivor.data}
+    if merged != survivor.data:
+        changed.extend(f"data.{key}" for key in other.data if key not in survivor.data)
+        survivor.data = merged
+    changed.append("identifier")
+
+    await session.execute(
+        update(UserIdentifier).where(UserIdentifier.user_id == other.id).values(user_id=survivor.id)
+    )
+    await session.execute(update(Event).where(Event.user_id == other.id).values(user_id=survivor.id))
+    await session.execute(
+        insert(OrganizationMember)
+        .from_select(
+            ["organization_id", "user_id", "project_id", "data", "created_at", "updated_at"],
+            select(
+                OrganizationMember.organization_id,
+                literal(survivor.id, Uuid),
+                OrganizationMember.project_id,
+                OrganizationMember.data,
+                OrganizationMember.created_at,
+                OrganizationMember.updated_at,
+            ).where(OrganizationMember.user_id == other.id),
+        )
+        .on_conflict_do_nothing()
+    )
+    session.expunge(other)
+    await session.execute(delete(User).where(User.id == other.id))
+    return changed

