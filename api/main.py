@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from temporalio.client import Client
 
+import domain.tables  # noqa: F401 - every mapped table, so foreign keys resolve in this process
 from api.errors import install_error_handlers
 from api.routes import (
     admin_events,

@@ -6,6 +6,7 @@ from typing import Any
 
 from temporalio.client import Client
 
+import domain.tables  # noqa: F401 - every mapped table, so foreign keys resolve in this process
 from activities.events import EventActivities
 from core.db import SessionFactory
 from workflows.process_event import ProcessEvent
