@@ -4,8 +4,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from psycopg.errors import ForeignKeyViolation
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import IntegrityError
 from temporalio import activity
 
 from core.db import SessionFactory
@@ -55,12 +56,17 @@ class EventActivities:
                 else:
                     organization = await resolve_or_create_organization(session, project_id, identifiers)
                     organization_id = organization.organization.id
-            elif not await _target_exists(session, user_id, organization_id):
-                return _recorded(event, user_id, organization_id, recorded=False)
 
-            await record_occurrence(session, event, user_id, organization_id)
-            await extract_schema(session, event, self._known_schema)
-            await self.starter.commit_and_dispatch(session)
+            try:
+                await record_occurrence(session, event, user_id, organization_id)
+                new_schema = await extract_schema(session, event, self._known_schema)
+                await self.starter.commit_and_dispatch(session)
+            except IntegrityError as error:
+                if not isinstance(error.orig, ForeignKeyViolation):
+                    raise
+                # The user or organization was deleted after the event was accepted: nothing to record.
+                return _recorded(event, user_id, organization_id, recorded=False)
+        self._known_schema.update(new_schema)
         return _recorded(event, user_id, organization_id, recorded=True)
 
     @activity.defn
@@ -118,16 +124,6 @@ class EventActivities:
 
 def _identifier(ref: IdentifierRef) -> IdentifierIn:
     return IdentifierIn(external_id=ref.external_id, source=ref.source)
-
-
-async def _target_exists(
-    session: AsyncSession, user_id: uuid.UUID | None, organization_id: uuid.UUID | None
-) -> bool:
-    if user_id is not None:
-        return await session.get(User, user_id) is not None
-    if organization_id is not None:
-        return await session.get(Organization, organization_id) is not None
-    return False
 
 
 def _recorded(

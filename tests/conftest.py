@@ -5,6 +5,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,7 @@ def make_worker(client: Client, sessions: SessionFactory, task_queue: str, **ove
     return Worker(
         client,
         task_queue=task_queue,
+        graceful_shutdown_timeout=timedelta(seconds=5),
         workflows=list(WORKFLOWS),
         activities=overrides.pop("activities", None) or build_activities(deps),
         **overrides,

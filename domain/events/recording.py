@@ -40,8 +40,11 @@ async def record_occurrence(
     )
 
 
-async def extract_schema(session: AsyncSession, event: ProcessEventInput, known: set[SchemaKey]) -> None:
-    """Store property paths not seen before. `known` is a per-process cache that spares repeat writes."""
+async def extract_schema(
+    session: AsyncSession, event: ProcessEventInput, known: set[SchemaKey]
+) -> list[SchemaKey]:
+    """Store property paths not in `known` (a per-process cache that spares repeat writes) and
+    return them; the caller adds them to the cache once the transaction has committed."""
     project_id = uuid.UUID(event.project_id)
     new = [
         key
@@ -49,7 +52,7 @@ async def extract_schema(session: AsyncSession, event: ProcessEventInput, known:
         if (key := (project_id, event.entity, event.name, path, type_)) not in known
     ]
     if not new:
-        return
+        return new
     await session.execute(
         insert(EventSchemaProperty)
         .values(
@@ -60,4 +63,4 @@ async def extract_schema(session: AsyncSession, event: ProcessEventInput, known:
         )
         .on_conflict_do_nothing()
     )
-    known.update(new)
+    return new
