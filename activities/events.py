@@ -52,10 +52,9 @@ class EventActivities:
             if event.identifier:
                 identifiers = [_identifier(ref) for ref in event.identifier]
                 if event.entity == "user":
-                    user_id = (await resolve_or_create_user(session, project_id, identifiers)).user.id
+                    user_id = await resolve_or_create_user(session, project_id, identifiers)
                 else:
-                    organization = await resolve_or_create_organization(session, project_id, identifiers)
-                    organization_id = organization.organization.id
+                    organization_id = await resolve_or_create_organization(session, project_id, identifiers)
 
             try:
                 await record_occurrence(session, event, user_id, organization_id)

@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import ForeignKey, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.base import Base, utcnow
@@ -38,7 +38,10 @@ class Event(Base):
     # System events are written in the transaction that caused them, then their pipeline workflow is
     # started; `dispatched` turns true when that workflow records them. A sweeper restarts the rest.
     dispatched: Mapped[bool] = mapped_column(default=True)
+    # When it happened (accepted by the API, or emitted) …
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # … and when the pipeline stored it.
+    recorded_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 class EventSchemaProperty(Base):

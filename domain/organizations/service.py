@@ -88,8 +88,14 @@ async def upsert_organization(
 
 async def resolve_or_create_organization(
     session: AsyncSession, project_id: uuid.UUID, identifiers: list[IdentifierIn]
-) -> OrganizationOutcome:
-    return await upsert_organization(session, project_id, OrganizationUpsert(identifier=identifiers))
+) -> uuid.UUID:
+    """The id of the organization the identifiers name, created when none has them yet."""
+    keys = unique_keys(identifiers)
+    owners = await find_owners(session, OrganizationIdentifier.organization_id, project_id, keys)
+    if len(owners) == len(keys) and len(set(owners.values())) == 1:
+        return next(iter(owners.values()))
+    outcome = await upsert_organization(session, project_id, OrganizationUpsert(identifier=identifiers))
+    return outcome.organization.id
 
 
 async def delete_organization(

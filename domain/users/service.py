@@ -76,9 +76,14 @@ async def upsert_user(session: AsyncSession, project_id: uuid.UUID, payload: Use
 
 async def resolve_or_create_user(
     session: AsyncSession, project_id: uuid.UUID, identifiers: list[IdentifierIn]
-) -> UpsertOutcome:
-    """The user an event's identifiers name, created (with `user.created`) when none has them yet."""
-    return await upsert_user(session, project_id, UserUpsert(identifier=identifiers))
+) -> uuid.UUID:
+    """The id of the user an event's identifiers name, created (with `user.created`) when none has
+    them yet. The common case — every identifier already known, one owner — is a single lookup."""
+    keys = unique_keys(identifiers)
+    owners = await find_owners(session, UserIdentifier.user_id, project_id, keys)
+    if len(owners) == len(keys) and len(set(owners.values())) == 1:
+        return next(iter(owners.values()))
+    return (await upsert_user(session, project_id, UserUpsert(identifier=identifiers))).user.id
 
 
 async def delete_user(session: AsyncSession, project_id: uuid.UUID, keys: Sequence[IdentifierKey]) -> None:
