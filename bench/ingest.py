@@ -10,7 +10,6 @@ Temporal server — the ceiling of no-op workflows started and completed, with t
 import argparse
 import asyncio
 import os
-import statistics
 import time
 import uuid
 from pathlib import Path
@@ -26,6 +25,10 @@ from bench.ceiling import measure_ceiling
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def spread(seconds: list[float]) -> str:
+    return f"p50 {percentile(seconds, 0.5) * 1000:.1f} ms, p99 {percentile(seconds, 0.99) * 1000:.1f} ms"
 
 
 def dev_database_url(data_dir: Path) -> str:
@@ -56,8 +59,8 @@ def batch_of(size: int, offset: int, users: int) -> list[dict[str, object]]:
     ]
 
 
-async def wait_recorded(engine: AsyncEngine, ids: list[str], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_recorded(engine: AsyncEngine, ids: list[str], limit_seconds: float) -> None:
+    deadline = time.monotonic() + limit_seconds
     while time.monotonic() < deadline:
         async with engine.connect() as connection:
             count = await connection.scalar(
@@ -66,7 +69,7 @@ async def wait_recorded(engine: AsyncEngine, ids: list[str], timeout: float) -> 
         if count == len(ids):
             return
         await asyncio.sleep(0.5)
-    raise SystemExit(f"only {count} of {len(ids)} events recorded after {timeout:.0f}s")
+    raise SystemExit(f"only {count} of {len(ids)} events recorded after {limit_seconds:.0f}s")
 
 
 async def latencies(engine: AsyncEngine, ids: list[str]) -> tuple[list[float], float]:
@@ -164,36 +167,35 @@ async def main() -> None:
         key = project["public_key"]
         # Warm up: create the users once so the load measures event processing, not sign-ups.
         warm_ids, _, _ = await load_phase(api, key, args.users, args.batch, args.concurrency, args.users)
-        await wait_recorded(engine, warm_ids, timeout=600)
+        await wait_recorded(engine, warm_ids, limit_seconds=600)
 
         ceiling = await measure_ceiling(client, args.ceiling_workflows)
         print(
-            f"ceiling: {ceiling.workflows} no-op workflows in {ceiling.seconds:.1f}s = {ceiling.per_second:.1f}/s"
+            f"ceiling: {ceiling.workflows} no-op workflows in {ceiling.seconds:.1f}s"
+            f" = {ceiling.per_second:.1f}/s"
         )
 
         ids, post_seconds, request_seconds = await load_phase(
             api, key, args.events, args.batch, args.concurrency, args.users
         )
-        await wait_recorded(engine, ids, timeout=3600)
+        await wait_recorded(engine, ids, limit_seconds=3600)
         loaded, span = await latencies(engine, ids)
         processed = len(ids) / span
         print(
             f"load: {len(ids)} events, batches of {args.batch}, concurrency {args.concurrency}\n"
-            f"  accepted  {len(ids) / post_seconds:8.1f} events/s  "
-            f"(batch request p50 {statistics.median(request_seconds) * 1000:.0f} ms, "
-            f"p99 {percentile(request_seconds, 0.99) * 1000:.0f} ms)\n"
+            f"  accepted  {len(ids) / post_seconds:8.1f} events/s (batch request {spread(request_seconds)})\n"
             f"  processed {processed:8.1f} events/s end to end\n"
-            f"  post→recorded p50 {percentile(loaded, 0.5) * 1000:.0f} ms, p99 {percentile(loaded, 0.99) * 1000:.0f} ms"
+            f"  post→recorded {spread(loaded)}"
         )
 
         rate = max(1.0, round(ceiling.per_second * 0.5))
         paced_ids, accept = await paced_phase(api, key, rate, args.paced_seconds, args.users)
-        await wait_recorded(engine, paced_ids, timeout=600)
+        await wait_recorded(engine, paced_ids, limit_seconds=600)
         paced, _ = await latencies(engine, paced_ids)
         print(
             f"steady: {len(paced_ids)} single-event posts at {rate:.0f}/s\n"
-            f"  accept latency p50 {percentile(accept, 0.5) * 1000:.1f} ms, p99 {percentile(accept, 0.99) * 1000:.1f} ms\n"
-            f"  post→recorded p50 {percentile(paced, 0.5) * 1000:.0f} ms, p99 {percentile(paced, 0.99) * 1000:.0f} ms"
+            f"  accept latency {spread(accept)}\n"
+            f"  post→recorded {spread(paced)}"
         )
         print(f"ratio processed/ceiling: {processed / ceiling.per_second:.2f}")
     await engine.dispose()
