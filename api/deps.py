@@ -1,6 +1,7 @@
 """Typed dependencies: routes declare what they need (session, starter, authenticated project)."""
 
 import hmac
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -53,15 +54,17 @@ def bearer_key(authorization: Annotated[str | None, Header()] = None) -> str:
 KeyDep = Annotated[str, Depends(bearer_key)]
 
 
-async def client_project(key: KeyDep, session: SessionDep) -> uuid.UUID:
+async def client_project(request: Request, key: KeyDep, session: SessionDep) -> uuid.UUID:
     """The project of a public or secret key (the client API accepts both)."""
-    found = await _project_key(session, key)
+    found = await _project_key(request, session, key)
     return found.project_id
 
 
-async def admin_project(project_id: uuid.UUID, key: KeyDep, session: SessionDep) -> uuid.UUID:
+async def admin_project(
+    request: Request, project_id: uuid.UUID, key: KeyDep, session: SessionDep
+) -> uuid.UUID:
     """The project in the path, when the key is that project's secret key."""
-    found = await _project_key(session, key)
+    found = await _project_key(request, session, key)
     if found.kind is not KeyKind.SECRET:
         raise HTTPException(403, "the management API needs the project's secret key (sk_…), not a public key")
     if found.project_id != project_id:
@@ -74,10 +77,32 @@ def instance_admin(key: KeyDep, settings: SettingsDep) -> None:
         raise HTTPException(401 if not key.startswith(("pk_", "sk_")) else 403, "instance admin key required")
 
 
-async def _project_key(session: AsyncSession, key: str) -> ProjectKey:
-    found = await find_project_key(session, key)
+class KeyCache:
+    """Recently seen API keys → their project, so a burst of requests costs one lookup per key."""
+
+    def __init__(self, ttl_seconds: float = 30.0, max_entries: int = 10_000) -> None:
+        self.ttl = ttl_seconds
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, ProjectKey]] = {}
+
+    def get(self, key: str) -> ProjectKey | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key: str, found: ProjectKey) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key] = (time.monotonic() + self.ttl, found)
+
+
+async def _project_key(request: Request, session: AsyncSession, key: str) -> ProjectKey:
+    cache: KeyCache = request.app.state.key_cache
+    found = cache.get(key) or await find_project_key(session, key)
     if found is None:
         raise HTTPException(401, "unknown API key")
+    cache.put(key, found)
     return found
 
 

@@ -9,6 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from temporalio.client import Client
 
 import domain.tables  # noqa: F401 - every mapped table, so foreign keys resolve in this process
+from api.deps import KeyCache
 from api.errors import install_error_handlers
 from api.routes import (
     admin_events,
@@ -42,6 +43,7 @@ def create_app(
         app.state.sessions = create_session_factory(engine)
         app.state.temporal = client
         app.state.starter = EventStarter(client, settings.temporal_task_queue)
+        app.state.key_cache = KeyCache()
         try:
             yield
         finally:

@@ -21,7 +21,7 @@ from core.config import Settings
 from core.db import SessionFactory, create_engine, create_session_factory
 from core.migrate import upgrade_to_head
 from core.temporal import SEARCH_ATTRIBUTES
-from worker.registry import WORKFLOWS, WorkerDeps, build_activities
+from worker.registry import WORKFLOWS, WorkerDeps, build_activities, workflow_runner
 
 ADMIN_KEY = "test-admin-key"
 BIN = Path(sys.executable).parent
@@ -76,6 +76,7 @@ def make_worker(client: Client, sessions: SessionFactory, task_queue: str, **ove
         client,
         task_queue=task_queue,
         graceful_shutdown_timeout=timedelta(seconds=5),
+        workflow_runner=workflow_runner(),
         workflows=list(WORKFLOWS),
         activities=overrides.pop("activities", None) or build_activities(deps),
         **overrides,

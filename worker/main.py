@@ -9,7 +9,7 @@ from core.config import Settings, get_settings
 from core.db import create_engine, create_session_factory
 from core.logging import configure_logging
 from core.temporal import connect_client
-from worker.registry import WORKFLOWS, WorkerDeps, build_activities
+from worker.registry import WORKFLOWS, WorkerDeps, build_activities, workflow_runner
 from worker.schedules import ensure_system_schedules
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ async def run_worker(settings: Settings) -> None:
         task_queue=settings.temporal_task_queue,
         workflows=list(WORKFLOWS),
         activities=build_activities(deps),
+        workflow_runner=workflow_runner(),
     )
     log.info("worker polling task queue %s", settings.temporal_task_queue)
     try:

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from temporalio.client import Client
+from temporalio.worker import WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 import domain.tables  # noqa: F401 - every mapped table, so foreign keys resolve in this process
 from activities.events import EventActivities
@@ -21,6 +23,12 @@ class WorkerDeps:
     client: Client
     sessions: SessionFactory
     task_queue: str
+
+
+def workflow_runner() -> WorkflowRunner:
+    """The sandbox still rejects non-deterministic calls in workflow code, but our modules are trusted
+    and imported once rather than on every run: measured, this cuts the worker's CPU per event."""
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_all_modules())
 
 
 def build_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
