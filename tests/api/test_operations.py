@@ -1,0 +1,80 @@
+import uuid
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import select
+
+from api.main import create_app
+from core.config import Settings
+from domain.base import utcnow
+from domain.events.models import Event
+from tests.conftest import ProjectKeys, wait_processed
+from workflows.sweep_stranded_events import SweepInput, SweepStrandedEvents
+
+
+async def test_health_names_what_is_down(settings: Settings, temporal_client):
+    broken = settings.model_copy(update={"database_url": "postgresql+psycopg://nobody:x@127.0.0.1:1/none"})
+    app = create_app(broken, temporal=temporal_client, run_migrations=False)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["database"].startswith("down") and body["temporal"] == "ok"
+
+
+async def test_client_api_answers_cors_preflight(api: httpx.AsyncClient):
+    response = await api.options(
+        "/api/client/users/events",
+        headers={
+            "Origin": "https://shop.example.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] in ("*", "https://shop.example.com")
+
+
+async def test_openapi_docs_are_served(api: httpx.AsyncClient):
+    assert (await api.get("/docs")).status_code == 200
+    paths = (await api.get("/openapi.json")).json()["paths"]
+    assert "/api/client/users/events" in paths and "/api/v1/events" in paths
+
+
+async def test_sweeper_dispatches_system_events_that_missed_the_pipeline(
+    api: httpx.AsyncClient, project: ProjectKeys, temporal_client, sessions, settings
+):
+    """As if the API crashed between committing a change and starting its event's workflow."""
+    user = (
+        await api.post(
+            "/api/client/users", json={"identifier": [{"external_id": "stranded"}]}, headers=project.public
+        )
+    ).json()
+    stranded_id = uuid.uuid4()
+    async with sessions() as session:
+        session.add(
+            Event(
+                id=stranded_id,
+                project_id=uuid.UUID(project.id),
+                user_id=uuid.UUID(user["id"]),
+                name="user.updated",
+                data={"changed": ["email"]},
+                source="system",
+                dispatched=False,
+                created_at=utcnow() - timedelta(minutes=5),
+            )
+        )
+        await session.commit()
+
+    swept = await temporal_client.execute_workflow(
+        SweepStrandedEvents.run,
+        SweepInput(grace_seconds=60),
+        id=f"sweep-test-{uuid.uuid4()}",
+        task_queue=settings.temporal_task_queue,
+    )
+    assert swept >= 1
+    await wait_processed(temporal_client, project.id, [str(stranded_id)])
+    async with sessions() as session:
+        assert await session.scalar(select(Event.dispatched).where(Event.id == stranded_id)) is True
