@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
+from temporalio.service import RPCError
 
 from core.errors import Conflict, DomainError, Invalid, NotFound
 
@@ -69,6 +70,14 @@ async def _integrity(_: Request, exc: Exception) -> JSONResponse:
     return problem(409, "the change conflicts with existing data; retry the request")
 
 
+async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
+    log.warning("dependency unavailable: %s", exc)
+    what = "Temporal" if isinstance(exc, RPCError) else "the database"
+    response = problem(503, f"{what} is unavailable; retry the request (re-posts with the same ids are safe)")
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return problem(500, "unexpected error; nothing was written")
@@ -79,4 +88,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(IntegrityError, _integrity)
+    app.add_exception_handler(OperationalError, _unavailable)
+    app.add_exception_handler(InterfaceError, _unavailable)
+    app.add_exception_handler(RPCError, _unavailable)
     app.add_exception_handler(Exception, _unexpected)

@@ -3,13 +3,14 @@
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Invalid
 from domain.identifiers import DEFAULT_SOURCE, IdentifierKey, find_owners
 from domain.users.models import User, UserIdentifier
+from domain.wire import StorableJson
 
 LUMAIL_EVENT_TYPES = frozenset(
     {
@@ -35,7 +36,7 @@ LUMAIL_EVENT_TYPES = frozenset(
 PAYMENT_TYPES = frozenset({"SUBSCRIBER_PAYMENT", "SUBSCRIBER_REFUND"})
 
 
-class LumailEvent(BaseModel):
+class LumailEvent(StorableJson):
     model_config = ConfigDict(extra="ignore")
 
     eventType: str = Field(min_length=1)  # noqa: N815 - Lumail's wire name

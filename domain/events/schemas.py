@@ -1,3 +1,4 @@
+import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -7,6 +8,9 @@ from pydantic import Field, field_validator, model_validator
 from domain.events.service import is_reserved
 from domain.identifiers import IdentifierIn
 from domain.wire import OutModel, WireModel
+
+# Events travel through Temporal histories; keep each well under its payload limits.
+MAX_EVENT_DATA_BYTES = 256 * 1024
 
 
 class EventIn(WireModel):
@@ -28,6 +32,13 @@ class EventIn(WireModel):
     @classmethod
     def _null_data(cls, value: object) -> object:
         return {} if value is None else value
+
+    @field_validator("data", "match")
+    @classmethod
+    def _not_too_large(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and len(json.dumps(value)) > MAX_EVENT_DATA_BYTES:
+            raise ValueError(f"must be at most {MAX_EVENT_DATA_BYTES // 1024} KiB of JSON")
+        return value
 
     @model_validator(mode="after")
     def _one_target(self) -> "EventIn":

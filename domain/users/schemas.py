@@ -15,8 +15,8 @@ class UserUpsert(WireModel):
     identifier: list[IdentifierIn] = Field(min_length=1)
     email: EmailStr | None = None
     phone: str | None = None
-    timezone: str | None = None
-    locale: str | None = None
+    timezone: str | None = Field(default=None, max_length=64)
+    locale: str | None = Field(default=None, max_length=35)
     data: dict[str, Any] | None = None
 
     _phone = field_validator("phone")(check_phone)

@@ -255,3 +255,30 @@ async def test_lumail_track_event(api, project: ProjectKeys, temporal_client):
         response = await api.post("/api/v1/events", json=bad, headers=project.public)
         assert response.status_code == 400, bad
         assert response.json()["success"] is False and error in response.json()["error"]
+
+
+async def test_values_postgresql_cannot_store_are_rejected_up_front(api, project: ProjectKeys):
+    nul = await post(
+        api, project, [{"name": "x", "identifier": [{"external_id": "a"}], "data": {"note": "a\u0000b"}}]
+    )
+    assert nul.status_code == 400 and "data.note" in nul.json()["detail"]
+    nan = await api.post(
+        EVENTS,
+        content=b'[{"name": "x", "identifier": [{"external_id": "a"}], "data": {"score": NaN}}]',
+        headers={**project.public, "Content-Type": "application/json"},
+    )
+    assert nan.status_code == 400 and "data.score" in nan.json()["detail"]
+    user = await api.post(
+        "/api/client/users", json={"identifier": [{"external_id": "nul\u0000"}]}, headers=project.public
+    )
+    assert user.status_code == 400
+    huge = await post(
+        api, project, [{"name": "x", "identifier": [{"external_id": "a"}], "data": {"blob": "x" * 300_000}}]
+    )
+    assert huge.status_code == 400 and "data" in huge.json()["detail"]
+    long_locale = await api.post(
+        "/api/client/users",
+        json={"identifier": [{"external_id": "l"}], "locale": "en-" + "a" * 40},
+        headers=project.public,
+    )
+    assert long_locale.status_code == 400 and "locale" in long_locale.json()["detail"]
