@@ -10,6 +10,7 @@ from fastapi import Depends, Header, HTTPException, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
+from api.rate_limit import RateLimiter
 from core.config import Settings
 from core.db import SessionFactory
 from domain.projects.service import KeyKind, ProjectKey, find_project_key
@@ -103,6 +104,13 @@ async def _project_key(request: Request, session: AsyncSession, key: str) -> Pro
     if found is None:
         raise HTTPException(401, "unknown API key")
     cache.put(key, found)
+    limiter: RateLimiter = request.app.state.rate_limiter
+    if limiter.enabled and (wait := limiter.retry_after(key)) is not None:
+        raise HTTPException(
+            429,
+            f"rate limit of {limiter.per_second:g} requests/s for this key exceeded",
+            headers={"Retry-After": str(wait)},
+        )
     return found
 
 

@@ -11,6 +11,7 @@ from temporalio.client import Client
 import domain.tables  # noqa: F401 - every mapped table, so foreign keys resolve in this process
 from api.deps import KeyCache
 from api.errors import install_error_handlers
+from api.rate_limit import RateLimiter
 from api.routes import (
     admin_events,
     admin_organizations,
@@ -44,6 +45,7 @@ def create_app(
         app.state.temporal = client
         app.state.starter = EventStarter(client, settings.temporal_task_queue)
         app.state.key_cache = KeyCache()
+        app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
         try:
             yield
         finally:

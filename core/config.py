@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     temporal_api_key: str | None = None
 
     admin_key: str | None = None
+    # Requests per second per API key (per API process); 0 turns the limit off.
+    rate_limit_per_second: float = 0
+    rate_limit_burst: int = 100
     # Seconds an event may sit recorded but not dispatched before the sweeper starts its workflow.
     stranded_event_grace_seconds: int = 60
     log_level: str = "INFO"

@@ -78,3 +78,19 @@ async def test_sweeper_dispatches_system_events_that_missed_the_pipeline(
     await wait_processed(temporal_client, project.id, [str(stranded_id)])
     async with sessions() as session:
         assert await session.scalar(select(Event.dispatched).where(Event.id == stranded_id)) is True
+
+
+async def test_rate_limit_answers_429_with_retry_after(
+    settings: Settings, temporal_client, project: ProjectKeys
+):
+    limited = settings.model_copy(update={"rate_limit_per_second": 0.5, "rate_limit_burst": 3})
+    app = create_app(limited, temporal=temporal_client, run_migrations=False)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            body = {"identifier": [{"external_id": "limited"}]}
+            statuses = [
+                (await client.post("/api/client/users", json=body, headers=project.public)) for _ in range(4)
+            ]
+    assert [r.status_code for r in statuses] == [200, 200, 200, 429]
+    assert statuses[-1].json()["title"] == "too many requests"
+    assert int(statuses[-1].headers["Retry-After"]) >= 1
