@@ -61,9 +61,7 @@ async def client_project(request: Request, key: KeyDep, session: SessionDep) -> 
     return found.project_id
 
 
-async def admin_project(
-    request: Request, project_id: uuid.UUID, key: KeyDep, session: SessionDep
-) -> uuid.UUID:
+async def admin_project(request: Request, project_id: uuid.UUID, key: KeyDep, session: SessionDep) -> uuid.UUID:
     """The project in the path, when the key is that project's secret key."""
     found = await _project_key(request, session, key)
     if found.kind is not KeyKind.SECRET:

@@ -141,9 +141,7 @@ async def paced_phase(
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--api", default="http://127.0.0.1:8000")
     parser.add_argument("--temporal", default="127.0.0.1:7233")
     parser.add_argument("--data-dir", type=Path, default=Path(".tempogram"), help="of `tempogram dev`")
@@ -170,10 +168,7 @@ async def main() -> None:
         await wait_recorded(engine, warm_ids, limit_seconds=600)
 
         ceiling = await measure_ceiling(client, args.ceiling_workflows)
-        print(
-            f"ceiling: {ceiling.workflows} no-op workflows in {ceiling.seconds:.1f}s"
-            f" = {ceiling.per_second:.1f}/s"
-        )
+        print(f"ceiling: {ceiling.workflows} no-op workflows in {ceiling.seconds:.1f}s = {ceiling.per_second:.1f}/s")
 
         ids, post_seconds, request_seconds = await load_phase(
             api, key, args.events, args.batch, args.concurrency, args.users

@@ -133,11 +133,7 @@ def run_dev(options: DevOptions) -> int:
             f"  Temporal     {options.host}:{options.temporal_port}\n"
             f"  data         {options.data_dir}\n"
             f"  admin key    {admin_key}"
-            + (
-                ""
-                if "TEMPOGRAM_ADMIN_KEY" in os.environ
-                else "   (generated; set TEMPOGRAM_ADMIN_KEY to fix it)"
-            )
+            + ("" if "TEMPOGRAM_ADMIN_KEY" in os.environ else "   (generated; set TEMPOGRAM_ADMIN_KEY to fix it)")
             + "\nPress Ctrl+C to stop.\n",
             flush=True,
         )

@@ -33,9 +33,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "dev":
         from cli.dev_stack import DevOptions, run_dev
 
-        options = DevOptions(
-            args.data_dir.resolve(), args.api_port, args.temporal_port, args.ui_port, args.host
-        )
+        options = DevOptions(args.data_dir.resolve(), args.api_port, args.temporal_port, args.ui_port, args.host)
         sys.exit(run_dev(options))
     if args.command == "api":
         import uvicorn

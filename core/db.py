@@ -13,6 +13,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
         pool_pre_ping=True,
+        # Rules read naive timestamps as UTC; every connection uses UTC so SQL and Python agree.
+        connect_args={"options": "-c timezone=UTC"},
     )
 
 

@@ -2,6 +2,7 @@
 
 from domain.base import Base
 from domain.events.models import Event, EventSchemaProperty
+from domain.lists.models import List, ListMember
 from domain.organizations.models import Organization, OrganizationIdentifier, OrganizationMember
 from domain.projects.models import Project
 from domain.users.models import User, UserIdentifier
@@ -10,6 +11,8 @@ __all__ = [
     "Base",
     "Event",
     "EventSchemaProperty",
+    "List",
+    "ListMember",
     "Organization",
     "OrganizationIdentifier",
     "OrganizationMember",

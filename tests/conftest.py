@@ -84,17 +84,13 @@ def make_worker(client: Client, sessions: SessionFactory, task_queue: str, **ove
 
 
 @pytest.fixture(scope="session")
-async def worker(
-    temporal_client: Client, sessions: SessionFactory, settings: Settings
-) -> AsyncIterator[Worker]:
+async def worker(temporal_client: Client, sessions: SessionFactory, settings: Settings) -> AsyncIterator[Worker]:
     async with make_worker(temporal_client, sessions, settings.temporal_task_queue) as running:
         yield running
 
 
 @pytest.fixture(scope="session")
-async def api(
-    settings: Settings, temporal_client: Client, worker: Worker
-) -> AsyncIterator[httpx.AsyncClient]:
+async def api(settings: Settings, temporal_client: Client, worker: Worker) -> AsyncIterator[httpx.AsyncClient]:
     del worker  # events posted through the API need a worker to process them
     app = create_app(settings, temporal=temporal_client, run_migrations=False)
     async with app.router.lifespan_context(app):

@@ -19,9 +19,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 RECORD_TIMEOUT = timedelta(seconds=30)
-DATABASE_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
-)
+DATABASE_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
 FAN_OUT_PAGE_TIMEOUT = timedelta(minutes=10)
 
 # List recomputation for the event's user and journey evaluation (entrances, waiting runs) join here

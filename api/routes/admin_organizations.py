@@ -37,9 +37,7 @@ async def index(
 
 
 @router.get("/{organization_id}")
-async def show(
-    project_id: AdminProjectDep, organization_id: uuid.UUID, session: SessionDep
-) -> OrganizationOut:
+async def show(project_id: AdminProjectDep, organization_id: uuid.UUID, session: SessionDep) -> OrganizationOut:
     return OrganizationOut.model_validate(await get_organization(session, project_id, organization_id))
 
 

@@ -27,9 +27,7 @@ async def index(
 ) -> UserOut | Page[UserOut]:
     """With `external_id` (and `source`, default `default`): that user, or 404. Without: a page of users."""
     if external_id is not None:
-        return UserOut.model_validate(
-            await find_user(session, project_id, [IdentifierKey(source, external_id)])
-        )
+        return UserOut.model_validate(await find_user(session, project_id, [IdentifierKey(source, external_id)]))
     users = await list_users(session, project_id, limit, after_id(cursor))
     return id_page([UserOut.model_validate(u) for u in users], [u.id for u in users], limit)
 

@@ -51,9 +51,7 @@ async def add_member(
 
 
 @router.delete("/users", status_code=204)
-async def remove_member(
-    body: MembershipChange, project_id: ClientProjectDep, session: SessionDep
-) -> Response:
+async def remove_member(body: MembershipChange, project_id: ClientProjectDep, session: SessionDep) -> Response:
     await remove_membership(session, project_id, body)
     await session.commit()
     return Response(status_code=204)

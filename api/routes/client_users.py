@@ -16,9 +16,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 
 
 @router.post("")
-async def upsert(
-    body: UserUpsert, project_id: ClientProjectDep, session: SessionDep, starter: StarterDep
-) -> UserOut:
+async def upsert(body: UserUpsert, project_id: ClientProjectDep, session: SessionDep, starter: StarterDep) -> UserOut:
     """Create or update the user the identifiers name (shallow merge of `data`)."""
     outcome = await upsert_user(session, project_id, body)
     await starter.commit_and_dispatch(session)

@@ -30,9 +30,7 @@ async def track_event(
     except ValueError as exc:  # ValidationError and malformed JSON alike
         if isinstance(exc, ValidationError):
             errors = describe_validation(exc.errors())
-            return _failure(
-                "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
-            )
+            return _failure("; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors))
         return _failure("request body must be a JSON object")
     try:
         user_id = await find_subscriber(session, project_id, body.subscriber)

@@ -46,9 +46,7 @@ class LumailEvent(StorableJson):
     @model_validator(mode="after")
     def _known_type_and_fields(self) -> "LumailEvent":
         if self.eventType not in LUMAIL_EVENT_TYPES:
-            raise ValueError(
-                f"eventType {self.eventType!r} is not one of {', '.join(sorted(LUMAIL_EVENT_TYPES))}"
-            )
+            raise ValueError(f"eventType {self.eventType!r} is not one of {', '.join(sorted(LUMAIL_EVENT_TYPES))}")
         if self.eventType in PAYMENT_TYPES:
             amount = self.data.get("amount")
             if isinstance(amount, bool) or not isinstance(amount, int | float):

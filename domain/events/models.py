@@ -18,6 +18,8 @@ class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
         Index("ix_events_user_timeline", "user_id", text("created_at DESC"), text("id DESC")),
+        # Event rules: "did <name> N times within <window>" for one user.
+        Index("ix_events_user_name_time", "user_id", "name", "created_at"),
         Index("ix_events_organization_timeline", "organization_id", text("created_at DESC"), text("id DESC")),
         Index(
             "ix_events_undispatched",
@@ -29,9 +31,7 @@ class Event(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    organization_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE")
-    )
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(255))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     source: Mapped[str] = mapped_column(String(10))  # "client" | "system"
@@ -49,9 +49,7 @@ class EventSchemaProperty(Base):
 
     __tablename__ = "event_schema_properties"
 
-    project_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
-    )
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
     entity: Mapped[str] = mapped_column(String(12), primary_key=True)  # "user" | "organization"
     event_name: Mapped[str] = mapped_column(String(255), primary_key=True)
     path: Mapped[str] = mapped_column(String(500), primary_key=True)

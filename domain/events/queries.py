@@ -25,22 +25,16 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise Invalid("cursor: not a cursor returned by this API") from None
 
 
-async def timeline(
-    session: AsyncSession, owner: ColumnElement[bool], limit: int, cursor: str | None
-) -> TimelinePage:
+async def timeline(session: AsyncSession, owner: ColumnElement[bool], limit: int, cursor: str | None) -> TimelinePage:
     """Newest first; `owner` selects the user's or the organization's events."""
     query = select(Event).where(owner)
     if cursor is not None:
         query = query.where(tuple_(Event.created_at, Event.id) < decode_cursor(cursor))
     rows = list(
-        (
-            await session.scalars(query.order_by(Event.created_at.desc(), Event.id.desc()).limit(limit + 1))
-        ).all()
+        (await session.scalars(query.order_by(Event.created_at.desc(), Event.id.desc()).limit(limit + 1))).all()
     )
     next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
-    return TimelinePage(
-        results=[TimelineEvent.model_validate(row) for row in rows[:limit]], next_cursor=next_cursor
-    )
+    return TimelinePage(results=[TimelineEvent.model_validate(row) for row in rows[:limit]], next_cursor=next_cursor)
 
 
 async def event_schema(session: AsyncSession, project_id: uuid.UUID) -> list[EventSchema]:

@@ -34,15 +34,11 @@ async def record_occurrence(
         created_at=occurred_at,
     )
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[Event.id], set_={"dispatched": True}, where=~Event.dispatched
-        )
+        statement.on_conflict_do_update(index_elements=[Event.id], set_={"dispatched": True}, where=~Event.dispatched)
     )
 
 
-async def extract_schema(
-    session: AsyncSession, event: ProcessEventInput, known: set[SchemaKey]
-) -> list[SchemaKey]:
+async def extract_schema(session: AsyncSession, event: ProcessEventInput, known: set[SchemaKey]) -> list[SchemaKey]:
     """Store property paths not in `known` (a per-process cache that spares repeat writes) and
     return them; the caller adds them to the cache once the transaction has committed."""
     project_id = uuid.UUID(event.project_id)
@@ -55,12 +51,7 @@ async def extract_schema(
         return new
     await session.execute(
         insert(EventSchemaProperty)
-        .values(
-            [
-                {"project_id": p, "entity": e, "event_name": n, "path": path, "type": t}
-                for p, e, n, path, t in new
-            ]
-        )
+        .values([{"project_id": p, "entity": e, "event_name": n, "path": path, "type": t} for p, e, n, path, t in new])
         .on_conflict_do_nothing()
     )
     return new

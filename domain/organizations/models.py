@@ -10,9 +10,7 @@ from domain.base import Base, Timestamps, new_id
 class Organization(Timestamps, Base):
     __tablename__ = "organizations"
     __table_args__ = (
-        Index(
-            "ix_organizations_data", "data", postgresql_using="gin", postgresql_ops={"data": "jsonb_path_ops"}
-        ),
+        Index("ix_organizations_data", "data", postgresql_using="gin", postgresql_ops={"data": "jsonb_path_ops"}),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -35,9 +33,7 @@ class OrganizationIdentifier(Timestamps, Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    organization_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
-    )
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     source: Mapped[str] = mapped_column(String(100))
     external_id: Mapped[str] = mapped_column(String(255))
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata")
@@ -51,8 +47,6 @@ class OrganizationMember(Timestamps, Base):
     organization_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
     )
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)

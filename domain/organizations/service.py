@@ -25,9 +25,7 @@ class OrganizationOutcome:
     changed: list[str]
 
 
-async def get_organization(
-    session: AsyncSession, project_id: uuid.UUID, organization_id: uuid.UUID
-) -> Organization:
+async def get_organization(session: AsyncSession, project_id: uuid.UUID, organization_id: uuid.UUID) -> Organization:
     organization = await session.get(Organization, organization_id)
     if organization is None or organization.project_id != project_id:
         raise NotFound(f"organization {organization_id} not found")
@@ -37,9 +35,7 @@ async def get_organization(
 async def find_organization(
     session: AsyncSession, project_id: uuid.UUID, keys: Sequence[IdentifierKey]
 ) -> Organization:
-    owners = set(
-        (await find_owners(session, OrganizationIdentifier.organization_id, project_id, keys)).values()
-    )
+    owners = set((await find_owners(session, OrganizationIdentifier.organization_id, project_id, keys)).values())
     if not owners:
         raise NotFound(f"no organization with identifier {', '.join(map(str, keys))}")
     if len(owners) > 1:
@@ -56,9 +52,7 @@ async def upsert_organization(
     created = not owners
     changed: list[str] = []
     if created:
-        organization = Organization(
-            id=uuid.uuid4(), project_id=project_id, data={}, version=1, identifiers=[]
-        )
+        organization = Organization(id=uuid.uuid4(), project_id=project_id, data={}, version=1, identifiers=[])
         session.add(organization)
     else:
         organization = await find_organization(session, project_id, keys)
@@ -98,9 +92,7 @@ async def resolve_or_create_organization(
     return outcome.organization.id
 
 
-async def delete_organization(
-    session: AsyncSession, project_id: uuid.UUID, keys: Sequence[IdentifierKey]
-) -> None:
+async def delete_organization(session: AsyncSession, project_id: uuid.UUID, keys: Sequence[IdentifierKey]) -> None:
     """Remove the organization and its memberships; its users stay."""
     await lock_identifiers(session, LOCK_SCOPE, project_id, keys)
     organization = await find_organization(session, project_id, keys)

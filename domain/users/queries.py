@@ -6,9 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.users.models import User
 
 
-async def list_users(
-    session: AsyncSession, project_id: uuid.UUID, limit: int, after: uuid.UUID | None
-) -> list[User]:
+async def list_users(session: AsyncSession, project_id: uuid.UUID, limit: int, after: uuid.UUID | None) -> list[User]:
     query = select(User).where(User.project_id == project_id)
     if after is not None:
         query = query.where(User.id > after)

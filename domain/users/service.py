@@ -110,11 +110,7 @@ def _attach_identifiers(
             user.identifiers.append(new)
             existing[identifier.key] = new
             changed.append("identifier")
-        elif (
-            current is not None
-            and identifier.metadata is not None
-            and current.metadata_ != identifier.metadata
-        ):
+        elif current is not None and identifier.metadata is not None and current.metadata_ != identifier.metadata:
             current.metadata_ = identifier.metadata
             current.updated_at = utcnow()
             changed.append("identifier")
@@ -130,9 +126,7 @@ def _apply_profile(user: User, payload: UserUpsert) -> list[str]:
     if payload.data:
         merged = shallow_merge(user.data, payload.data)
         if merged != user.data:
-            changed.extend(
-                f"data.{key}" for key in payload.data if user.data.get(key, _MISSING) != merged[key]
-            )
+            changed.extend(f"data.{key}" for key in payload.data if user.data.get(key, _MISSING) != merged[key])
             user.data = merged
     return changed
 
@@ -178,9 +172,7 @@ async def _absorb(session: AsyncSession, survivor: User, other: User) -> list[st
         survivor.data = merged
     changed.append("identifier")
 
-    await session.execute(
-        update(UserIdentifier).where(UserIdentifier.user_id == other.id).values(user_id=survivor.id)
-    )
+    await session.execute(update(UserIdentifier).where(UserIdentifier.user_id == other.id).values(user_id=survivor.id))
     await session.execute(update(Event).where(Event.user_id == other.id).values(user_id=survivor.id))
     await session.execute(
         insert(OrganizationMember)

@@ -122,9 +122,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["project_id"], ["projects.id"], name=op.f("fk_events_project_id_projects"), ondelete="CASCADE"
         ),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_events_user_id_users"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_events_user_id_users"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
     )
     op.create_index(
@@ -169,9 +167,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organization_identifiers")),
-        sa.UniqueConstraint(
-            "project_id", "source", "external_id", name=op.f("uq_organization_identifiers_project_id")
-        ),
+        sa.UniqueConstraint("project_id", "source", "external_id", name=op.f("uq_organization_identifiers_project_id")),
     )
     op.create_index(
         op.f("ix_organization_identifiers_organization_id"),
@@ -204,9 +200,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("organization_id", "user_id", name=op.f("pk_organization_members")),
     )
-    op.create_index(
-        op.f("ix_organization_members_user_id"), "organization_members", ["user_id"], unique=False
-    )
+    op.create_index(op.f("ix_organization_members_user_id"), "organization_members", ["user_id"], unique=False)
     op.create_table(
         "user_identifiers",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -227,9 +221,7 @@ def upgrade() -> None:
             ["user_id"], ["users.id"], name=op.f("fk_user_identifiers_user_id_users"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_identifiers")),
-        sa.UniqueConstraint(
-            "project_id", "source", "external_id", name=op.f("uq_user_identifiers_project_id")
-        ),
+        sa.UniqueConstraint("project_id", "source", "external_id", name=op.f("uq_user_identifiers_project_id")),
     )
     op.create_index(op.f("ix_user_identifiers_user_id"), "user_identifiers", ["user_id"], unique=False)
     # ### end Alembic commands ###

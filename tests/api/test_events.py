@@ -31,9 +31,7 @@ async def make_user(api: httpx.AsyncClient, project: ProjectKeys, external_id: s
         ({"name": "x", "identifier": []}, "identifier"),
     ],
 )
-async def test_an_invalid_item_rejects_the_whole_request(
-    api, project: ProjectKeys, temporal_client, item, detail
-):
+async def test_an_invalid_item_rejects_the_whole_request(api, project: ProjectKeys, temporal_client, item, detail):
     valid_id = str(uuid.uuid4())
     valid = {"id": valid_id, "name": "ok", "identifier": [{"external_id": "a"}]}
     response = await post(api, project, [valid, item])
@@ -100,9 +98,7 @@ async def test_item_ids_make_reposts_idempotent(api, project: ProjectKeys, tempo
     assert names.count("cta.clicked") == 1
 
 
-async def test_match_delivers_an_independent_event_to_every_matching_user(
-    api, project: ProjectKeys, temporal_client
-):
+async def test_match_delivers_an_independent_event_to_every_matching_user(api, project: ProjectKeys, temporal_client):
     pros = [await make_user(api, project, f"pro-{i}", {"plan": "pro", "region": "eu"}) for i in range(4)]
     others = [
         await make_user(api, project, "pro-us", {"plan": "pro", "region": "us"}),
@@ -152,9 +148,9 @@ async def test_organization_events_by_identifier_and_match(api, project: Project
     org_us = results[0]["organization_id"]
     names = [
         e["name"]
-        for e in (
-            await api.get(project.admin(f"/organizations/{org_us}/events"), headers=project.secret)
-        ).json()["results"]
+        for e in (await api.get(project.admin(f"/organizations/{org_us}/events"), headers=project.secret)).json()[
+            "results"
+        ]
     ]
     assert "subscription.upgraded" in names and "compliance.update" not in names
     created = await api.get(project.admin("/organizations?external_id=brand-new-org"), headers=project.secret)
@@ -191,9 +187,7 @@ async def test_event_schema_is_discovered(api, project: ProjectKeys, temporal_cl
     }
 
 
-async def test_an_event_for_a_deleted_user_is_skipped_not_retried(
-    project: ProjectKeys, temporal_client, settings
-):
+async def test_an_event_for_a_deleted_user_is_skipped_not_retried(project: ProjectKeys, temporal_client, settings):
     handle = await temporal_client.start_workflow(
         "ProcessEvent",
         ProcessEventInput(
@@ -258,9 +252,7 @@ async def test_lumail_track_event(api, project: ProjectKeys, temporal_client):
 
 
 async def test_values_postgresql_cannot_store_are_rejected_up_front(api, project: ProjectKeys):
-    nul = await post(
-        api, project, [{"name": "x", "identifier": [{"external_id": "a"}], "data": {"note": "a\u0000b"}}]
-    )
+    nul = await post(api, project, [{"name": "x", "identifier": [{"external_id": "a"}], "data": {"note": "a\u0000b"}}])
     assert nul.status_code == 400 and "data.note" in nul.json()["detail"]
     nan = await api.post(
         EVENTS,

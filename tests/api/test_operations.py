@@ -48,9 +48,7 @@ async def test_sweeper_dispatches_system_events_that_missed_the_pipeline(
 ):
     """As if the API crashed between committing a change and starting its event's workflow."""
     user = (
-        await api.post(
-            "/api/client/users", json={"identifier": [{"external_id": "stranded"}]}, headers=project.public
-        )
+        await api.post("/api/client/users", json={"identifier": [{"external_id": "stranded"}]}, headers=project.public)
     ).json()
     stranded_id = uuid.uuid4()
     async with sessions() as session:
@@ -80,17 +78,13 @@ async def test_sweeper_dispatches_system_events_that_missed_the_pipeline(
         assert await session.scalar(select(Event.dispatched).where(Event.id == stranded_id)) is True
 
 
-async def test_rate_limit_answers_429_with_retry_after(
-    settings: Settings, temporal_client, project: ProjectKeys
-):
+async def test_rate_limit_answers_429_with_retry_after(settings: Settings, temporal_client, project: ProjectKeys):
     limited = settings.model_copy(update={"rate_limit_per_second": 0.5, "rate_limit_burst": 3})
     app = create_app(limited, temporal=temporal_client, run_migrations=False)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
             body = {"identifier": [{"external_id": "limited"}]}
-            statuses = [
-                (await client.post("/api/client/users", json=body, headers=project.public)) for _ in range(4)
-            ]
+            statuses = [(await client.post("/api/client/users", json=body, headers=project.public)) for _ in range(4)]
     assert [r.status_code for r in statuses] == [200, 200, 200, 429]
     assert statuses[-1].json()["title"] == "too many requests"
     assert int(statuses[-1].headers["Retry-After"]) >= 1

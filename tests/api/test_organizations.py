@@ -21,9 +21,7 @@ async def test_organization_upsert_merges_and_emits_events(api, project: Project
     assert org["name"] == "Acme" and org["version"] == 1
     assert org["identifier"][0]["external_id"] == "acme"
 
-    updated = (
-        await org_upsert(api, project, {"identifier": [{"external_id": "acme"}], "data": {"seats": 10}})
-    ).json()
+    updated = (await org_upsert(api, project, {"identifier": [{"external_id": "acme"}], "data": {"seats": 10}})).json()
     assert updated["id"] == org["id"]
     assert updated["data"] == {"plan": "pro", "seats": 10}
     assert updated["version"] == 2
@@ -37,9 +35,7 @@ async def test_organization_upsert_merges_and_emits_events(api, project: Project
 async def test_membership_add_update_remove(api, project: ProjectKeys):
     org = (await org_upsert(api, project, {"external_id": "globex"})).json()
     user = (
-        await api.post(
-            "/api/client/users", json={"identifier": [{"external_id": "homer"}]}, headers=project.public
-        )
+        await api.post("/api/client/users", json={"identifier": [{"external_id": "homer"}]}, headers=project.public)
     ).json()
     body = {
         "organization": {"identifier": [{"externalId": "globex"}]},
@@ -63,35 +59,25 @@ async def test_membership_add_update_remove(api, project: ProjectKeys):
         "organization.user.added",
         "organization.created",
     ]
-    members = (
-        await api.get(project.admin(f"/organizations/{org['id']}/users"), headers=project.secret)
-    ).json()
+    members = (await api.get(project.admin(f"/organizations/{org['id']}/users"), headers=project.secret)).json()
     assert [(m["user_id"], m["data"]["role"]) for m in members["results"]] == [(user["id"], "manager")]
 
-    removed = await api.request(
-        "DELETE", "/api/client/organizations/users", json=flat, headers=project.public
-    )
+    removed = await api.request("DELETE", "/api/client/organizations/users", json=flat, headers=project.public)
     assert removed.status_code == 204
-    members = (
-        await api.get(project.admin(f"/organizations/{org['id']}/users"), headers=project.secret)
-    ).json()
+    members = (await api.get(project.admin(f"/organizations/{org['id']}/users"), headers=project.secret)).json()
     assert members["results"] == []
 
 
 async def test_membership_needs_an_existing_organization_and_user(api, project: ProjectKeys):
     await org_upsert(api, project, {"external_id": "initech"})
-    await api.post(
-        "/api/client/users", json={"identifier": [{"external_id": "milton"}]}, headers=project.public
-    )
+    await api.post("/api/client/users", json={"identifier": [{"external_id": "milton"}]}, headers=project.public)
     no_user = {"organization_external_id": "initech", "user_external_id": "nobody"}
     no_org = {"organization_external_id": "nowhere", "user_external_id": "milton"}
     for body, missing in [(no_user, "user"), (no_org, "organization")]:
         response = await api.post("/api/client/organizations/users", json=body, headers=project.public)
         assert response.status_code == 404
         assert missing in response.json()["detail"]
-    assert (
-        await api.get(project.admin("/users?external_id=nobody"), headers=project.secret)
-    ).status_code == 404
+    assert (await api.get(project.admin("/users?external_id=nobody"), headers=project.secret)).status_code == 404
     assert (
         await api.get(project.admin("/organizations?external_id=nowhere"), headers=project.secret)
     ).status_code == 404
@@ -104,9 +90,7 @@ async def test_membership_needs_an_existing_organization_and_user(api, project: 
 async def test_deleting_an_organization_keeps_its_users(api, project: ProjectKeys):
     org = (await org_upsert(api, project, {"external_id": "umbrella"})).json()
     user = (
-        await api.post(
-            "/api/client/users", json={"identifier": [{"external_id": "alice-u"}]}, headers=project.public
-        )
+        await api.post("/api/client/users", json={"identifier": [{"external_id": "alice-u"}]}, headers=project.public)
     ).json()
     await api.post(
         "/api/client/organizations/users",
@@ -117,7 +101,5 @@ async def test_deleting_an_organization_keeps_its_users(api, project: ProjectKey
         "DELETE", "/api/client/organizations", json={"external_id": "umbrella"}, headers=project.public
     )
     assert deleted.status_code == 204
-    assert (
-        await api.get(project.admin(f"/organizations/{org['id']}"), headers=project.secret)
-    ).status_code == 404
+    assert (await api.get(project.admin(f"/organizations/{org['id']}"), headers=project.secret)).status_code == 404
     assert (await api.get(project.admin(f"/users/{user['id']}"), headers=project.secret)).status_code == 200

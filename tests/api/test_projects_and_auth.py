@@ -7,9 +7,7 @@ USER = {"identifier": [{"external_id": "shared-id"}], "data": {"plan": "pro"}}
 
 async def test_creating_a_project_needs_the_admin_key(api: httpx.AsyncClient, project: ProjectKeys):
     assert (await api.post("/api/admin/projects", json={"name": "x"})).status_code == 401
-    wrong = await api.post(
-        "/api/admin/projects", json={"name": "x"}, headers={"Authorization": "Bearer nope"}
-    )
+    wrong = await api.post("/api/admin/projects", json={"name": "x"}, headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 401
     as_project = await api.post("/api/admin/projects", json={"name": "x"}, headers=project.secret)
     assert as_project.status_code == 403
@@ -25,9 +23,7 @@ async def test_admin_lists_projects_without_keys(api: httpx.AsyncClient, project
 
 
 async def test_project_name_is_required(api: httpx.AsyncClient):
-    response = await api.post(
-        "/api/admin/projects", json={}, headers={"Authorization": f"Bearer {ADMIN_KEY}"}
-    )
+    response = await api.post("/api/admin/projects", json={}, headers={"Authorization": f"Bearer {ADMIN_KEY}"})
     assert response.status_code == 400
     assert "name" in response.json()["detail"]
 

@@ -96,9 +96,7 @@ async def test_multiple_sources_attach_to_one_user(api, project: ProjectKeys):
         ("default", "u-9"),
         ("posthog", "ph_abc"),
     }
-    by_posthog = await api.get(
-        project.admin("/users?external_id=ph_abc&source=posthog"), headers=project.secret
-    )
+    by_posthog = await api.get(project.admin("/users?external_id=ph_abc&source=posthog"), headers=project.secret)
     assert by_posthog.json()["id"] == first["id"]
 
 
@@ -151,9 +149,7 @@ async def test_anonymous_profile_merges_into_the_identified_user(api, project: P
         headers=project.public,
     )
     await wait_processed(temporal_client, project.id, posted.json()["event_ids"])
-    known = (
-        await upsert(api, project, {"identifier": [{"external_id": "alice"}], "data": {"plan": "premium"}})
-    ).json()
+    known = (await upsert(api, project, {"identifier": [{"external_id": "alice"}], "data": {"plan": "premium"}})).json()
 
     merged = await upsert(api, project, {"identifier": [{"external_id": "alice"}, *anonymous]})
     assert merged.status_code == 200, merged.text
@@ -195,9 +191,7 @@ async def test_concurrent_upserts_of_a_new_identifier_create_one_user(api, proje
     assert count == 1
 
 
-async def test_concurrent_events_for_a_new_identifier_create_one_user(
-    api, project: ProjectKeys, temporal_client
-):
+async def test_concurrent_events_for_a_new_identifier_create_one_user(api, project: ProjectKeys, temporal_client):
     items = [{"name": "tap", "identifier": [{"external_id": "burst"}], "data": {"i": i}} for i in range(20)]
     posted = await api.post("/api/client/users/events", json=items, headers=project.public)
     results = await wait_processed(temporal_client, project.id, posted.json()["event_ids"])

@@ -85,9 +85,7 @@ def test_dev_stack_runs_everything_and_keeps_data(tmp_path: Path):
         wait_for(lambda: httpx.get(user_url, headers=secret).status_code == 200)
         user_id = httpx.get(user_url, headers=secret).json()["id"]
         events_url = f"{base}/api/admin/projects/{project['id']}/users/{user_id}/events"
-        wait_for(
-            lambda: "signup" in [e["name"] for e in httpx.get(events_url, headers=secret).json()["results"]]
-        )
+        wait_for(lambda: "signup" in [e["name"] for e in httpx.get(events_url, headers=secret).json()["results"]])
         assert httpx.get(f"http://127.0.0.1:{ports['ui']}/").status_code == 200
     finally:
         stop_stack(process)

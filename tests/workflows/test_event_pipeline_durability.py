@@ -31,9 +31,7 @@ class DeliveryThatFailsAfterWorking:
         return result
 
 
-async def test_fan_out_retry_delivers_each_user_exactly_once(
-    api, project: ProjectKeys, temporal_client, sessions
-):
+async def test_fan_out_retry_delivers_each_user_exactly_once(api, project: ProjectKeys, temporal_client, sessions):
     users = []
     for i in range(7):
         body = {"identifier": [{"external_id": f"fan-{i}"}], "data": {"cohort": "retry"}}
