@@ -2,7 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from psycopg.errors import ForeignKeyViolation
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from domain.events.pipeline import (
 )
 from domain.events.recording import SchemaKey, extract_schema, record_occurrence
 from domain.identifiers import IdentifierIn
+from domain.lists.membership import recompute_for_user
 from domain.organizations.models import Organization
 from domain.organizations.service import resolve_or_create_organization
 from domain.users.models import User
@@ -44,7 +45,8 @@ class EventActivities:
     @activity.defn
     async def record_event(self, event: ProcessEventInput) -> RecordedEvent:
         """Resolve the target (creating a user/org for an unknown identifier), store the occurrence
-        once, and extract its schema — one transaction. Idempotent: the event id is the key."""
+        once, extract its schema and recompute the user's affected lists — one transaction.
+        Idempotent: the event id is the key, and list changes are diffs."""
         project_id = uuid.UUID(event.project_id)
         async with self.sessions() as session:
             user_id = uuid.UUID(event.user_id) if event.user_id else None
@@ -59,6 +61,8 @@ class EventActivities:
             try:
                 await record_occurrence(session, event, user_id, organization_id)
                 new_schema = await extract_schema(session, event, self._known_schema)
+                if user_id is not None:
+                    await recompute_for_user(session, project_id, user_id, event.name, datetime.now(UTC))
                 await self.starter.commit_and_dispatch(session)
             except IntegrityError as error:
                 if not isinstance(error.orig, ForeignKeyViolation):

@@ -14,6 +14,7 @@ from api.errors import install_error_handlers
 from api.rate_limit import RateLimiter
 from api.routes import (
     admin_events,
+    admin_lists,
     admin_organizations,
     admin_users,
     client_organizations,
@@ -67,6 +68,7 @@ def create_app(
         admin_users.router,
         admin_organizations.router,
         admin_events.router,
+        admin_lists.router,
         lumail.router,
     ):
         app.include_router(router)

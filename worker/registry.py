@@ -10,12 +10,14 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 import domain.tables  # noqa: F401 - every mapped table, so foreign keys resolve in this process
 from activities.events import EventActivities
+from activities.lists import ListActivities
 from core.db import SessionFactory
+from workflows.list_recompute import ListRecompute
 from workflows.process_event import ProcessEvent
 from workflows.starters import EventStarter
 from workflows.sweep_stranded_events import SweepStrandedEvents
 
-WORKFLOWS: Sequence[type] = (ProcessEvent, SweepStrandedEvents)
+WORKFLOWS: Sequence[type] = (ProcessEvent, SweepStrandedEvents, ListRecompute)
 
 
 @dataclass
@@ -32,5 +34,13 @@ def workflow_runner() -> WorkflowRunner:
 
 
 def build_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
-    events = EventActivities(deps.sessions, EventStarter(deps.client, deps.task_queue))
-    return [events.record_event, events.deliver_match_page, events.redispatch_stranded_events]
+    starter = EventStarter(deps.client, deps.task_queue)
+    events = EventActivities(deps.sessions, starter)
+    lists = ListActivities(deps.sessions, starter)
+    return [
+        events.record_event,
+        events.deliver_match_page,
+        events.redispatch_stranded_events,
+        lists.recompute_list_page,
+        lists.recompute_organization_members,
+    ]

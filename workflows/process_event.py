@@ -1,7 +1,7 @@
 """The per-event pipeline: record (with schema extraction), then evaluate lists and journeys."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import timedelta
 
 from temporalio import workflow
@@ -9,6 +9,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.events import EventActivities
+    from activities.lists import ListActivities
     from core.temporal import USER_ID
     from domain.events.pipeline import (
         PROCESS_EVENT_WORKFLOW,
@@ -17,14 +18,11 @@ with workflow.unsafe.imports_passed_through():
         ProcessEventResult,
         RecordedEvent,
     )
+    from domain.lists.pipeline import OrganizationMembersInput
 
 RECORD_TIMEOUT = timedelta(seconds=30)
 DATABASE_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
 FAN_OUT_PAGE_TIMEOUT = timedelta(minutes=10)
-
-# List recomputation for the event's user and journey evaluation (entrances, waiting runs) join here
-# as those capabilities land; each stage receives the recorded event.
-EVALUATION_STAGES: tuple[Callable[[RecordedEvent], Awaitable[object]], ...] = ()
 
 
 @workflow.defn(name=PROCESS_EVENT_WORKFLOW)
@@ -47,9 +45,22 @@ class ProcessEvent:
         return ProcessEventResult(user_id=recorded.user_id, organization_id=recorded.organization_id)
 
     async def _evaluate(self, event: RecordedEvent) -> None:
-        """Steps 3 and 4 of the pipeline, run concurrently (schema extraction, step 2, already ran
-        inside the recording transaction)."""
-        await asyncio.gather(*(stage(event) for stage in EVALUATION_STAGES))
+        """Steps 3 and 4 of the pipeline, run concurrently. Schema extraction (step 2) and list
+        recomputation for the event's own user already ran inside the recording transaction; an
+        organization's event or change recomputes lists for each of its members here."""
+        stages: list[Awaitable[object]] = []
+        if event.user_id is None and event.organization_id is not None:
+            stages.append(
+                workflow.execute_activity_method(
+                    ListActivities.recompute_organization_members,
+                    OrganizationMembersInput(event.project_id, event.organization_id, event.name),
+                    start_to_close_timeout=timedelta(minutes=30),
+                    heartbeat_timeout=timedelta(minutes=2),
+                    retry_policy=DATABASE_RETRY,
+                )
+            )
+        # Journey evaluation (entrances and waiting runs) joins these stages.
+        await asyncio.gather(*stages)
 
     async def _fan_out(self, event: ProcessEventInput) -> int:
         """Deliver a `match` event, page by page, as an independent event per matching entity."""

@@ -6,13 +6,19 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from core.temporal import EVENT_NAME, PROJECT_ID, USER_ID
 from domain.events.models import Event
 from domain.events.pipeline import PROCESS_EVENT_WORKFLOW, ProcessEventInput, workflow_id
 from domain.events.service import take_pending_events
+from domain.lists.pipeline import LIST_RECOMPUTE_WORKFLOW, ListRecomputeInput, recompute_workflow_id
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +73,18 @@ class EventStarter:
             await self.dispatch_recorded(pending)
         except Exception:
             log.exception("could not start %d system event workflows; the sweeper will retry", len(pending))
+
+
+async def start_list_recompute(client: Client, task_queue: str, project_id: str, list_id: str, version: int) -> None:
+    """Start `list/<list_id>/recompute`; a recompute of an older version still running is replaced."""
+    await client.start_workflow(
+        LIST_RECOMPUTE_WORKFLOW,
+        ListRecomputeInput(project_id=project_id, list_id=list_id, version=version),
+        id=recompute_workflow_id(list_id),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
+        search_attributes=TypedSearchAttributes([SearchAttributePair(PROJECT_ID, project_id)]),
+    )
 
 
 def recorded_input(event: Event) -> ProcessEventInput:

@@ -25,7 +25,9 @@ class List(Timestamps, Base):
     # Event names and property scopes the published rule reads: which events recompute it in real time.
     event_names: Mapped[list[str]] = mapped_column(ARRAY(String(255)), default=list)
     version: Mapped[int] = mapped_column(default=1)
-    member_count: Mapped[int] = mapped_column(default=0)
+    # Seconds between re-evaluations when time alone moves membership (`within`, relative dates).
+    refresh_seconds: Mapped[int | None]
+    recomputed_at: Mapped[datetime | None]
     recompute_state: Mapped[str] = mapped_column(String(10), default="idle")  # idle | running
     recompute_progress: Mapped[dict[str, Any]] = mapped_column(default=dict)
 

@@ -1,0 +1,67 @@
+"""List I/O: a page of a full recompute, and real-time recompute for an organization's members."""
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from temporalio import activity
+
+from core.db import SessionFactory
+from domain.lists.membership import recompute_for_user, recompute_page
+from domain.lists.models import List
+from domain.lists.pipeline import ListRecomputeInput, ListRecomputePage, OrganizationMembersInput
+from domain.organizations.models import OrganizationMember
+from workflows.starters import EventStarter
+
+
+class ListActivities:
+    def __init__(self, sessions: SessionFactory, starter: EventStarter) -> None:
+        self.sessions = sessions
+        self.starter = starter
+
+    @activity.defn
+    async def recompute_list_page(self, job: ListRecomputeInput) -> ListRecomputePage:
+        """Recompute the next page of users; idempotent (a diff against current membership)."""
+        async with self.sessions() as session:
+            lst = await session.get(List, uuid.UUID(job.list_id), with_for_update=True)
+            if lst is None or lst.version != job.version or lst.rule is None:
+                return ListRecomputePage(job.after_user_id, job.scanned, job.added, job.removed, True, True)
+            after = uuid.UUID(job.after_user_id) if job.after_user_id else None
+            page = await recompute_page(session, lst, after, job.page_size, datetime.now(UTC))
+            result = ListRecomputePage(
+                after_user_id=str(page.last_user_id) if page.last_user_id else None,
+                scanned=job.scanned + page.scanned,
+                added=job.added + page.added,
+                removed=job.removed + page.removed,
+                done=page.last_user_id is None,
+            )
+            lst.recompute_progress = {"scanned": result.scanned, "added": result.added, "removed": result.removed}
+            lst.recompute_state = "idle" if result.done else "running"
+            if result.done:
+                lst.recomputed_at = datetime.now(UTC)
+            await self.starter.commit_and_dispatch(session)
+        return result
+
+    @activity.defn
+    async def recompute_organization_members(self, job: OrganizationMembersInput) -> int:
+        """An organization's event or change can move each member in or out of lists."""
+        changed, after = 0, None
+        while True:
+            async with self.sessions() as session:
+                query = select(OrganizationMember.user_id).where(
+                    OrganizationMember.organization_id == uuid.UUID(job.organization_id)
+                )
+                if after is not None:
+                    query = query.where(OrganizationMember.user_id > after)
+                members = list(await session.scalars(query.order_by(OrganizationMember.user_id).limit(200)))
+            for user_id in members:
+                async with self.sessions() as session:
+                    changes = await recompute_for_user(
+                        session, uuid.UUID(job.project_id), user_id, job.trigger, datetime.now(UTC)
+                    )
+                    await self.starter.commit_and_dispatch(session)
+                changed += changes.added + changes.removed
+            activity.heartbeat(len(members))
+            if len(members) < 200:
+                return changed
+            after = members[-1]

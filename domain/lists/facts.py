@@ -1,0 +1,71 @@
+"""Load what the in-memory rule face needs to know about one user."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.events.models import Event
+from domain.lists.models import ListMember
+from domain.organizations.models import Organization, OrganizationMember
+from domain.rules.analysis import walk
+from domain.rules.engine import EventFact, OrganizationFact, UserFacts
+from domain.rules.model import EventRule, Rule
+from domain.users.models import User
+
+
+async def load_facts(session: AsyncSession, user: User, rules: list[Rule], now: datetime) -> UserFacts:
+    event_rules = [node for rule in rules for node in walk(rule) if isinstance(node, EventRule)]
+    organizations = [
+        OrganizationFact(str(org.id), org.name, org.created_at, org.data, member.data)
+        for member, org in await session.execute(
+            select(OrganizationMember, Organization)
+            .join(Organization, Organization.id == OrganizationMember.organization_id)
+            .where(OrganizationMember.user_id == user.id)
+        )
+    ]
+    user_events = await _events(session, Event.user_id == user.id, event_rules, "user", now)
+    org_ids = [uuid.UUID(org.id) for org in organizations]
+    org_events = (
+        await _events(
+            session, Event.organization_id.in_(org_ids) & Event.user_id.is_(None), event_rules, "organization", now
+        )
+        if org_ids
+        else []
+    )
+    lists = frozenset(
+        str(list_id)
+        for list_id in await session.scalars(select(ListMember.list_id).where(ListMember.user_id == user.id))
+    )
+    return UserFacts(
+        email=user.email,
+        phone=user.phone,
+        timezone=user.timezone,
+        locale=user.locale,
+        created_at=user.created_at,
+        data=user.data,
+        organizations=organizations,
+        events=user_events,
+        organization_events=org_events,
+        lists=lists,
+    )
+
+
+async def _events(
+    session: AsyncSession, owner: object, rules: list[EventRule], entity: str, now: datetime
+) -> list[EventFact]:
+    """Only the events the rules can count: their names, within the widest window they look back."""
+    relevant = [r for r in rules if r.entity == entity]
+    if not relevant:
+        return []
+    query = select(Event.name, Event.data, Event.created_at, Event.organization_id).where(
+        owner,
+        Event.name.in_({r.name for r in relevant}),  # type: ignore[arg-type]
+    )
+    if all(r.within is not None for r in relevant):
+        query = query.where(Event.created_at >= now - max(r.within for r in relevant if r.within is not None))
+    return [
+        EventFact(name, data, created_at, str(organization_id) if organization_id else None)
+        for name, data, created_at, organization_id in await session.execute(query)
+    ]

@@ -1,0 +1,118 @@
+"""Membership changes only through recomputation; each real change emits `list.user.added/removed`."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import any_, delete, func, literal, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.events.service import emit_system_event
+from domain.lists.facts import load_facts
+from domain.lists.models import List, ListMember
+from domain.rules.engine import RuleSql, matches
+from domain.rules.model import parse_rule
+from domain.users.models import User
+
+
+@dataclass
+class Changes:
+    added: int = 0
+    removed: int = 0
+
+
+async def add_members(session: AsyncSession, lst: List, user_ids: list[uuid.UUID]) -> int:
+    if not user_ids:
+        return 0
+    inserted = list(
+        await session.scalars(
+            insert(ListMember)
+            .values([{"list_id": lst.id, "user_id": user_id} for user_id in user_ids])
+            .on_conflict_do_nothing()
+            .returning(ListMember.user_id)
+        )
+    )
+    for user_id in inserted:
+        emit_system_event(session, lst.project_id, "list.user.added", {"list_id": str(lst.id)}, user_id=user_id)
+    return len(inserted)
+
+
+async def remove_members(session: AsyncSession, lst: List, user_ids: list[uuid.UUID]) -> int:
+    if not user_ids:
+        return 0
+    removed = list(
+        await session.scalars(
+            delete(ListMember)
+            .where(ListMember.list_id == lst.id, ListMember.user_id.in_(user_ids))
+            .returning(ListMember.user_id)
+        )
+    )
+    for user_id in removed:
+        emit_system_event(session, lst.project_id, "list.user.removed", {"list_id": str(lst.id)}, user_id=user_id)
+    return len(removed)
+
+
+async def recompute_for_user(
+    session: AsyncSession, project_id: uuid.UUID, user_id: uuid.UUID, trigger: str, now: datetime
+) -> Changes:
+    """Re-evaluate, for one user, every dynamic list whose rule the `trigger` event can affect.
+
+    Serialised per user (advisory lock), so concurrent events for one user cannot interleave stale facts."""
+    lists = list(
+        await session.scalars(
+            select(List).where(
+                List.project_id == project_id,
+                List.kind == "dynamic",
+                List.rule.is_not(None),
+                literal(trigger) == any_(List.event_names),
+            )
+        )
+    )
+    changes = Changes()
+    if not lists:
+        return changes
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"lists:{user_id}", 0))))
+    user = await session.get(User, user_id)
+    if user is None:
+        return changes
+    rules = {lst.id: parse_rule(lst.rule) for lst in lists}
+    facts = await load_facts(session, user, list(rules.values()), now)
+    for lst in lists:
+        should = matches(rules[lst.id], facts, now)
+        if should and str(lst.id) not in facts.lists:
+            changes.added += await add_members(session, lst, [user_id])
+        elif not should and str(lst.id) in facts.lists:
+            changes.removed += await remove_members(session, lst, [user_id])
+    return changes
+
+
+@dataclass
+class PageResult:
+    last_user_id: uuid.UUID | None
+    scanned: int
+    added: int
+    removed: int
+
+
+async def recompute_page(
+    session: AsyncSession, lst: List, after: uuid.UUID | None, limit: int, now: datetime
+) -> PageResult:
+    """Bring membership in line with the rule for the next `limit` users (by id) after `after`."""
+    page = select(User.id).where(User.project_id == lst.project_id)
+    if after is not None:
+        page = page.where(User.id > after)
+    ids = list(await session.scalars(page.order_by(User.id).limit(limit)))
+    if not ids:
+        return PageResult(None, 0, 0, 0)
+    in_page = User.id.between(ids[0], ids[-1]) & (User.project_id == lst.project_id)
+    assert lst.rule is not None
+    should = set(await session.scalars(select(User.id).where(in_page, RuleSql(now).condition(parse_rule(lst.rule)))))
+    current = set(
+        await session.scalars(
+            select(ListMember.user_id).where(ListMember.list_id == lst.id, ListMember.user_id.between(ids[0], ids[-1]))
+        )
+    )
+    added = await add_members(session, lst, sorted(should - current))
+    removed = await remove_members(session, lst, sorted(current - should))
+    return PageResult(ids[-1] if len(ids) == limit else None, len(ids), added, removed)

@@ -1,0 +1,40 @@
+"""What crosses the Temporal boundary for list recomputation."""
+
+from dataclasses import dataclass
+
+LIST_RECOMPUTE_WORKFLOW = "ListRecompute"
+
+
+@dataclass
+class ListRecomputeInput:
+    project_id: str
+    list_id: str
+    version: int
+    after_user_id: str | None = None
+    scanned: int = 0
+    added: int = 0
+    removed: int = 0
+    page_size: int = 1000
+
+
+@dataclass
+class ListRecomputePage:
+    """The progress after one page; `done` when every user was scanned or the list changed version."""
+
+    after_user_id: str | None
+    scanned: int
+    added: int
+    removed: int
+    done: bool
+    superseded: bool = False
+
+
+@dataclass
+class OrganizationMembersInput:
+    project_id: str
+    organization_id: str
+    trigger: str
+
+
+def recompute_workflow_id(list_id: str) -> str:
+    return f"list/{list_id}/recompute"

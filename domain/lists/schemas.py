@@ -1,0 +1,51 @@
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from domain.users.schemas import UserOut
+from domain.wire import OutModel, WireModel
+
+
+class ListCreate(WireModel):
+    name: str = Field(min_length=1, max_length=255)
+    kind: Literal["dynamic", "static"] | None = None
+    rule: dict[str, Any] | None = None
+
+
+class ListUpdate(WireModel):
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    # A new rule is saved as a draft: preview it, then publish it.
+    rule: dict[str, Any] | None = None
+
+
+class PreviewRequest(WireModel):
+    rule: dict[str, Any] | None = None
+
+
+class Recompute(OutModel):
+    state: str
+    progress: dict[str, Any]
+    recomputed_at: datetime | None
+
+
+class ListOut(OutModel):
+    id: uuid.UUID
+    project_id: uuid.UUID
+    name: str
+    kind: str
+    rule: dict[str, Any] | None
+    draft_rule: dict[str, Any] | None
+    rule_summary: str | None
+    version: int
+    member_count: int
+    recompute: Recompute
+    created_at: datetime
+    updated_at: datetime
+
+
+class Preview(OutModel):
+    count: int
+    sample: list[UserOut]
+    summary: str

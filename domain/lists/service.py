@@ -1,0 +1,129 @@
+"""Lists: create, edit (rule edits are drafts), preview, publish, delete, members."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import Invalid, NotFound
+from domain.base import utcnow
+from domain.lists.models import List, ListMember
+from domain.lists.schemas import ListCreate, ListOut, ListUpdate, Preview, Recompute
+from domain.rules.analysis import refresh_interval, summarize, time_window, trigger_events
+from domain.rules.engine import RuleSql
+from domain.rules.model import parse_rule
+from domain.users.models import User
+from domain.users.schemas import UserOut
+
+
+async def create_list(session: AsyncSession, project_id: uuid.UUID, payload: ListCreate) -> List:
+    kind = payload.kind or ("dynamic" if payload.rule is not None else "static")
+    if kind == "dynamic" and payload.rule is None:
+        raise Invalid("rule: a dynamic list needs a rule")
+    if kind == "static" and payload.rule is not None:
+        raise Invalid("rule: a static list has no rule (its members are imported or added)")
+    lst = List(
+        id=uuid.uuid4(),
+        project_id=project_id,
+        name=payload.name,
+        kind=kind,
+        event_names=[],
+        version=1,
+        recompute_state="idle",
+        recompute_progress={},
+    )
+    if payload.rule is not None:
+        _publish_rule(lst, payload.rule)
+    session.add(lst)
+    await session.flush()
+    return lst
+
+
+async def get_list(session: AsyncSession, project_id: uuid.UUID, list_id: uuid.UUID) -> List:
+    lst = await session.get(List, list_id)
+    if lst is None or lst.project_id != project_id:
+        raise NotFound(f"list {list_id} not found")
+    return lst
+
+
+async def update_list(session: AsyncSession, project_id: uuid.UUID, list_id: uuid.UUID, payload: ListUpdate) -> List:
+    lst = await get_list(session, project_id, list_id)
+    if payload.name is not None:
+        lst.name = payload.name
+    if payload.rule is not None:
+        if lst.kind != "dynamic":
+            raise Invalid("rule: a static list has no rule")
+        parse_rule(payload.rule)
+        lst.draft_rule = payload.rule
+    lst.updated_at = utcnow()
+    await session.flush()
+    return lst
+
+
+async def publish_draft(session: AsyncSession, project_id: uuid.UUID, list_id: uuid.UUID) -> List:
+    lst = await get_list(session, project_id, list_id)
+    if lst.draft_rule is None:
+        raise Invalid("draft_rule: nothing to publish; PATCH a rule first")
+    _publish_rule(lst, lst.draft_rule)
+    lst.draft_rule = None
+    lst.version += 1
+    lst.updated_at = utcnow()
+    await session.flush()
+    return lst
+
+
+def _publish_rule(lst: List, raw: dict[str, Any]) -> None:
+    rule = parse_rule(raw)
+    window = time_window(rule)
+    lst.rule = raw
+    lst.rule_summary = summarize(rule)[:2000]
+    lst.event_names = trigger_events(rule)
+    lst.refresh_seconds = int(refresh_interval(window).total_seconds()) if window is not None else None
+    lst.recompute_state = "running"
+    lst.recompute_progress = {"scanned": 0, "added": 0, "removed": 0}
+
+
+async def delete_list(session: AsyncSession, project_id: uuid.UUID, list_id: uuid.UUID) -> None:
+    await session.delete(await get_list(session, project_id, list_id))
+    await session.flush()
+
+
+async def preview(session: AsyncSession, project_id: uuid.UUID, raw: dict[str, Any], sample_size: int = 10) -> Preview:
+    rule = parse_rule(raw)
+    condition = (User.project_id == project_id) & RuleSql(datetime.now(UTC)).condition(rule)
+    count = await session.scalar(select(func.count()).select_from(User).where(condition)) or 0
+    sample = list(await session.scalars(select(User).where(condition).order_by(User.id).limit(sample_size)))
+    return Preview(count=count, sample=[UserOut.model_validate(u) for u in sample], summary=summarize(rule))
+
+
+async def list_out(session: AsyncSession, lst: List) -> ListOut:
+    count = await session.scalar(select(func.count()).select_from(ListMember).where(ListMember.list_id == lst.id))
+    return ListOut(
+        id=lst.id,
+        project_id=lst.project_id,
+        name=lst.name,
+        kind=lst.kind,
+        rule=lst.rule,
+        draft_rule=lst.draft_rule,
+        rule_summary=lst.rule_summary,
+        version=lst.version,
+        member_count=count or 0,
+        recompute=Recompute(
+            state=lst.recompute_state, progress=lst.recompute_progress, recomputed_at=lst.recomputed_at
+        ),
+        created_at=lst.created_at,
+        updated_at=lst.updated_at,
+    )
+
+
+async def project_lists(session: AsyncSession, project_id: uuid.UUID) -> list[List]:
+    return list(await session.scalars(select(List).where(List.project_id == project_id).order_by(List.created_at)))
+
+
+async def members(session: AsyncSession, lst: List, limit: int, after: uuid.UUID | None) -> list[User]:
+    query = select(User).join(ListMember, ListMember.user_id == User.id).where(ListMember.list_id == lst.id)
+    if after is not None:
+        query = query.where(User.id > after)
+    return list(await session.scalars(query.order_by(User.id).limit(limit)))
