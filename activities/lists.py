@@ -3,15 +3,15 @@
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from temporalio import activity
 
 from core.db import SessionFactory
 from domain.lists.membership import recompute_for_user, recompute_page
 from domain.lists.models import List
-from domain.lists.pipeline import ListRecomputeInput, ListRecomputePage, OrganizationMembersInput
+from domain.lists.pipeline import ListRecomputeInput, ListRecomputePage, OrganizationMembersInput, RefreshInput
 from domain.organizations.models import OrganizationMember
-from workflows.starters import EventStarter
+from workflows.starters import EventStarter, start_list_recompute
 
 
 class ListActivities:
@@ -27,7 +27,8 @@ class ListActivities:
             if lst is None or lst.version != job.version or lst.rule is None:
                 return ListRecomputePage(job.after_user_id, job.scanned, job.added, job.removed, True, True)
             after = uuid.UUID(job.after_user_id) if job.after_user_id else None
-            page = await recompute_page(session, lst, after, job.page_size, datetime.now(UTC))
+            as_of = datetime.fromisoformat(job.as_of) if job.as_of else datetime.now(UTC)
+            page = await recompute_page(session, lst, after, job.page_size, as_of)
             result = ListRecomputePage(
                 after_user_id=str(page.last_user_id) if page.last_user_id else None,
                 scanned=job.scanned + page.scanned,
@@ -38,7 +39,7 @@ class ListActivities:
             lst.recompute_progress = {"scanned": result.scanned, "added": result.added, "removed": result.removed}
             lst.recompute_state = "idle" if result.done else "running"
             if result.done:
-                lst.recomputed_at = datetime.now(UTC)
+                lst.recomputed_at = as_of
             await self.starter.commit_and_dispatch(session)
         return result
 
@@ -65,3 +66,32 @@ class ListActivities:
             if len(members) < 200:
                 return changed
             after = members[-1]
+
+    @activity.defn
+    async def start_due_list_refreshes(self, refresh: RefreshInput) -> int:
+        """Start the recompute of every time-dependent list whose refresh interval has passed."""
+        as_of = datetime.fromisoformat(refresh.as_of)
+        async with self.sessions() as session:
+            interval = func.make_interval(
+                0, 0, 0, 0, 0, 0, func.least(List.refresh_seconds, refresh.max_interval_seconds)
+            )
+            due = list(
+                await session.execute(
+                    select(List.project_id, List.id, List.version).where(
+                        List.refresh_seconds.is_not(None),
+                        List.recompute_state == "idle",
+                        or_(List.recomputed_at.is_(None), List.recomputed_at + interval <= as_of),
+                    )
+                )
+            )
+        for project_id, list_id, version in due:
+            await start_list_recompute(
+                self.starter.client,
+                self.starter.task_queue,
+                str(project_id),
+                str(list_id),
+                version,
+                as_of=refresh.as_of,
+                replace_running=False,
+            )
+        return len(due)

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     rate_limit_burst: int = 100
     # Seconds an event may sit recorded but not dispatched before the sweeper starts its workflow.
     stranded_event_grace_seconds: int = 60
+    # Longest time between re-evaluations of a list whose membership time alone can change.
+    list_refresh_max_interval_seconds: int = 86_400
     log_level: str = "INFO"
 
 

@@ -19,7 +19,7 @@ async def run_worker(settings: Settings) -> None:
     client = await connect_client(settings)
     engine = create_engine(settings)
     deps = WorkerDeps(client=client, sessions=create_session_factory(engine), task_queue=settings.temporal_task_queue)
-    await ensure_system_schedules(client, settings.temporal_task_queue, settings.stranded_event_grace_seconds)
+    await ensure_system_schedules(client, settings)
     worker = Worker(
         client,
         task_queue=settings.temporal_task_queue,

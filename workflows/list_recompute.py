@@ -6,7 +6,12 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.lists import ListActivities
-    from domain.lists.pipeline import LIST_RECOMPUTE_WORKFLOW, ListRecomputeInput, ListRecomputePage
+    from domain.lists.pipeline import (
+        LIST_RECOMPUTE_WORKFLOW,
+        ListRecomputeInput,
+        ListRecomputePage,
+        RefreshInput,
+    )
     from workflows.process_event import DATABASE_RETRY
 
 
@@ -21,6 +26,7 @@ class ListRecompute:
 
     @workflow.run
     async def run(self, job: ListRecomputeInput) -> ListRecomputePage:
+        job.as_of = job.as_of or workflow.now().isoformat()
         while True:
             self.progress = await workflow.execute_activity_method(
                 ListActivities.recompute_list_page,
@@ -34,3 +40,16 @@ class ListRecompute:
             job.scanned, job.added, job.removed = self.progress.scanned, self.progress.added, self.progress.removed
             if workflow.info().is_continue_as_new_suggested():
                 workflow.continue_as_new(job)
+
+
+@workflow.defn
+class RefreshTimeBasedLists:
+    """Run by a Temporal Schedule: users leave (or join) lists as their events age out of a `within`
+    window or they cross a relative date, without any new event."""
+
+    @workflow.run
+    async def run(self, refresh: RefreshInput) -> int:
+        refresh.as_of = refresh.as_of or workflow.now().isoformat()
+        return await workflow.execute_activity_method(
+            ListActivities.start_due_list_refreshes, refresh, start_to_close_timeout=timedelta(minutes=5)
+        )

@@ -15,6 +15,9 @@ class ListRecomputeInput:
     added: int = 0
     removed: int = 0
     page_size: int = 1000
+    # The instant the rule is evaluated at (relative dates, `within` windows): the workflow's time
+    # when it started, so every page sees the same moment and replays agree.
+    as_of: str = ""
 
 
 @dataclass
@@ -34,6 +37,14 @@ class OrganizationMembersInput:
     project_id: str
     organization_id: str
     trigger: str
+
+
+@dataclass
+class RefreshInput:
+    """Start recomputes of time-dependent lists whose refresh is due at `as_of`."""
+
+    as_of: str
+    max_interval_seconds: int = 86_400
 
 
 def recompute_workflow_id(list_id: str) -> str:

@@ -1,0 +1,53 @@
+"""Time alone moves membership: events age out of a `within` window without any new event."""
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.testing import WorkflowEnvironment
+
+from core.temporal import SEARCH_ATTRIBUTES
+from domain.lists.pipeline import RefreshInput
+from tests.api.test_lists import create_list, member_ids, post_events
+from tests.conftest import BIN, ProjectKeys, make_worker, timeline
+from workflows.list_recompute import RefreshTimeBasedLists
+
+
+@pytest.fixture
+async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(BIN / "temporal-test-server"))
+    # The test server needs the search attributes registered, like any namespace.
+    keyword = IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(search_attributes={key.name: keyword for key in SEARCH_ATTRIBUTES})
+    )
+    yield env
+    await env.shutdown()
+
+
+async def test_users_leave_when_their_events_age_out_of_the_window(
+    api, project: ProjectKeys, temporal_client, sessions, skipping_env: WorkflowEnvironment
+):
+    recent_buyers = await create_list(
+        api, project, {"event": "order.completed", "within": "7 days"}, temporal_client, "bought this week"
+    )
+    [result] = await post_events(
+        api, project, temporal_client, [{"name": "order.completed", "identifier": [{"external_id": "once"}]}]
+    )
+    assert await member_ids(api, project, recent_buyers["id"]) == {result["user_id"]}
+
+    task_queue = f"time-{uuid.uuid4()}"
+    async with make_worker(skipping_env.client, sessions, task_queue):
+        await skipping_env.sleep(timedelta(days=8))
+        started = await skipping_env.client.execute_workflow(
+            RefreshTimeBasedLists.run, RefreshInput(as_of=""), id=f"refresh-{uuid.uuid4()}", task_queue=task_queue
+        )
+        assert started >= 1
+        await skipping_env.client.get_workflow_handle(f"list/{recent_buyers['id']}/recompute").result()
+
+    assert await member_ids(api, project, recent_buyers["id"]) == set()
+    names = [e["name"] for e in await timeline(api, project, result["user_id"])]
+    assert names.count("list.user.removed") == 1
