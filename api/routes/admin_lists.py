@@ -1,12 +1,13 @@
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Response, UploadFile
 
-from api.deps import AdminProjectDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import AdminProjectDep, SessionDep, SettingsDep, StarterDep, TemporalDep
 from api.pagination import Cursor, Limit, Page, after_id, id_page
 from core.errors import Invalid
+from domain.lists.membership import add_members
 from domain.lists.models import List
-from domain.lists.schemas import ListCreate, ListOut, ListUpdate, Preview, PreviewRequest
+from domain.lists.schemas import ImportOut, ListCreate, ListOut, ListUpdate, Preview, PreviewRequest
 from domain.lists.service import (
     create_list,
     delete_list,
@@ -16,9 +17,13 @@ from domain.lists.service import (
     preview,
     project_lists,
     publish_draft,
+    remove_member,
+    require_static,
     update_list,
 )
+from domain.users.csv_import import import_users
 from domain.users.schemas import UserOut
+from domain.users.service import get_user
 from workflows.starters import start_list_recompute
 
 router = APIRouter(prefix="/api/admin/projects/{project_id}/lists", tags=["admin: lists"])
@@ -99,3 +104,36 @@ async def list_members(
     lst = await get_list(session, project_id, list_id)
     users = await members(session, lst, limit, after_id(cursor))
     return id_page([UserOut.model_validate(u) for u in users], [u.id for u in users], limit)
+
+
+@router.post("/{list_id}/users")
+async def import_members(
+    project_id: AdminProjectDep, list_id: uuid.UUID, file: UploadFile, session: SessionDep, starter: StarterDep
+) -> ImportOut:
+    """Import a CSV into a static list: users are created or updated, then added to the list."""
+    lst = await get_list(session, project_id, list_id)
+    require_static(lst)
+    result = await import_users(session, project_id, await file.read())
+    added = await add_members(session, lst, result.user_ids)
+    await starter.commit_and_dispatch(session)
+    return ImportOut.model_validate(result).model_copy(update={"added_to_list": added})
+
+
+@router.put("/{list_id}/users/{user_id}", status_code=204)
+async def add_member(
+    project_id: AdminProjectDep, list_id: uuid.UUID, user_id: uuid.UUID, session: SessionDep, starter: StarterDep
+) -> Response:
+    lst = await get_list(session, project_id, list_id)
+    require_static(lst)
+    await add_members(session, lst, [(await get_user(session, project_id, user_id)).id])
+    await starter.commit_and_dispatch(session)
+    return Response(status_code=204)
+
+
+@router.delete("/{list_id}/users/{user_id}", status_code=204)
+async def remove_list_member(
+    project_id: AdminProjectDep, list_id: uuid.UUID, user_id: uuid.UUID, session: SessionDep, starter: StarterDep
+) -> Response:
+    await remove_member(session, await get_list(session, project_id, list_id), user_id)
+    await starter.commit_and_dispatch(session)
+    return Response(status_code=204)

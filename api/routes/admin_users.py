@@ -1,14 +1,16 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, UploadFile
 
-from api.deps import AdminProjectDep, SessionDep
+from api.deps import AdminProjectDep, SessionDep, StarterDep
 from api.pagination import Cursor, Limit, Page, after_id, id_page
 from domain.events.models import Event
 from domain.events.queries import timeline
 from domain.events.schemas import TimelinePage
 from domain.identifiers import DEFAULT_SOURCE, IdentifierKey
+from domain.lists.schemas import ImportOut
+from domain.users.csv_import import import_users
 from domain.users.queries import list_users
 from domain.users.schemas import UserOut
 from domain.users.service import find_user, get_user
@@ -30,6 +32,16 @@ async def index(
         return UserOut.model_validate(await find_user(session, project_id, [IdentifierKey(source, external_id)]))
     users = await list_users(session, project_id, limit, after_id(cursor))
     return id_page([UserOut.model_validate(u) for u in users], [u.id for u in users], limit)
+
+
+@router.post("/import")
+async def import_csv(
+    project_id: AdminProjectDep, file: UploadFile, session: SessionDep, starter: StarterDep
+) -> ImportOut:
+    """Create or update users from a CSV (header row; `identifier` or `external_id` column required)."""
+    result = await import_users(session, project_id, await file.read())
+    await starter.commit_and_dispatch(session)
+    return ImportOut.model_validate(result)
 
 
 @router.get("/{user_id}")

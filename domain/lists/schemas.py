@@ -49,3 +49,17 @@ class Preview(OutModel):
     count: int
     sample: list[UserOut]
     summary: str
+
+
+class RowErrorOut(OutModel):
+    line: int
+    error: str
+
+
+class ImportOut(OutModel):
+    created: int
+    updated: int
+    unchanged: int
+    failed: int
+    errors: list[RowErrorOut]
+    added_to_list: int | None = None

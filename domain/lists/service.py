@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Invalid, NotFound
 from domain.base import utcnow
+from domain.lists.membership import remove_members
 from domain.lists.models import List, ListMember
 from domain.lists.schemas import ListCreate, ListOut, ListUpdate, Preview, Recompute
 from domain.rules.analysis import refresh_interval, summarize, time_window, trigger_events
@@ -127,3 +128,14 @@ async def members(session: AsyncSession, lst: List, limit: int, after: uuid.UUID
     if after is not None:
         query = query.where(User.id > after)
     return list(await session.scalars(query.order_by(User.id).limit(limit)))
+
+
+def require_static(lst: List) -> None:
+    if lst.kind != "static":
+        raise Invalid("list: a dynamic list's membership follows its rule; add or remove users on static lists")
+
+
+async def remove_member(session: AsyncSession, lst: List, user_id: uuid.UUID) -> None:
+    require_static(lst)
+    if not await remove_members(session, lst, [user_id]):
+        raise NotFound(f"user {user_id} is not in list {lst.id}")
