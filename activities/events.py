@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from psycopg.errors import ForeignKeyViolation
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from temporalio import activity
 
@@ -23,6 +23,7 @@ from domain.events.pipeline import (
 from domain.events.recording import SchemaKey, extract_schema, record_occurrence
 from domain.identifiers import IdentifierIn
 from domain.lists.membership import recompute_for_user
+from domain.lists.pipeline import LIST_EVENTS
 from domain.organizations.models import Organization
 from domain.organizations.service import resolve_or_create_organization
 from domain.users.models import User
@@ -31,9 +32,12 @@ from workflows.starters import EventStarter
 
 
 @dataclass
-class SweepInput:
+class PendingEventsInput:
+    """Undispatched system events older than `grace_seconds` (optionally one list's membership events)."""
+
     grace_seconds: int = 60
     limit: int = 1000
+    list_id: str | None = None
 
 
 class EventActivities:
@@ -107,22 +111,32 @@ class EventActivities:
         return FanOutPageResult(delivered=len(ids), last_id=last_id)
 
     @activity.defn
-    async def redispatch_stranded_events(self, sweep: SweepInput) -> int:
-        """Start the pipeline for system events committed but never dispatched (e.g. Temporal was down)."""
-        cutoff = utcnow() - timedelta(seconds=sweep.grace_seconds)
+    async def dispatch_pending_events(self, job: PendingEventsInput) -> int:
+        """Start the pipeline for system events written but not yet dispatched: events whose dispatch
+        failed after commit (Temporal was down), or a list's membership events from a recompute."""
+        query = select(
+            Event.id,
+            Event.project_id,
+            Event.user_id,
+            Event.organization_id,
+            Event.name,
+            Event.data,
+            Event.source,
+            Event.created_at,
+        ).where(~Event.dispatched)
+        if job.grace_seconds:
+            query = query.where(Event.created_at < utcnow() - timedelta(seconds=job.grace_seconds))
+        if job.list_id is not None:
+            query = query.where(Event.name.in_(LIST_EVENTS), Event.data.op("@>")({"list_id": job.list_id}))
         async with self.sessions() as session:
-            stranded = list(
-                (
-                    await session.scalars(
-                        select(Event)
-                        .where(~Event.dispatched, Event.created_at < cutoff)
-                        .order_by(Event.created_at)
-                        .limit(sweep.limit)
-                    )
-                ).all()
+            pending = list(await session.execute(query.order_by(Event.created_at).limit(job.limit)))
+            await self.starter.dispatch_recorded([Event(**row._mapping) for row in pending])
+            await session.execute(
+                update(Event).where(Event.id.in_([row.id for row in pending])).values(dispatched=True)
             )
-        await self.starter.dispatch_recorded(stranded)
-        return len(stranded)
+            await session.commit()
+        activity.heartbeat(len(pending))
+        return len(pending)
 
 
 def _identifier(ref: IdentifierRef) -> IdentifierIn:

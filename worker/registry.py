@@ -12,12 +12,18 @@ import domain.tables  # noqa: F401 - every mapped table, so foreign keys resolve
 from activities.events import EventActivities
 from activities.lists import ListActivities
 from core.db import SessionFactory
-from workflows.list_recompute import ListRecompute, RefreshTimeBasedLists
+from workflows.list_recompute import DispatchListEvents, ListRecompute, RefreshTimeBasedLists
 from workflows.process_event import ProcessEvent
 from workflows.starters import EventStarter
 from workflows.sweep_stranded_events import SweepStrandedEvents
 
-WORKFLOWS: Sequence[type] = (ProcessEvent, SweepStrandedEvents, ListRecompute, RefreshTimeBasedLists)
+WORKFLOWS: Sequence[type] = (
+    ProcessEvent,
+    SweepStrandedEvents,
+    ListRecompute,
+    DispatchListEvents,
+    RefreshTimeBasedLists,
+)
 
 
 @dataclass
@@ -40,7 +46,7 @@ def build_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
     return [
         events.record_event,
         events.deliver_match_page,
-        events.redispatch_stranded_events,
+        events.dispatch_pending_events,
         lists.recompute_list_page,
         lists.recompute_organization_members,
         lists.start_due_list_refreshes,

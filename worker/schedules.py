@@ -13,7 +13,7 @@ from temporalio.client import (
     ScheduleSpec,
 )
 
-from activities.events import SweepInput
+from activities.events import PendingEventsInput
 from core.config import Settings
 from domain.lists.pipeline import RefreshInput
 from workflows.list_recompute import RefreshTimeBasedLists
@@ -31,7 +31,7 @@ async def ensure_system_schedules(client: Client, settings: Settings) -> None:
     actions = {
         STRANDED_EVENTS_SCHEDULE: ScheduleActionStartWorkflow(
             SweepStrandedEvents.run,
-            SweepInput(grace_seconds=settings.stranded_event_grace_seconds),
+            PendingEventsInput(grace_seconds=settings.stranded_event_grace_seconds),
             id="sweep/stranded-events",
             task_queue=settings.temporal_task_queue,
         ),

@@ -3,14 +3,17 @@
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.events import EventActivities, PendingEventsInput
     from activities.lists import ListActivities
     from domain.lists.pipeline import (
         LIST_RECOMPUTE_WORKFLOW,
         ListRecomputeInput,
         ListRecomputePage,
         RefreshInput,
+        dispatch_workflow_id,
     )
     from workflows.process_event import DATABASE_RETRY
 
@@ -34,12 +37,47 @@ class ListRecompute:
                 start_to_close_timeout=timedelta(minutes=5),
                 retry_policy=DATABASE_RETRY,
             )
+            if self.progress.added + self.progress.removed > job.added + job.removed:
+                await self._dispatch_membership_events(job.list_id)
             if self.progress.done:
                 return self.progress
             job.after_user_id = self.progress.after_user_id
             job.scanned, job.added, job.removed = self.progress.scanned, self.progress.added, self.progress.removed
             if workflow.info().is_continue_as_new_suggested():
                 workflow.continue_as_new(job)
+
+    async def _dispatch_membership_events(self, list_id: str) -> None:
+        """Make sure the list's dispatcher runs: it starts the pipeline for the membership events this
+        recompute recorded, at the pace Temporal allows, and outlives the recompute if it must."""
+        try:
+            await workflow.start_child_workflow(
+                DispatchListEvents.run,
+                list_id,
+                id=dispatch_workflow_id(list_id),
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            )
+        except WorkflowAlreadyStartedError:
+            pass
+
+
+@workflow.defn
+class DispatchListEvents:
+    @workflow.run
+    async def run(self, list_id: str) -> int:
+        dispatched = 0
+        while True:
+            batch = await workflow.execute_activity_method(
+                EventActivities.dispatch_pending_events,
+                PendingEventsInput(grace_seconds=0, limit=500, list_id=list_id),
+                start_to_close_timeout=timedelta(minutes=5),
+                heartbeat_timeout=timedelta(minutes=1),
+                retry_policy=DATABASE_RETRY,
+            )
+            dispatched += batch
+            if batch < 500:
+                return dispatched
+            if workflow.info().is_continue_as_new_suggested():
+                workflow.continue_as_new(list_id)
 
 
 @workflow.defn

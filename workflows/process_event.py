@@ -21,7 +21,12 @@ with workflow.unsafe.imports_passed_through():
     from domain.lists.pipeline import OrganizationMembersInput
 
 RECORD_TIMEOUT = timedelta(seconds=30)
-DATABASE_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
+# Retries ride out lost connections and restarts; a bad statement or value fails at once instead.
+DATABASE_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=["ProgrammingError", "DataError", "Invalid"],
+)
 FAN_OUT_PAGE_TIMEOUT = timedelta(minutes=10)
 
 

@@ -5,13 +5,13 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.events import EventActivities, SweepInput
+    from activities.events import EventActivities, PendingEventsInput
 
 
 @workflow.defn
 class SweepStrandedEvents:
     @workflow.run
-    async def run(self, sweep: SweepInput) -> int:
+    async def run(self, sweep: PendingEventsInput) -> int:
         return await workflow.execute_activity_method(
-            EventActivities.redispatch_stranded_events, sweep, start_to_close_timeout=timedelta(minutes=5)
+            EventActivities.dispatch_pending_events, sweep, start_to_close_timeout=timedelta(minutes=5)
         )

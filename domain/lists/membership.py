@@ -4,10 +4,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import any_, delete, func, literal, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import DateTime, Text, Uuid, any_, cast, delete, exists, false, func, literal, select
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.events.models import Event
 from domain.events.service import emit_system_event
 from domain.lists.facts import load_facts
 from domain.lists.models import List, ListMember
@@ -98,21 +99,64 @@ class PageResult:
 async def recompute_page(
     session: AsyncSession, lst: List, after: uuid.UUID | None, limit: int, now: datetime
 ) -> PageResult:
-    """Bring membership in line with the rule for the next `limit` users (by id) after `after`."""
+    """Bring membership in line with the rule for the next `limit` users (by id) after `after`.
+
+    Set-based: one statement adds the users who match and records their `list.user.added` events, one
+    removes those who no longer do and records `list.user.removed`. The events are left undispatched
+    for the list's dispatcher, so a large recompute is not held back by starting their pipelines."""
     page = select(User.id).where(User.project_id == lst.project_id)
     if after is not None:
         page = page.where(User.id > after)
-    ids = list(await session.scalars(page.order_by(User.id).limit(limit)))
-    if not ids:
+    window = page.order_by(User.id).limit(limit).subquery()
+    # UUIDs order bytewise, as their lowercase hex text does (PostgreSQL has no min/max over uuid).
+    id_text = cast(window.c.id, Text)
+    low, high, scanned = (await session.execute(select(func.min(id_text), func.max(id_text), func.count()))).one()
+    if not scanned:
         return PageResult(None, 0, 0, 0)
-    in_page = User.id.between(ids[0], ids[-1]) & (User.project_id == lst.project_id)
+    low, high = uuid.UUID(low), uuid.UUID(high)
     assert lst.rule is not None
-    should = set(await session.scalars(select(User.id).where(in_page, RuleSql(now).condition(parse_rule(lst.rule)))))
-    current = set(
-        await session.scalars(
-            select(ListMember.user_id).where(ListMember.list_id == lst.id, ListMember.user_id.between(ids[0], ids[-1]))
+    matches_rule = RuleSql(now).condition(parse_rule(lst.rule))
+    in_page = (User.project_id == lst.project_id) & User.id.between(low, high)
+
+    added = (
+        insert(ListMember)
+        .from_select(
+            ["list_id", "user_id", "added_at"],
+            select(literal(lst.id, Uuid), User.id, literal(now, DateTime(timezone=True))).where(in_page, matches_rule),
         )
+        .on_conflict_do_nothing()
+        .returning(ListMember.user_id)
+        .cte("added")
     )
-    added = await add_members(session, lst, sorted(should - current))
-    removed = await remove_members(session, lst, sorted(current - should))
-    return PageResult(ids[-1] if len(ids) == limit else None, len(ids), added, removed)
+    removed = (
+        delete(ListMember)
+        .where(
+            ListMember.list_id == lst.id,
+            ListMember.user_id.between(low, high),
+            ~exists(select(1).where(User.id == ListMember.user_id, matches_rule)),
+        )
+        .returning(ListMember.user_id)
+        .cte("removed")
+    )
+    counts = []
+    for changed, name in ((added, "list.user.added"), (removed, "list.user.removed")):
+        emitted = (
+            insert(Event)
+            .from_select(
+                ["id", "project_id", "user_id", "name", "data", "source", "dispatched", "created_at"],
+                select(
+                    func.gen_random_uuid(),
+                    literal(lst.project_id, Uuid),
+                    changed.c.user_id,
+                    literal(name),
+                    literal({"list_id": str(lst.id)}, JSONB),
+                    literal("system"),
+                    false(),
+                    literal(now, DateTime(timezone=True)),
+                ),
+            )
+            .returning(Event.id)
+            .cte("emitted")
+        )
+        counts.append(await session.scalar(select(func.count()).select_from(emitted)) or 0)
+    return PageResult(high if scanned == limit else None, scanned, counts[0], counts[1])

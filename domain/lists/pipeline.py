@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 LIST_RECOMPUTE_WORKFLOW = "ListRecompute"
+LIST_EVENTS = ("list.user.added", "list.user.removed")
 
 
 @dataclass
@@ -49,3 +50,7 @@ class RefreshInput:
 
 def recompute_workflow_id(list_id: str) -> str:
     return f"list/{list_id}/recompute"
+
+
+def dispatch_workflow_id(list_id: str) -> str:
+    return f"list/{list_id}/dispatch"

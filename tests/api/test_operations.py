@@ -4,12 +4,13 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import select
 
+from activities.events import PendingEventsInput
 from api.main import create_app
 from core.config import Settings
 from domain.base import utcnow
 from domain.events.models import Event
 from tests.conftest import ProjectKeys, wait_processed
-from workflows.sweep_stranded_events import SweepInput, SweepStrandedEvents
+from workflows.sweep_stranded_events import SweepStrandedEvents
 
 
 async def test_health_names_what_is_down(settings: Settings, temporal_client):
@@ -68,7 +69,7 @@ async def test_sweeper_dispatches_system_events_that_missed_the_pipeline(
 
     swept = await temporal_client.execute_workflow(
         SweepStrandedEvents.run,
-        SweepInput(grace_seconds=60),
+        PendingEventsInput(grace_seconds=60),
         id=f"sweep-test-{uuid.uuid4()}",
         task_queue=settings.temporal_task_queue,
     )

@@ -49,7 +49,7 @@ async def test_fan_out_retry_delivers_each_user_exactly_once(api, project: Proje
         data={"n": 1},
         match={"cohort": "retry"},
     )
-    activities = [real.record_event, flaky.deliver_match_page, real.redispatch_stranded_events]
+    activities = [real.record_event, flaky.deliver_match_page, real.dispatch_pending_events]
     async with make_worker(temporal_client, sessions, task_queue, activities=activities):
         await starter.start([event])
         [result] = await wait_processed(temporal_client, project.id, [event.event_id])
