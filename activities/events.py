@@ -130,7 +130,7 @@ class EventActivities:
             query = query.where(Event.name.in_(LIST_EVENTS), Event.data.op("@>")({"list_id": job.list_id}))
         async with self.sessions() as session:
             pending = list(await session.execute(query.order_by(Event.created_at).limit(job.limit)))
-            await self.starter.dispatch_recorded([Event(**row._mapping) for row in pending])
+            await self.starter.dispatch_recorded([Event(**row._mapping) for row in pending], background=True)
             await session.execute(
                 update(Event).where(Event.id.in_([row.id for row in pending])).values(dispatched=True)
             )

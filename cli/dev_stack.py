@@ -62,6 +62,9 @@ def temporal_command(options: DevOptions) -> list[str]:
         "matching.numTaskqueueReadPartitions=1",
         "--dynamic-config-value",
         "matching.numTaskqueueWritePartitions=1",
+        # Task priorities: bulk membership events yield to the events users send now.
+        "--dynamic-config-value",
+        "matching.useNewMatcher=true",
     ]
     for key in SEARCH_ATTRIBUTES:
         command += ["--search-attribute", f"{key.name}=Keyword"]

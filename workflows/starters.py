@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.common import (
+    Priority,
     SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
@@ -22,6 +23,9 @@ from domain.lists.pipeline import LIST_RECOMPUTE_WORKFLOW, ListRecomputeInput, r
 
 log = logging.getLogger(__name__)
 
+# Temporal task priorities run from 1 (first) to 5; unset means 3.
+BACKGROUND = Priority(priority_key=4)
+
 
 class EventStarter:
     """Starts `event/<project>/<event_id>` workflows. A start for an id already used is a success:
@@ -32,10 +36,13 @@ class EventStarter:
         self.task_queue = task_queue
         self._slots = asyncio.Semaphore(concurrency)
 
-    async def start(self, events: Sequence[ProcessEventInput]) -> None:
-        await asyncio.gather(*(self._start_one(event) for event in events))
+    async def start(self, events: Sequence[ProcessEventInput], *, background: bool = False) -> None:
+        """`background` work (bulk membership events, sweeps) runs at a lower Temporal task priority, so a
+        large list build does not hold back the events users are sending now."""
+        priority = BACKGROUND if background else Priority.default
+        await asyncio.gather(*(self._start_one(event, priority) for event in events))
 
-    async def _start_one(self, event: ProcessEventInput) -> None:
+    async def _start_one(self, event: ProcessEventInput, priority: Priority) -> None:
         attributes = [
             SearchAttributePair(PROJECT_ID, event.project_id),
             SearchAttributePair(EVENT_NAME, event.name),
@@ -51,13 +58,14 @@ class EventStarter:
                     task_queue=self.task_queue,
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                     search_attributes=TypedSearchAttributes(attributes),
+                    priority=priority,
                 )
             except WorkflowAlreadyStartedError:
                 pass
 
-    async def dispatch_recorded(self, events: Sequence[Event]) -> None:
+    async def dispatch_recorded(self, events: Sequence[Event], *, background: bool = False) -> None:
         """Start the pipeline for system events already written to the timeline."""
-        await self.start([recorded_input(event) for event in events])
+        await self.start([recorded_input(event) for event in events], background=background)
 
     async def commit_and_dispatch(self, session: AsyncSession) -> None:
         """Commit, then start the pipeline for the system events the transaction emitted.

@@ -15,7 +15,7 @@ class ListRecomputeInput:
     scanned: int = 0
     added: int = 0
     removed: int = 0
-    page_size: int = 1000
+    page_size: int = 10_000
     # The instant the rule is evaluated at (relative dates, `within` windows): the workflow's time
     # when it started, so every page sees the same moment and replays agree.
     as_of: str = ""

@@ -1,0 +1,193 @@
+"""List recomputation at scale, against a running stack (`tempogram dev` by default).
+
+    python -m bench.lists [--users 1000000] [--events 5000000]
+
+Loads users with realistic data and events (COPY), then prints (a) the full recompute time of a
+property rule and of an event rule — the real `list/<id>/recompute` workflow, started by the API —,
+(b) the same predicate as one `SELECT count(*)` in the same run (the floor) with the ratio, and
+(c) real-time latency: an event posted through the API → the user is a member of the event-rule list.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import psycopg
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from temporalio.client import Client
+
+from bench.ingest import create_project, dev_database_url, spread
+from domain.rules.engine import RuleSql
+from domain.rules.model import parse_rule
+from domain.users.models import User
+
+PROPERTY_RULE = {
+    "all": [
+        {"property": "user.data.plan", "op": "=", "value": "premium"},
+        {"property": "user.data.lifetime_value", "op": ">=", "value": 500},
+    ]
+}
+EVENT_RULE = {
+    "event": "order.completed",
+    "count": {"op": ">=", "value": 2},
+    "within": "30 days",
+    "where": {"property": "event.data.total", "op": ">=", "value": 100},
+}
+PLANS, COUNTRIES = ["free", "starter", "premium", "enterprise"], ["US", "FR", "DE", "BR", "JP", "IN"]
+EVENT_NAMES = ["order.completed", "page.viewed", "page.viewed", "cta.clicked"]
+
+
+def load(dsn: str, project_id: str, users: int, events: int) -> list[uuid.UUID]:
+    rng = random.Random(7)
+    now = datetime.now(UTC)
+    ids = [uuid.uuid4() for _ in range(users)]
+    started = time.perf_counter()
+    with psycopg.connect(dsn) as connection, connection.cursor() as cursor:
+        with cursor.copy(
+            "COPY users (id, project_id, email, data, has_push_device, version, created_at, updated_at) FROM STDIN"
+        ) as copy:
+            for i, user_id in enumerate(ids):
+                data = {
+                    "plan": rng.choice(PLANS),
+                    "lifetime_value": rng.randint(0, 2000),
+                    "country": rng.choice(COUNTRIES),
+                    "first_name": f"user{i}",
+                }
+                created = now - timedelta(days=rng.randint(0, 700))
+                copy.write_row(
+                    (user_id, project_id, f"user{i}@example.com", json.dumps(data), False, 1, created, created)
+                )
+        with cursor.copy(
+            "COPY events (id, project_id, user_id, name, data, source, dispatched, created_at, recorded_at) FROM STDIN"
+        ) as copy:
+            for _ in range(events):
+                name = rng.choice(EVENT_NAMES)
+                data = {"total": rng.randint(5, 300), "currency": "USD"} if name == "order.completed" else {"path": "/"}
+                at = now - timedelta(minutes=rng.randint(0, 90 * 24 * 60))
+                copy.write_row(
+                    (uuid.uuid4(), project_id, rng.choice(ids), name, json.dumps(data), "client", True, at, at)
+                )
+        cursor.execute("ANALYZE users; ANALYZE events")
+        connection.commit()
+    print(f"loaded {users} users and {events} events in {time.perf_counter() - started:.0f}s")
+    return ids
+
+
+async def floor_seconds(engine: AsyncEngine, project_id: str, rule: dict) -> tuple[float, int]:
+    condition = RuleSql(datetime.now(UTC)).condition(parse_rule(rule))
+    query = select(func.count()).select_from(User).where(User.project_id == uuid.UUID(project_id), condition)
+    async with engine.connect() as connection:
+        await connection.execute(query)  # warm the cache, as the recompute will have
+        started = time.perf_counter()
+        count = await connection.scalar(query)
+    return time.perf_counter() - started, count or 0
+
+
+async def recompute_seconds(api: httpx.AsyncClient, client: Client, project: dict, rule: dict) -> tuple[float, dict]:
+    started = time.perf_counter()
+    response = await api.post(
+        f"/api/admin/projects/{project['id']}/lists",
+        json={"name": "bench", "rule": rule},
+        headers={"Authorization": f"Bearer {project['secret_key']}"},
+    )
+    response.raise_for_status()
+    result = await client.get_workflow_handle(f"list/{response.json()['id']}/recompute").result()
+    return time.perf_counter() - started, {**result, "list_id": response.json()["id"]}
+
+
+async def realtime(
+    api: httpx.AsyncClient, engine: AsyncEngine, project: dict, list_id: str, samples: int
+) -> list[float]:
+    """Users one qualifying order short of the list each get one more: post → member."""
+    async with engine.connect() as connection:
+        candidates = list(
+            await connection.scalars(
+                text(
+                    "SELECT u.id FROM users u WHERE u.project_id = :p AND NOT EXISTS "
+                    "(SELECT 1 FROM list_members m WHERE m.list_id = :l AND m.user_id = u.id) AND "
+                    "(SELECT count(*) FROM events e WHERE e.user_id = u.id AND e.name = 'order.completed' "
+                    " AND e.created_at > now() - interval '29 days' AND (e.data->>'total')::numeric >= 100) = 1"
+                    " LIMIT :n"
+                ),
+                {"p": project["id"], "l": list_id, "n": samples},
+            )
+        )
+        external = {}
+        for user_id in candidates:  # give each an identifier the client API can name
+            external[user_id] = f"bench-{user_id}"
+            await connection.execute(
+                text(
+                    "INSERT INTO user_identifiers"
+                    " (id, project_id, user_id, source, external_id, created_at, updated_at)"
+                    " VALUES (gen_random_uuid(), :p, :u, 'default', :x, now(), now())"
+                ),
+                {"p": project["id"], "u": user_id, "x": external[user_id]},
+            )
+        await connection.commit()
+    latencies = []
+    for user_id, external_id in external.items():
+        posted = datetime.now(UTC)
+        await api.post(
+            "/api/client/users/events",
+            headers={"Authorization": f"Bearer {project['public_key']}"},
+            json=[{"name": "order.completed", "identifier": [{"external_id": external_id}], "data": {"total": 150}}],
+        )
+        while True:
+            async with engine.connect() as connection:
+                added = await connection.scalar(
+                    text("SELECT added_at FROM list_members WHERE list_id = :l AND user_id = :u"),
+                    {"l": list_id, "u": user_id},
+                )
+            if added is not None:
+                latencies.append((added - posted).total_seconds())
+                break
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(0.1)
+    return latencies
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--api", default="http://127.0.0.1:8000")
+    parser.add_argument("--temporal", default="127.0.0.1:7233")
+    parser.add_argument("--data-dir", type=Path, default=Path(".tempogram"))
+    parser.add_argument("--database-url")
+    parser.add_argument("--admin-key", default=os.environ.get("TEMPOGRAM_ADMIN_KEY"))
+    parser.add_argument("--users", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=5_000_000)
+    parser.add_argument("--realtime-samples", type=int, default=100)
+    args = parser.parse_args()
+    if not args.admin_key:
+        raise SystemExit("--admin-key or TEMPOGRAM_ADMIN_KEY is required")
+    url = args.database_url or dev_database_url(args.data_dir.resolve())
+    engine = create_async_engine(url, connect_args={"options": "-c timezone=UTC"})
+    client = await Client.connect(args.temporal)
+    async with httpx.AsyncClient(base_url=args.api, timeout=3600) as api:
+        project = await create_project(api, args.admin_key)
+        load(url.replace("postgresql+psycopg://", "postgresql://"), project["id"], args.users, args.events)
+        for label, rule in (("property rule", PROPERTY_RULE), ("event rule", EVENT_RULE)):
+            floor, count = await floor_seconds(engine, project["id"], rule)
+            seconds, result = await recompute_seconds(api, client, project, rule)
+            print(
+                f"{label}: {count} of {args.users} users match\n"
+                f"  raw SELECT count(*) {floor:.2f}s; full recompute workflow {seconds:.2f}s "
+                f"({result['added']} added); ratio {seconds / floor:.1f}x"
+            )
+        latencies = await realtime(api, engine, project, result["list_id"], args.realtime_samples)
+        print(f"real time: event posted → member of the event-rule list, {len(latencies)} users: {spread(latencies)}")
+        # Stop the membership-event flood this benchmark started: the project and its data go.
+        async with engine.begin() as connection:
+            await connection.execute(text("DELETE FROM projects WHERE id = :p"), {"p": project["id"]})
+    await engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
