@@ -3,6 +3,8 @@
 import re
 from typing import Any
 
+from domain.json_kind import json_kind
+
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 MAX_DEPTH = 8
 
@@ -24,14 +26,6 @@ def _walk(value: dict[str, Any], prefix: str, found: set[tuple[str, str]], depth
 
 
 def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "date" if ISO_DATE.match(value) else "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
+    """The JSON type, with ISO 8601 strings reported as `date` for the rule builder."""
+    kind = json_kind(value)
+    return "date" if kind == "string" and ISO_DATE.match(value) else kind

@@ -40,6 +40,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TIMESTAMP
 from sqlalchemy.orm import aliased
 
 from domain.events.models import Event
+from domain.json_kind import json_kind
 from domain.lists.models import ListMember
 from domain.organizations.models import Organization, OrganizationMember
 from domain.rules.durations import parse_instant
@@ -93,20 +94,8 @@ class UserFacts:
 # ---------------------------------------------------------------- JSON value helpers (Python face)
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
 def _same(a: Any, b: Any) -> bool:
-    return _kind(a) == _kind(b) and a == b
+    return json_kind(a) == json_kind(b) and a == b
 
 
 def _instant(value: Any) -> datetime | None:
@@ -174,7 +163,7 @@ def _ordered(op: str) -> Operator:
         return _guarded(_typeof(x) == "number", compare(cast(x, Numeric), cast(_json(v), Numeric)))
 
     def test(a: Any, v: Any, _: datetime) -> bool:
-        return _kind(a) == _kind(v) and compare(a, v)
+        return json_kind(a) == json_kind(v) and compare(a, v)
 
     return Operator(sql, test)
 
@@ -232,7 +221,7 @@ OPERATORS: dict[str, Operator] = {
     ),
     "empty": Operator(
         lambda x, _v, _: or_(x.is_(None), x == _json(""), x == _json([]), x == _json({})),
-        lambda a, _v, _: a is None or (_kind(a) in ("string", "array", "object") and not a),
+        lambda a, _v, _: a is None or (json_kind(a) in ("string", "array", "object") and not a),
     ),
     "exists": Operator(lambda x, _v, _: x.is_not(None), lambda a, _v, _: a is not None),
     **{op: _ordered(op) for op in (">", ">=", "<", "<=")},
