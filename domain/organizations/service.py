@@ -93,9 +93,20 @@ async def resolve_or_create_organization(
 
 
 async def delete_organization(session: AsyncSession, project_id: uuid.UUID, keys: Sequence[IdentifierKey]) -> None:
-    """Remove the organization and its memberships; its users stay."""
+    """Remove the organization and its memberships; its users stay (each gets `organization.user.removed`)."""
     await lock_identifiers(session, LOCK_SCOPE, project_id, keys)
     organization = await find_organization(session, project_id, keys)
+    members = await session.scalars(
+        select(OrganizationMember.user_id).where(OrganizationMember.organization_id == organization.id)
+    )
+    for user_id in members:
+        emit_system_event(
+            session,
+            project_id,
+            "organization.user.removed",
+            {"organization_id": str(organization.id)},
+            user_id=user_id,
+        )
     await session.delete(organization)
     await session.flush()
 
@@ -147,6 +158,14 @@ async def remove_membership(session: AsyncSession, project_id: uuid.UUID, change
         raise NotFound(f"user {user.id} is not a member of organization {organization.id}")
     await session.delete(membership)
     await session.flush()
+    emit_system_event(
+        session,
+        project_id,
+        "organization.user.removed",
+        {"organization_id": str(organization.id)},
+        user_id=user.id,
+        organization_id=organization.id,
+    )
 
 
 async def list_members(

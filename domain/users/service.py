@@ -14,6 +14,7 @@ from domain.base import utcnow
 from domain.events.models import Event
 from domain.events.service import emit_system_event
 from domain.identifiers import IdentifierIn, IdentifierKey, find_owners, lock_identifiers, unique_keys
+from domain.lists.models import ListMember
 from domain.organizations.models import OrganizationMember
 from domain.users.models import ANONYMOUS_SOURCE, User, UserIdentifier
 from domain.users.schemas import PROFILE_FIELDS, UserUpsert
@@ -162,7 +163,9 @@ async def _merge_into_one(session: AsyncSession, user_ids: set[uuid.UUID]) -> tu
 
 
 async def _absorb(session: AsyncSession, survivor: User, other: User) -> list[str]:
-    """Move everything `other` owns to `survivor` (survivor wins on conflicts), then delete `other`."""
+    """Move everything `other` owns to `survivor` (survivor wins on conflicts), then delete `other`:
+    identifiers, events, organization and list memberships (dynamic lists then follow their rules again
+    on the `user.updated` this merge emits)."""
     changed = [f for f in PROFILE_FIELDS if getattr(survivor, f) is None and getattr(other, f) is not None]
     for field in changed:
         setattr(survivor, field, getattr(other, field))
@@ -186,6 +189,16 @@ async def _absorb(session: AsyncSession, survivor: User, other: User) -> list[st
                 OrganizationMember.created_at,
                 OrganizationMember.updated_at,
             ).where(OrganizationMember.user_id == other.id),
+        )
+        .on_conflict_do_nothing()
+    )
+    await session.execute(
+        insert(ListMember)
+        .from_select(
+            ["list_id", "user_id", "added_at"],
+            select(ListMember.list_id, literal(survivor.id, Uuid), ListMember.added_at).where(
+                ListMember.user_id == other.id
+            ),
         )
         .on_conflict_do_nothing()
     )

@@ -214,6 +214,21 @@ async def test_list_membership_rules_chain(api, project: ProjectKeys, temporal_c
     await eventually(lambda: _is_member(api, project, vip_buyers["id"], result["user_id"]))
 
 
+async def test_a_merge_carries_list_memberships_over(api, project: ProjectKeys):
+    static = await create_list(api, project, None, name="newsletter")
+    anonymous = [{"external_id": "visitor-7", "source": "anonymous"}]
+    anon = (await api.post("/api/client/users", json={"identifier": anonymous}, headers=project.public)).json()
+    await api.put(project.admin(f"/lists/{static['id']}/users/{anon['id']}"), headers=project.secret)
+    known = await upsert(api, project, "member-7")
+    merged = (
+        await api.post(
+            "/api/client/users", json={"identifier": [{"external_id": "member-7"}, *anonymous]}, headers=project.public
+        )
+    ).json()
+    assert merged["id"] == known["id"]
+    assert await member_ids(api, project, static["id"]) == {known["id"]}
+
+
 async def _is_member(api, project, list_id: str, user_id: str, expected: bool = True) -> bool:
     return (user_id in await member_ids(api, project, list_id)) == expected
 

@@ -103,3 +103,5 @@ async def test_deleting_an_organization_keeps_its_users(api, project: ProjectKey
     assert deleted.status_code == 204
     assert (await api.get(project.admin(f"/organizations/{org['id']}"), headers=project.secret)).status_code == 404
     assert (await api.get(project.admin(f"/users/{user['id']}"), headers=project.secret)).status_code == 200
+    removed = [e for e in await timeline(api, project, user["id"]) if e["name"] == "organization.user.removed"]
+    assert [e["data"] for e in removed] == [{"organization_id": org["id"]}]
