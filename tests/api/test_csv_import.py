@@ -1,3 +1,5 @@
+import httpx
+
 from tests.api.test_lists import create_list, member_ids, upsert
 from tests.conftest import ProjectKeys, timeline
 
@@ -10,7 +12,7 @@ USERS_CSV = (
 )
 
 
-async def import_csv(api, project: ProjectKeys, path: str, content: str):  # type: ignore[no-untyped-def]
+async def import_csv(api: httpx.AsyncClient, project: ProjectKeys, path: str, content: str) -> httpx.Response:
     return await api.post(
         project.admin(path), files={"file": ("users.csv", content.encode(), "text/csv")}, headers=project.secret
     )

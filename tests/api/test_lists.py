@@ -1,4 +1,5 @@
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -33,7 +34,7 @@ async def member_ids(api: httpx.AsyncClient, project: ProjectKeys, list_id: str)
     return {u["id"] for u in response.json()["results"]}
 
 
-async def eventually(check, seconds: float = 20) -> None:  # type: ignore[no-untyped-def]
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 20) -> None:
     for _ in range(int(seconds / 0.1)):
         if await check():
             return
@@ -70,7 +71,6 @@ async def test_creating_a_dynamic_list_recomputes_it_as_a_workflow(api, project:
     assert [e["data"] for e in added] == [{"list_id": created["id"]}]
 
     # Re-running the recompute changes nothing and emits nothing.
-    from tests.conftest import ADMIN_KEY  # noqa: F401 - the same session's settings
 
     handle = temporal_client.get_workflow_handle(f"list/{created['id']}/recompute")
     await start_list_recompute(temporal_client, (await handle.describe()).task_queue, project.id, created["id"], 1)

@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -57,7 +58,7 @@ def stop_stack(process: subprocess.Popen[str]) -> None:
     assert process.wait(timeout=60) == 0
 
 
-def wait_for(predicate, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
+def wait_for(predicate: Callable[[], bool], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
