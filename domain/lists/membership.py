@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, Text, Uuid, any_, cast, delete, exists, false, func, literal, select
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 from domain.events.models import Event
 from domain.events.service import emit_system_event
@@ -24,34 +25,36 @@ class Changes:
 
 
 async def add_members(session: AsyncSession, lst: List, user_ids: list[uuid.UUID]) -> int:
+    """Add those not yet members; each addition emits `list.user.added`."""
     if not user_ids:
         return 0
-    inserted = list(
-        await session.scalars(
-            insert(ListMember)
-            .values([{"list_id": lst.id, "user_id": user_id} for user_id in user_ids])
-            .on_conflict_do_nothing()
-            .returning(ListMember.user_id)
-        )
+    statement = (
+        insert(ListMember)
+        .values([{"list_id": lst.id, "user_id": user_id} for user_id in user_ids])
+        .on_conflict_do_nothing()
+        .returning(ListMember.user_id)
     )
-    for user_id in inserted:
-        emit_system_event(session, lst.project_id, "list.user.added", {"list_id": str(lst.id)}, user_id=user_id)
-    return len(inserted)
+    return await _changed(session, lst, statement, "list.user.added")
 
 
 async def remove_members(session: AsyncSession, lst: List, user_ids: list[uuid.UUID]) -> int:
+    """Remove those who are members; each removal emits `list.user.removed`."""
     if not user_ids:
         return 0
-    removed = list(
-        await session.scalars(
-            delete(ListMember)
-            .where(ListMember.list_id == lst.id, ListMember.user_id.in_(user_ids))
-            .returning(ListMember.user_id)
-        )
+    statement = (
+        delete(ListMember)
+        .where(ListMember.list_id == lst.id, ListMember.user_id.in_(user_ids))
+        .returning(ListMember.user_id)
     )
-    for user_id in removed:
-        emit_system_event(session, lst.project_id, "list.user.removed", {"list_id": str(lst.id)}, user_id=user_id)
-    return len(removed)
+    return await _changed(session, lst, statement, "list.user.removed")
+
+
+async def _changed(session: AsyncSession, lst: List, statement: Executable, event_name: str) -> int:
+    """Run a membership change that returns the affected user ids, and record one event per user."""
+    user_ids = list(await session.scalars(statement))
+    for user_id in user_ids:
+        emit_system_event(session, lst.project_id, event_name, {"list_id": str(lst.id)}, user_id=user_id)
+    return len(user_ids)
 
 
 async def recompute_for_user(
