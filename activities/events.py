@@ -114,25 +114,16 @@ class EventActivities:
     async def dispatch_pending_events(self, job: PendingEventsInput) -> int:
         """Start the pipeline for system events written but not yet dispatched: events whose dispatch
         failed after commit (Temporal was down), or a list's membership events from a recompute."""
-        query = select(
-            Event.id,
-            Event.project_id,
-            Event.user_id,
-            Event.organization_id,
-            Event.name,
-            Event.data,
-            Event.source,
-            Event.created_at,
-        ).where(~Event.dispatched)
+        query = select(Event).where(~Event.dispatched)
         if job.grace_seconds:
             query = query.where(Event.created_at < utcnow() - timedelta(seconds=job.grace_seconds))
         if job.list_id is not None:
             query = query.where(Event.name.in_(LIST_EVENTS), Event.data.op("@>")({"list_id": job.list_id}))
         async with self.sessions() as session:
-            pending = list(await session.execute(query.order_by(Event.created_at).limit(job.limit)))
-            await self.starter.dispatch_recorded([Event(**row._mapping) for row in pending], background=True)
+            pending = list(await session.scalars(query.order_by(Event.created_at).limit(job.limit)))
+            await self.starter.dispatch_recorded(pending, background=True)
             await session.execute(
-                update(Event).where(Event.id.in_([row.id for row in pending])).values(dispatched=True)
+                update(Event).where(Event.id.in_([event.id for event in pending])).values(dispatched=True)
             )
             await session.commit()
         activity.heartbeat(len(pending))

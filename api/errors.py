@@ -46,11 +46,15 @@ def describe_validation(errors: Sequence[Any]) -> list[dict[str, str]]:
     return described
 
 
+def validation_detail(errors: list[dict[str, str]]) -> str:
+    """`field: message; field: message` — the one-line form shown to API callers."""
+    return "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
+
+
 async def _validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = describe_validation(exc.errors())
-    detail = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
-    return problem(400, detail, errors=errors)
+    return problem(400, validation_detail(errors), errors=errors)
 
 
 async def _domain(_: Request, exc: Exception) -> JSONResponse:

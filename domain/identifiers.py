@@ -81,3 +81,9 @@ async def find_owners(
         )
     )
     return {IdentifierKey(source, external_id): owner for source, external_id, owner in rows}
+
+
+def sole_owner(owners: dict[IdentifierKey, uuid.UUID], keys: Sequence[IdentifierKey]) -> uuid.UUID | None:
+    """The owner when every key is known and all name the same entity; None when an upsert must decide."""
+    owner_ids = set(owners.values())
+    return owner_ids.pop() if len(owners) == len(keys) and len(owner_ids) == 1 else None

@@ -13,6 +13,7 @@ from domain.lists.service import (
     delete_list,
     get_list,
     list_out,
+    member_counts,
     members,
     preview,
     project_lists,
@@ -47,7 +48,9 @@ async def create(
 
 @router.get("")
 async def index(project_id: AdminProjectDep, session: SessionDep) -> list[ListOut]:
-    return [await list_out(session, lst) for lst in await project_lists(session, project_id)]
+    lists = await project_lists(session, project_id)
+    counts = await member_counts(session, [lst.id for lst in lists])
+    return [await list_out(session, lst, counts.get(lst.id, 0)) for lst in lists]
 
 
 @router.get("/{list_id}")

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from api.deps import ClientProjectDep, SessionDep, StarterDep
-from api.errors import describe_validation
+from api.errors import describe_validation, validation_detail
 from core.errors import Invalid
 from domain.events.lumail import LumailEvent, find_subscriber
 from domain.events.pipeline import ProcessEventInput
@@ -29,8 +29,7 @@ async def track_event(
         body = LumailEvent.model_validate(await request.json())
     except ValueError as exc:  # ValidationError and malformed JSON alike
         if isinstance(exc, ValidationError):
-            errors = describe_validation(exc.errors())
-            return _failure("; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors))
+            return _failure(validation_detail(describe_validation(exc.errors())))
         return _failure("request body must be a JSON object")
     try:
         user_id = await find_subscriber(session, project_id, body.subscriber)

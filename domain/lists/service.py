@@ -99,8 +99,18 @@ async def preview(session: AsyncSession, project_id: uuid.UUID, raw: dict[str, A
     return Preview(count=count, sample=[UserOut.model_validate(u) for u in sample], summary=summarize(rule))
 
 
-async def list_out(session: AsyncSession, lst: List) -> ListOut:
-    count = await session.scalar(select(func.count()).select_from(ListMember).where(ListMember.list_id == lst.id))
+async def member_counts(session: AsyncSession, list_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    rows = await session.execute(
+        select(ListMember.list_id, func.count().label("count"))
+        .where(ListMember.list_id.in_(list_ids))
+        .group_by(ListMember.list_id)
+    )
+    return {row.list_id: row.count for row in rows}
+
+
+async def list_out(session: AsyncSession, lst: List, count: int | None = None) -> ListOut:
+    if count is None:
+        count = (await member_counts(session, [lst.id])).get(lst.id, 0)
     return ListOut(
         id=lst.id,
         project_id=lst.project_id,

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import Conflict, NotFound
 from domain.base import utcnow
 from domain.events.service import emit_system_event
-from domain.identifiers import IdentifierIn, IdentifierKey, find_owners, lock_identifiers, unique_keys
+from domain.identifiers import IdentifierIn, IdentifierKey, find_owners, lock_identifiers, sole_owner, unique_keys
 from domain.organizations.models import Organization, OrganizationIdentifier, OrganizationMember
 from domain.organizations.schemas import MembershipChange, OrganizationUpsert
 from domain.users.service import find_user, shallow_merge
@@ -86,8 +86,8 @@ async def resolve_or_create_organization(
     """The id of the organization the identifiers name, created when none has them yet."""
     keys = unique_keys(identifiers)
     owners = await find_owners(session, OrganizationIdentifier.organization_id, project_id, keys)
-    if len(owners) == len(keys) and len(set(owners.values())) == 1:
-        return next(iter(owners.values()))
+    if (owner := sole_owner(owners, keys)) is not None:
+        return owner
     outcome = await upsert_organization(session, project_id, OrganizationUpsert(identifier=identifiers))
     return outcome.organization.id
 

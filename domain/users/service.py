@@ -13,7 +13,7 @@ from core.errors import Conflict, NotFound
 from domain.base import utcnow
 from domain.events.models import Event
 from domain.events.service import emit_system_event
-from domain.identifiers import IdentifierIn, IdentifierKey, find_owners, lock_identifiers, unique_keys
+from domain.identifiers import IdentifierIn, IdentifierKey, find_owners, lock_identifiers, sole_owner, unique_keys
 from domain.lists.models import ListMember
 from domain.organizations.models import OrganizationMember
 from domain.users.models import ANONYMOUS_SOURCE, User, UserIdentifier
@@ -82,8 +82,8 @@ async def resolve_or_create_user(
     them yet. The common case — every identifier already known, one owner — is a single lookup."""
     keys = unique_keys(identifiers)
     owners = await find_owners(session, UserIdentifier.user_id, project_id, keys)
-    if len(owners) == len(keys) and len(set(owners.values())) == 1:
-        return next(iter(owners.values()))
+    if (owner := sole_owner(owners, keys)) is not None:
+        return owner
     return (await upsert_user(session, project_id, UserUpsert(identifier=identifiers))).user.id
 
 
