@@ -22,6 +22,7 @@ from domain.events.pipeline import (
 )
 from domain.events.recording import SchemaKey, extract_schema, record_occurrence
 from domain.identifiers import IdentifierIn
+from domain.journeys.entry import Occurrence, enter_for_event, has_member_entrances, notify_exits
 from domain.lists.membership import recompute_for_user
 from domain.lists.pipeline import LIST_EVENTS
 from domain.organizations.models import Organization
@@ -65,8 +66,15 @@ class EventActivities:
             try:
                 await record_occurrence(session, event, user_id, organization_id)
                 new_schema = await extract_schema(session, event, self._known_schema)
+                now = datetime.now(UTC)
+                occurrence = Occurrence(uuid.UUID(event.event_id), event.name, event.data, now)
+                member_entrances = False
                 if user_id is not None:
-                    await recompute_for_user(session, project_id, user_id, event.name, datetime.now(UTC))
+                    await recompute_for_user(session, project_id, user_id, event.name, now)
+                    await enter_for_event(session, project_id, user_id, occurrence)
+                    await notify_exits(session, user_id, occurrence)
+                elif organization_id is not None:
+                    member_entrances = await has_member_entrances(session, project_id, event.name)
                 await self.starter.commit_and_dispatch(session)
             except IntegrityError as error:
                 if not isinstance(error.orig, ForeignKeyViolation):
@@ -74,7 +82,9 @@ class EventActivities:
                 # The user or organization was deleted after the event was accepted: nothing to record.
                 return _recorded(event, user_id, organization_id, recorded=False)
         self._known_schema.update(new_schema)
-        return _recorded(event, user_id, organization_id, recorded=True)
+        recorded = _recorded(event, user_id, organization_id, recorded=True)
+        recorded.member_entrances = member_entrances
+        return recorded
 
     @activity.defn
     async def deliver_match_page(self, page: FanOutPageInput) -> FanOutPageResult:

@@ -14,7 +14,9 @@ from api.errors import install_error_handlers
 from api.rate_limit import RateLimiter
 from api.routes import (
     admin_events,
+    admin_journeys,
     admin_lists,
+    admin_messaging,
     admin_organizations,
     admin_users,
     client_organizations,
@@ -22,6 +24,7 @@ from api.routes import (
     health,
     lumail,
     projects,
+    unsubscribe,
 )
 from core.config import Settings, get_settings
 from core.db import create_engine, create_session_factory
@@ -69,6 +72,9 @@ def create_app(
         admin_organizations.router,
         admin_events.router,
         admin_lists.router,
+        admin_journeys.router,
+        admin_messaging.router,
+        unsubscribe.router,
         lumail.router,
     ):
         app.include_router(router)

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     # Longest time between re-evaluations of a list whose membership time alone can change.
     list_refresh_max_interval_seconds: int = 86_400
     log_level: str = "INFO"
+    # Where recipients reach this API (one-click unsubscribe links in messages).
+    public_url: str = "http://localhost:8000"
+    # Signs unsubscribe links. Set a long random value in production; the default is for development.
+    signing_secret: str = "tempogram-development-secret"
 
 
 @lru_cache

@@ -2,21 +2,33 @@
 
 from domain.base import Base
 from domain.events.models import Event, EventSchemaProperty
+from domain.journeys.models import BalancerCount, Journey, JourneyRun, JourneyStepVisit, JourneyVersion
 from domain.lists.models import List, ListMember
+from domain.messaging.models import Campaign, MessageSend, Provider, SubscriptionGroup, UserSubscription
 from domain.organizations.models import Organization, OrganizationIdentifier, OrganizationMember
 from domain.projects.models import Project
 from domain.users.models import User, UserIdentifier
 
 __all__ = [
+    "BalancerCount",
     "Base",
+    "Campaign",
     "Event",
     "EventSchemaProperty",
+    "Journey",
+    "JourneyRun",
+    "JourneyStepVisit",
+    "JourneyVersion",
     "List",
     "ListMember",
+    "MessageSend",
     "Organization",
     "OrganizationIdentifier",
     "OrganizationMember",
     "Project",
+    "Provider",
+    "SubscriptionGroup",
     "User",
     "UserIdentifier",
+    "UserSubscription",
 ]

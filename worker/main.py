@@ -9,6 +9,7 @@ from core.config import Settings, get_settings
 from core.db import create_engine, create_session_factory
 from core.logging import configure_logging
 from core.temporal import connect_client
+from domain.messaging.sending import Links
 from worker.registry import WORKFLOWS, WorkerDeps, build_activities, workflow_runner
 from worker.schedules import ensure_system_schedules
 
@@ -18,7 +19,12 @@ log = logging.getLogger(__name__)
 async def run_worker(settings: Settings) -> None:
     client = await connect_client(settings)
     engine = create_engine(settings)
-    deps = WorkerDeps(client=client, sessions=create_session_factory(engine), task_queue=settings.temporal_task_queue)
+    deps = WorkerDeps(
+        client=client,
+        sessions=create_session_factory(engine),
+        task_queue=settings.temporal_task_queue,
+        links=Links(public_url=settings.public_url, secret=settings.signing_secret),
+    )
     await ensure_system_schedules(client, settings)
     worker = Worker(
         client,

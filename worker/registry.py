@@ -1,7 +1,7 @@
 """What a Tempogram worker runs; shared by the worker process, the tests and the replay test."""
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from temporalio.client import Client
@@ -10,8 +10,13 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 import domain.tables  # noqa: F401 - every mapped table, so foreign keys resolve in this process
 from activities.events import EventActivities
+from activities.journeys import JourneyActivities
 from activities.lists import ListActivities
+from activities.messaging import MessagingActivities
+from core.config import Settings
 from core.db import SessionFactory
+from domain.messaging.sending import Links
+from workflows.journey_run import JourneyRun
 from workflows.list_recompute import DispatchListEvents, ListRecompute, RefreshTimeBasedLists
 from workflows.process_event import ProcessEvent
 from workflows.starters import EventStarter
@@ -23,6 +28,7 @@ WORKFLOWS: Sequence[type] = (
     ListRecompute,
     DispatchListEvents,
     RefreshTimeBasedLists,
+    JourneyRun,
 )
 
 
@@ -31,6 +37,8 @@ class WorkerDeps:
     client: Client
     sessions: SessionFactory
     task_queue: str
+    # Unsubscribe links in messages: the public URL and the key that signs them.
+    links: Links = field(default_factory=lambda: Links(Settings().public_url, Settings().signing_secret))
 
 
 def workflow_runner() -> WorkflowRunner:
@@ -43,6 +51,8 @@ def build_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
     starter = EventStarter(deps.client, deps.task_queue)
     events = EventActivities(deps.sessions, starter)
     lists = ListActivities(deps.sessions, starter)
+    journeys = JourneyActivities(deps.sessions, starter)
+    messaging = MessagingActivities(deps.sessions, starter, deps.links)
     return [
         events.record_event,
         events.deliver_match_page,
@@ -50,4 +60,10 @@ def build_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         lists.recompute_list_page,
         lists.recompute_organization_members,
         lists.start_due_list_refreshes,
+        journeys.perform_step,
+        journeys.finish_run,
+        journeys.enter_organization_members,
+        journeys.start_pending_runs,
+        messaging.send_message,
+        messaging.run_action,
     ]

@@ -9,6 +9,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.events import EventActivities
+    from activities.journeys import JourneyActivities
     from activities.lists import ListActivities
     from core.temporal import USER_ID
     from domain.events.pipeline import (
@@ -18,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
         ProcessEventResult,
         RecordedEvent,
     )
+    from domain.journeys.pipeline import OrganizationEntranceInput
     from domain.lists.pipeline import OrganizationMembersInput
 
 RECORD_TIMEOUT = timedelta(seconds=30)
@@ -64,7 +66,20 @@ class ProcessEvent:
                     retry_policy=DATABASE_RETRY,
                 )
             )
-        # Journey evaluation (entrances and waiting runs) joins these stages.
+        # A user's journey entrances and exit signals were evaluated inside the recording transaction;
+        # an organization's event enters its members here.
+        if event.member_entrances and event.organization_id is not None:
+            stages.append(
+                workflow.execute_activity_method(
+                    JourneyActivities.enter_organization_members,
+                    OrganizationEntranceInput(
+                        event.project_id, event.organization_id, event.event_id, event.name, event.data
+                    ),
+                    start_to_close_timeout=timedelta(minutes=30),
+                    heartbeat_timeout=timedelta(minutes=2),
+                    retry_policy=DATABASE_RETRY,
+                )
+            )
         await asyncio.gather(*stages)
 
     async def _fan_out(self, event: ProcessEventInput) -> int:

@@ -14,11 +14,14 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
-from core.temporal import EVENT_NAME, PROJECT_ID, USER_ID
+from core.temporal import EVENT_NAME, JOURNEY_ID, JOURNEY_STEP, PROJECT_ID, USER_ID
 from domain.events.models import Event
 from domain.events.pipeline import PROCESS_EVENT_WORKFLOW, ProcessEventInput, workflow_id
 from domain.events.service import take_pending_events
+from domain.journeys.entry import PendingExit, take_pending_exits, take_pending_runs
+from domain.journeys.pipeline import EXIT_SIGNAL, JOURNEY_RUN_WORKFLOW, JourneyRunInput
 from domain.lists.pipeline import LIST_RECOMPUTE_WORKFLOW, ListRecomputeInput, recompute_workflow_id
 
 log = logging.getLogger(__name__)
@@ -68,19 +71,55 @@ class EventStarter:
         await self.start([recorded_input(event) for event in events], background=background)
 
     async def commit_and_dispatch(self, session: AsyncSession) -> None:
-        """Commit, then start the pipeline for the system events the transaction emitted.
+        """Commit, then start what the transaction caused: the pipeline for the system events it emitted,
+        the journey runs it admitted, and exit signals for running runs.
 
-        If Temporal is unreachable now, the events stay on the timeline marked undispatched and the
-        stranded-event sweeper starts them later: committed changes never lose their events.
+        If Temporal is unreachable now, events stay on the timeline marked undispatched and runs stay
+        marked not started; the sweeper starts both later, so committed changes are never lost. A lost
+        exit signal is raised, so the caller's retry (the event's recording activity) sends it again.
         """
         pending = take_pending_events(session)
+        runs = take_pending_runs(session)
+        exits = take_pending_exits(session)
         await session.commit()
-        if not pending:
-            return
         try:
-            await self.dispatch_recorded(pending)
+            await asyncio.gather(self.dispatch_recorded(pending), self.start_runs(runs))
         except Exception:
-            log.exception("could not start %d system event workflows; the sweeper will retry", len(pending))
+            log.exception("could not start %d events / %d runs; the sweeper will retry", len(pending), len(runs))
+        await asyncio.gather(*(self._signal_exit(exit) for exit in exits))
+
+    async def start_runs(self, runs: Sequence[tuple[str, JourneyRunInput]]) -> None:
+        await asyncio.gather(*(self._start_run(workflow_id, run) for workflow_id, run in runs))
+
+    async def _start_run(self, run_workflow_id: str, run: JourneyRunInput) -> None:
+        attributes = TypedSearchAttributes(
+            [
+                SearchAttributePair(PROJECT_ID, run.project_id),
+                SearchAttributePair(USER_ID, run.user_id),
+                SearchAttributePair(JOURNEY_ID, run.journey_id),
+                SearchAttributePair(JOURNEY_STEP, run.entrance_step),
+            ]
+        )
+        async with self._slots:
+            try:
+                await self.client.start_workflow(
+                    JOURNEY_RUN_WORKFLOW,
+                    run,
+                    id=run_workflow_id,
+                    task_queue=self.task_queue,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    search_attributes=attributes,
+                )
+            except WorkflowAlreadyStartedError:
+                pass
+
+    async def _signal_exit(self, exit: PendingExit) -> None:
+        """A plain signal, never signal-with-start: notifying a run must not start one."""
+        try:
+            await self.client.get_workflow_handle(exit.workflow_id).signal(EXIT_SIGNAL, exit.request)
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:  # the run has already ended
+                raise
 
 
 async def start_list_recompute(
@@ -119,3 +158,16 @@ def recorded_input(event: Event) -> ProcessEventInput:
         user_id=str(event.user_id) if event.user_id else None,
         organization_id=str(event.organization_id) if event.organization_id else None,
     )
+
+
+async def stop_runs(client: Client, workflow_ids: Sequence[str], reason: str) -> None:
+    """Terminate journey runs whose journey or user was deleted (their rows are gone with it)."""
+
+    async def stop(run_workflow_id: str) -> None:
+        try:
+            await client.get_workflow_handle(run_workflow_id).terminate(reason=reason)
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+
+    await asyncio.gather(*(stop(w) for w in workflow_ids))

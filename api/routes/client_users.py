@@ -3,12 +3,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 
-from api.deps import ClientProjectDep, SessionDep, StarterDep
+from api.deps import ClientProjectDep, SessionDep, StarterDep, TemporalDep
 from domain.events.intake import build_inputs
 from domain.events.schemas import AcceptedEvents, EventIn
 from domain.identifiers import unique_keys
 from domain.users.schemas import UserOut, UserRef, UserUpsert
 from domain.users.service import delete_user, upsert_user
+from workflows.starters import stop_runs
 
 router = APIRouter(prefix="/api/client/users", tags=["client: users"])
 
@@ -24,9 +25,11 @@ async def upsert(body: UserUpsert, project_id: ClientProjectDep, session: Sessio
 
 
 @router.delete("", status_code=204)
-async def remove(body: UserRef, project_id: ClientProjectDep, session: SessionDep) -> Response:
-    await delete_user(session, project_id, unique_keys(body.identifier))
+async def remove(body: UserRef, project_id: ClientProjectDep, session: SessionDep, temporal: TemporalDep) -> Response:
+    """Delete the user, their memberships and schedules, and stop their journey runs."""
+    open_runs = await delete_user(session, project_id, unique_keys(body.identifier))
     await session.commit()
+    await stop_runs(temporal, open_runs, "user deleted")
     return Response(status_code=204)
 
 

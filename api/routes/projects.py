@@ -4,8 +4,9 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.deps import InstanceAdminDep, SessionDep
-from domain.projects.service import create_project, list_projects
+from api.deps import AdminProjectDep, InstanceAdminDep, SessionDep
+from domain.messaging.schemas import ProjectSettingsIn
+from domain.projects.service import create_project, get_project, list_projects, update_settings
 from domain.wire import OutModel
 
 router = APIRouter(prefix="/api/admin/projects", tags=["projects"])
@@ -18,6 +19,8 @@ class ProjectCreate(BaseModel):
 class ProjectOut(OutModel):
     id: uuid.UUID
     name: str
+    default_locale: str
+    subscription_default: str
     created_at: datetime
 
 
@@ -35,6 +38,8 @@ async def create(body: ProjectCreate, session: SessionDep, _: InstanceAdminDep) 
     return CreatedProjectOut(
         id=project.id,
         name=project.name,
+        default_locale=project.default_locale,
+        subscription_default=project.subscription_default,
         created_at=project.created_at,
         public_key=created.public_key,
         secret_key=created.secret_key,
@@ -44,3 +49,17 @@ async def create(body: ProjectCreate, session: SessionDep, _: InstanceAdminDep) 
 @router.get("")
 async def index(session: SessionDep, _: InstanceAdminDep) -> list[ProjectOut]:
     return [ProjectOut.model_validate(p) for p in await list_projects(session)]
+
+
+@router.get("/{project_id}")
+async def show(project_id: AdminProjectDep, session: SessionDep) -> ProjectOut:
+    return ProjectOut.model_validate(await get_project(session, project_id))
+
+
+@router.patch("/{project_id}")
+async def settings(project_id: AdminProjectDep, body: ProjectSettingsIn, session: SessionDep) -> ProjectOut:
+    """Messaging settings: the fallback locale of templates, and whether users are subscribed to a group
+    until they opt out (`opt_out`, the default) or only once they opt in (`opt_in`)."""
+    project = await update_settings(session, project_id, body.default_locale, body.subscription_default)
+    await session.commit()
+    return ProjectOut.model_validate(project)

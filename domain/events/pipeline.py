@@ -52,6 +52,8 @@ class RecordedEvent:
     organization_id: str | None
     # False when the target vanished before processing (deleted user): nothing more to do.
     recorded: bool = True
+    # An organization's event that journey entrances listen for: its members enter.
+    member_entrances: bool = False
 
 
 @dataclass

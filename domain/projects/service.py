@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import NotFound
+from domain.base import utcnow
 from domain.projects.models import Project
 
 
@@ -63,3 +65,23 @@ async def find_project_key(session: AsyncSession, key: str) -> ProjectKey | None
         return None
     kind = KeyKind.SECRET if row.secret_key_hash == digest else KeyKind.PUBLIC
     return ProjectKey(project_id=row.id, kind=kind)
+
+
+async def get_project(session: AsyncSession, project_id: uuid.UUID) -> Project:
+    project = await session.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"project {project_id} not found")
+    return project
+
+
+async def update_settings(
+    session: AsyncSession, project_id: uuid.UUID, default_locale: str | None, subscription_default: str | None
+) -> Project:
+    project = await get_project(session, project_id)
+    if default_locale is not None:
+        project.default_locale = default_locale
+    if subscription_default is not None:
+        project.subscription_default = subscription_default
+    project.updated_at = utcnow()
+    await session.flush()
+    return project

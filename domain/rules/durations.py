@@ -34,3 +34,15 @@ def parse_instant(text: str, now: datetime) -> datetime:
     except ValueError:
         raise ValueError(f"{text!r} is neither an ISO 8601 date nor a relative date like '-30 days'") from None
     return instant if instant.tzinfo else instant.replace(tzinfo=now.tzinfo)
+
+
+SPAN_PART = re.compile(r"(\d+)\s*(second|minute|hour|day|week)s?", re.IGNORECASE)
+SPAN_UNITS = {"second": timedelta(seconds=1), **{k: UNITS[k] for k in ("minute", "hour", "day", "week")}}
+
+
+def parse_span(text: str) -> timedelta:
+    """A journey delay: one or more parts, `"2 days 3 hours"`, `"1 second"`. Raises ValueError."""
+    parts = SPAN_PART.findall(text)
+    if not parts or SPAN_PART.sub("", text).replace(",", "").replace("and", "").strip():
+        raise ValueError(f"{text!r} is not a duration like '2 days 3 hours' (units: {', '.join(SPAN_UNITS)})")
+    return sum((SPAN_UNITS[unit.lower()] * int(amount) for amount, unit in parts), timedelta())

@@ -89,6 +89,8 @@ class UserFacts:
     events: list[EventFact] = field(default_factory=list)
     organization_events: list[EventFact] = field(default_factory=list)
     lists: frozenset[str] = frozenset()
+    # `journey.<data_key>…` in gates: the run's entrance data and step results.
+    journey: dict[str, Any] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- JSON value helpers (Python face)
@@ -345,8 +347,9 @@ def matches(rule: Rule, facts: UserFacts, now: datetime, event: EventFact | None
 
 def _property_matches(rule: Property, facts: UserFacts, now: datetime, event: EventFact | None) -> bool:
     if rule.scope == "event":
-        assert event is not None
-        return _test(rule.op, _dig(event.data, rule.path), rule.value, now)
+        return event is not None and _test(rule.op, _dig(event.data, rule.path), rule.value, now)
+    if rule.scope == "journey":
+        return _test(rule.op, _dig(facts.journey, rule.path), rule.value, now)
     if rule.scope == "user":
         return _test(rule.op, _column_or_data(facts, rule), rule.value, now)
     return any(

@@ -65,7 +65,10 @@ class Not:
 Rule = Property | EventRule | InList | All | Any_ | Not
 
 
-def parse_rule(raw: Any, path: str = "rule", *, in_event: bool = False) -> Rule:
+def parse_rule(
+    raw: Any, path: str = "rule", *, in_event: bool = False, extra_scopes: frozenset[str] = frozenset()
+) -> Rule:
+    """`extra_scopes` widens where properties may point: `journey` in gates, `event` in entrance conditions."""
     if not isinstance(raw, dict):
         raise Invalid(f"{path}: a rule must be an object")
     kinds = [k for k in ("all", "any", "not", "property", "event", "organization_event", "in_list") if k in raw]
@@ -78,10 +81,13 @@ def parse_rule(raw: Any, path: str = "rule", *, in_event: bool = False) -> Rule:
         items = raw[kind]
         if not isinstance(items, list) or not items:
             raise Invalid(f"{path}.{kind}: must be a non-empty list of rules")
-        rules = tuple(parse_rule(r, f"{path}.{kind}[{i}]", in_event=in_event) for i, r in enumerate(items))
+        rules = tuple(
+            parse_rule(r, f"{path}.{kind}[{i}]", in_event=in_event, extra_scopes=extra_scopes)
+            for i, r in enumerate(items)
+        )
         return All(rules) if kind == "all" else Any_(rules)
     if kind == "not":
-        return Not(parse_rule(raw["not"], f"{path}.not", in_event=in_event))
+        return Not(parse_rule(raw["not"], f"{path}.not", in_event=in_event, extra_scopes=extra_scopes))
     if kind == "in_list":
         if in_event:
             raise Invalid(f"{path}.in_list: not allowed inside an event's where")
@@ -92,7 +98,7 @@ def parse_rule(raw: Any, path: str = "rule", *, in_event: bool = False) -> Rule:
         if in_event:
             raise Invalid(f"{path}.{kind}: event rules cannot nest")
         return _parse_event(raw, kind, path)
-    return _parse_property(raw, path, in_event=in_event)
+    return _parse_property(raw, path, in_event=in_event, extra_scopes=extra_scopes)
 
 
 def _parse_event(raw: dict[str, Any], kind: str, path: str) -> EventRule:
@@ -128,11 +134,11 @@ def _parse_event(raw: dict[str, Any], kind: str, path: str) -> EventRule:
     )
 
 
-def _parse_property(raw: dict[str, Any], path: str, *, in_event: bool) -> Property:
+def _parse_property(raw: dict[str, Any], path: str, *, in_event: bool, extra_scopes: frozenset[str]) -> Property:
     target = raw["property"]
     if not isinstance(target, str):
         raise Invalid(f"{path}.property: must be a path like user.data.plan")
-    scope, field, data_path = _split_property(target, path, in_event=in_event)
+    scope, field, data_path = _split_property(target, path, in_event=in_event, extra_scopes=extra_scopes)
     op = raw.get("op")
     if op not in OPERATORS:
         raise Invalid(f"{path}.op: {op!r} is not one of {' '.join(sorted(OPERATORS))}")
@@ -158,12 +164,16 @@ def _parse_property(raw: dict[str, Any], path: str, *, in_event: bool) -> Proper
     return Property(scope=scope, field=field, path=data_path, op=op, value=value)
 
 
-def _split_property(target: str, path: str, *, in_event: bool) -> tuple[str, str | None, tuple[str, ...]]:
+def _split_property(
+    target: str, path: str, *, in_event: bool, extra_scopes: frozenset[str]
+) -> tuple[str, str | None, tuple[str, ...]]:
     parts = target.split(".")
     scope = parts[0]
-    allowed = {"event"} if in_event else {"user", "organization", "member"}
+    allowed = {"event"} if in_event else {"user", "organization", "member"} | extra_scopes
     if scope not in allowed:
         raise Invalid(f"{path}.property: {target!r} must start with {' or '.join(sorted(allowed))}.")
+    if scope == "journey" and len(parts) >= 2 and all(PATH_KEY.match(p) for p in parts[1:]):
+        return scope, None, tuple(parts[1:])
     if len(parts) >= 3 and parts[1] == "data" and all(PATH_KEY.match(p) for p in parts[2:]):
         return scope, None, tuple(parts[2:])
     columns = {"user": USER_FIELDS, "organization": ("name", "created_at")}.get(scope, ())

@@ -14,6 +14,8 @@ from domain.base import utcnow
 from domain.events.models import Event
 from domain.events.service import emit_system_event
 from domain.identifiers import IdentifierIn, IdentifierKey, find_owners, lock_identifiers, sole_owner, unique_keys
+from domain.journeys.models import JourneyRun
+from domain.journeys.service import open_run_workflows
 from domain.lists.models import ListMember
 from domain.organizations.models import OrganizationMember
 from domain.users.models import ANONYMOUS_SOURCE, User, UserIdentifier
@@ -87,11 +89,15 @@ async def resolve_or_create_user(
     return (await upsert_user(session, project_id, UserUpsert(identifier=identifiers))).user.id
 
 
-async def delete_user(session: AsyncSession, project_id: uuid.UUID, keys: Sequence[IdentifierKey]) -> None:
+async def delete_user(session: AsyncSession, project_id: uuid.UUID, keys: Sequence[IdentifierKey]) -> list[str]:
+    """Delete the user with everything of theirs; returns the workflow ids of their open journey runs,
+    for the caller to stop once the deletion is committed."""
     await lock_identifiers(session, LOCK_SCOPE, project_id, keys)
     user = await find_user(session, project_id, keys)
+    open_runs = await open_run_workflows(session, JourneyRun.user_id == user.id)
     await session.delete(user)
     await session.flush()
+    return open_runs
 
 
 def _attach_identifiers(
@@ -125,10 +131,28 @@ def _apply_profile(user: User, payload: UserUpsert) -> list[str]:
             setattr(user, field, getattr(payload, field))
             changed.append(field)
     if payload.data:
-        merged = shallow_merge(user.data, payload.data)
-        if merged != user.data:
-            changed.extend(f"data.{key}" for key in payload.data if user.data.get(key, _MISSING) != merged[key])
-            user.data = merged
+        changed.extend(_merge_data(user, payload.data))
+    return changed
+
+
+def _merge_data(user: User, data: dict[str, Any]) -> list[str]:
+    merged = shallow_merge(user.data, data)
+    if merged == user.data:
+        return []
+    changed = [f"data.{key}" for key in data if user.data.get(key, _MISSING) != merged[key]]
+    user.data = merged
+    return changed
+
+
+async def update_user_data(session: AsyncSession, user: User, data: dict[str, Any]) -> list[str]:
+    """Shallow-merge `data` into the user's data (a journey's Update step); a real change bumps the
+    version and emits `user.updated`. Returns the changed paths."""
+    changed = _merge_data(user, data)
+    if changed:
+        user.version += 1
+        user.updated_at = utcnow()
+        await session.flush()
+        emit_system_event(session, user.project_id, "user.updated", {"changed": changed}, user_id=user.id)
     return changed
 
 

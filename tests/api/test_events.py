@@ -1,3 +1,4 @@
+import asyncio
 import uuid
 
 import httpx
@@ -115,8 +116,16 @@ async def test_match_delivers_an_independent_event_to_every_matching_user(api, p
     # A re-post (same key) and its processing deliver nothing twice.
     again = await post(api, project, [item], **{"Idempotency-Key": "announce-1"})
     await wait_processed(temporal_client, project.id, again.json()["event_ids"])
-    for user_id in pros:
-        events = [e for e in await timeline(api, project, user_id) if e["name"] == "feature.announcement"]
+
+    async def announced(user_id: str) -> list[dict]:
+        return [e for e in await timeline(api, project, user_id) if e["name"] == "feature.announcement"]
+
+    for user_id in pros:  # each copy is its own event workflow, processed independently of the original
+        for _ in range(100):
+            if await announced(user_id):
+                break
+            await asyncio.sleep(0.1)
+        events = await announced(user_id)
         assert len(events) == 1 and events[0]["data"] == {"feature": "domains"}
     for user_id in others:
         assert "feature.announcement" not in [e["name"] for e in await timeline(api, project, user_id)]

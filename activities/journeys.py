@@ -1,0 +1,110 @@
+"""Journey I/O: perform a run's step, finish a run, enter an organization's members, restart lost runs."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from temporalio import activity
+
+from core.db import SessionFactory
+from domain.base import utcnow
+from domain.events.service import emit_system_event
+from domain.journeys.entry import Occurrence, definition_of, enter_for_event, run_input
+from domain.journeys.execution import perform_step
+from domain.journeys.models import JourneyRun, JourneyVersion
+from domain.journeys.pipeline import FinishInput, OrganizationEntranceInput, StepInput, StepOutcome
+from domain.organizations.models import OrganizationMember
+from workflows.starters import EventStarter
+
+
+@dataclass
+class PendingRunsInput:
+    """Runs admitted more than `grace_seconds` ago whose workflow never reported in."""
+
+    grace_seconds: int = 60
+    limit: int = 1000
+
+
+class JourneyActivities:
+    def __init__(self, sessions: SessionFactory, starter: EventStarter) -> None:
+        self.sessions = sessions
+        self.starter = starter
+
+    @activity.defn
+    async def perform_step(self, job: StepInput) -> StepOutcome:
+        """Record the visit and do the step's database work, in one transaction. Idempotent per visit."""
+        async with self.sessions() as session:
+            now = datetime.fromisoformat(job.now) if job.now else datetime.now(UTC)
+            outcome = await perform_step(session, job, now)
+            await self.starter.commit_and_dispatch(session)
+        return outcome
+
+    @activity.defn
+    async def finish_run(self, job: FinishInput) -> None:
+        """Mark the run ended and record `journey.completed` or `journey.exited`; idempotent."""
+        async with self.sessions() as session:
+            run = await session.get(JourneyRun, uuid.UUID(job.run_id), with_for_update=True)
+            if run is None or run.ended_at is not None:
+                return
+            run.status, run.exit_reason, run.ended_at = job.status, job.reason, utcnow()
+            if job.step_id:
+                run.current_step = job.step_id
+            data = {"journey_id": job.journey_id, "run_id": job.run_id, "step": job.step_id}
+            if job.reason:
+                data["reason"] = job.reason
+            emit_system_event(session, run.project_id, f"journey.{job.status}", data, user_id=run.user_id)
+            await self.starter.commit_and_dispatch(session)
+
+    @activity.defn
+    async def enter_organization_members(self, job: OrganizationEntranceInput) -> int:
+        """An organization event that entrances listen for enters each member (filtered by `member_rule`)."""
+        event = Occurrence(uuid.UUID(job.event_id), job.event_name, job.data, datetime.now(UTC))
+        entered, after = 0, None
+        while True:
+            async with self.sessions() as session:
+                query = select(OrganizationMember.user_id).where(
+                    OrganizationMember.organization_id == uuid.UUID(job.organization_id)
+                )
+                if after is not None:
+                    query = query.where(OrganizationMember.user_id > after)
+                members = list(await session.scalars(query.order_by(OrganizationMember.user_id).limit(200)))
+                for user_id in members:
+                    await enter_for_event(session, uuid.UUID(job.project_id), user_id, event, organization=True)
+                await self.starter.commit_and_dispatch(session)
+            entered += len(members)
+            activity.heartbeat(entered)
+            if len(members) < 200:
+                return entered
+            after = members[-1]
+
+    @activity.defn
+    async def start_pending_runs(self, job: PendingRunsInput) -> int:
+        """Start runs whose workflow start was lost (Temporal unreachable after commit)."""
+        async with self.sessions() as session:
+            rows = await session.execute(
+                select(JourneyRun, JourneyVersion)
+                .join(
+                    JourneyVersion,
+                    (JourneyVersion.journey_id == JourneyRun.journey_id)
+                    & (JourneyVersion.version == JourneyRun.version),
+                )
+                .where(
+                    ~JourneyRun.started,
+                    JourneyRun.ended_at.is_(None),
+                    JourneyRun.created_at < utcnow() - timedelta(seconds=job.grace_seconds),
+                )
+                .limit(job.limit)
+            )
+            pending = [
+                (run.workflow_id, run_input(version, run.project_id, run.id, run.user_id, entrance, run.entrance_data))
+                for run, version in rows.all()
+                for entrance in definition_of(version).entrances
+                if entrance.id == run.entrance_step
+            ]
+            await self.starter.start_runs(pending)
+            await session.execute(
+                update(JourneyRun).where(JourneyRun.workflow_id.in_([w for w, _ in pending])).values(started=True)
+            )
+            await session.commit()
+        return len(pending)

@@ -1,0 +1,162 @@
+"""Provider I/O: email over SMTP, SMS over a Twilio-compatible HTTP API, webhooks, and journey actions.
+
+Each send is claimed in PostgreSQL under its idempotency key (run + step visit) before the provider is
+called and finished after; a retry after a recorded outcome returns that outcome without sending.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import formataddr
+from typing import Any
+
+import aiosmtplib
+import httpx
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from core.db import SessionFactory
+from domain.journeys.definition import Action, parse_step
+from domain.journeys.execution import open_run, template_context
+from domain.journeys.pipeline import ActionInput, SendInput
+from domain.messaging.sending import Links, Outgoing, SendOutcome, claim_send, finish_send
+from domain.templating import render, render_json
+from workflows.starters import EventStarter
+
+HTTP_TIMEOUT = httpx.Timeout(15.0)
+
+
+@dataclass
+class Delivery:
+    """A provider's answer: accepted, or refused for good (a retry would not help)."""
+
+    accepted: bool
+    reason: str | None = None
+    response: dict[str, Any] | None = None
+
+
+class MessagingActivities:
+    def __init__(self, sessions: SessionFactory, starter: EventStarter, links: Links) -> None:
+        self.sessions = sessions
+        self.starter = starter
+        self.links = links
+
+    @activity.defn
+    async def send_message(self, job: SendInput) -> dict[str, Any]:
+        """Send a campaign to the run's user once per run step; returns the step's result
+        (`status` sent | skipped | failed, `reason`, `message_id`, a webhook's `response`)."""
+        async with self.sessions() as session:
+            claim = await claim_send(session, job, self.links, datetime.now(UTC))
+            await session.commit()
+        if isinstance(claim, SendOutcome):
+            return claim.as_result()
+
+        delivery = await deliver(claim, job.key)
+        status = "sent" if delivery.accepted else "failed"
+        outcome = SendOutcome(status, job.campaign_id, claim.message_id, delivery.reason, delivery.response)
+        async with self.sessions() as session:
+            outcome = await finish_send(session, job, claim, outcome, datetime.now(UTC))
+            await self.starter.commit_and_dispatch(session)
+        return outcome.as_result()
+
+    @activity.defn
+    async def run_action(self, job: ActionInput) -> dict[str, Any]:
+        """A journey's HTTP action: render, request, and return `{status, headers, body}`.
+        5xx answers and network errors raise, so Temporal retries them with backoff."""
+        step = parse_step(job.step_id, job.step)
+        assert isinstance(step, Action)
+        async with self.sessions() as session:
+            context = await open_run(session, job.run_id, job.user_id)
+            if context is None:
+                return {"status": None, "skipped": "the run or its user no longer exists"}
+            variables = await template_context(session, context.user, job.data, datetime.now(UTC))
+        url = render(step.url, variables)
+        headers = render_json(step.headers, variables, "headers") if step.headers else {}
+        body = render_json(step.body, variables, "body") if step.body is not None else None
+        headers.setdefault("Idempotency-Key", f"{job.run_id}/{job.step_id}/{job.seq}")
+        response = await _request(step.method, url, headers, body)
+        if response["status"] >= 500:
+            raise ApplicationError(f"action {job.step_id}: {url} answered {response['status']}")
+        return response
+
+
+async def deliver(message: Outgoing, key: str) -> Delivery:
+    """Hand one message to its provider. Transient failures raise (Temporal retries the activity)."""
+    if message.provider_kind == "smtp":
+        return await _send_email(message)
+    if message.provider_kind == "sms":
+        return await _send_sms(message)
+    return await _call_webhook(message, key)
+
+
+async def _send_email(message: Outgoing) -> Delivery:
+    config, fields = message.config, message.fields
+    email = EmailMessage()
+    email["From"] = formataddr((config.get("from_name") or "", config["from_address"]))
+    email["To"] = message.to or ""
+    email["Subject"] = fields.get("subject", "")
+    email["Message-ID"] = f"<{message.message_id}>"
+    email.set_content(fields.get("text") or "")
+    if fields.get("html"):
+        email.add_alternative(fields["html"], subtype="html")
+    try:
+        await aiosmtplib.send(
+            email,
+            hostname=config["host"],
+            port=config["port"],
+            username=config.get("username"),
+            password=config.get("password"),
+            use_tls=config.get("tls") == "tls",
+            start_tls=True if config.get("tls") == "starttls" else False,
+            timeout=30,
+        )
+    except aiosmtplib.SMTPRecipientsRefused as error:
+        return Delivery(False, f"recipient refused: {error}")
+    except aiosmtplib.SMTPResponseException as error:
+        if 500 <= error.code < 600:  # permanent: retrying will not help
+            return Delivery(False, f"SMTP {error.code}: {error.message}")
+        raise
+    return Delivery(True)
+
+
+async def _send_sms(message: Outgoing) -> Delivery:
+    config = message.config
+    auth = (config["account_sid"], config["auth_token"]) if config.get("account_sid") else None
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as client:
+        response = await client.post(
+            config["url"],
+            data={"To": message.to, "From": config["from_number"], "Body": message.fields.get("text", "")},
+            auth=auth,  # type: ignore[arg-type]
+            headers={"Idempotency-Key": message.message_id},
+        )
+    if response.status_code >= 500:
+        raise ApplicationError(f"SMS provider answered {response.status_code}")
+    if response.status_code >= 400:
+        return Delivery(False, f"SMS provider refused ({response.status_code}): {response.text[:300]}")
+    return Delivery(True)
+
+
+async def _call_webhook(message: Outgoing, key: str) -> Delivery:
+    fields = message.fields
+    headers = {**message.config.get("headers", {}), **(fields.get("headers") or {}), "Idempotency-Key": key}
+    response = await _request(fields.get("method", "POST").upper(), fields["url"], headers, fields.get("body"))
+    if response["status"] >= 500:
+        raise ApplicationError(f"webhook {fields['url']} answered {response['status']}")
+    if response["status"] >= 400:
+        return Delivery(False, f"webhook answered {response['status']}", response)
+    return Delivery(True, response=response)
+
+
+async def _request(method: str, url: str, headers: dict[str, str], body: Any) -> dict[str, Any]:
+    content: dict[str, Any] = {}
+    if isinstance(body, dict | list):
+        content["json"] = body
+    elif body is not None:
+        content["content"] = str(body)
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as client:
+        response = await client.request(method, url, headers=headers, **content)
+    try:
+        parsed: Any = response.json()
+    except ValueError:
+        parsed = response.text[:10_000]
+    return {"status": response.status_code, "headers": dict(response.headers), "body": parsed}

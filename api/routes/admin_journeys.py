@@ -1,0 +1,95 @@
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from api.deps import AdminProjectDep, SessionDep, TemporalDep
+from api.pagination import Cursor, Limit, Page, after_id
+from domain.journeys.schemas import JourneyIn, JourneyOut, JourneyStats, RunOut
+from domain.journeys.service import (
+    create_journey,
+    delete_journey,
+    get_journey,
+    journey_out,
+    journey_runs,
+    journey_stats,
+    pause_journey,
+    project_journeys,
+    publish_journey,
+    update_journey,
+)
+from workflows.starters import stop_runs
+
+router = APIRouter(prefix="/api/admin/projects/{project_id}/journeys", tags=["admin: journeys"])
+
+
+@router.post("", status_code=201)
+async def create(body: JourneyIn, project_id: AdminProjectDep, session: SessionDep) -> JourneyOut:
+    """Create a journey as a draft; a bad graph is a 400 naming the step. Publish it to let users in."""
+    journey = await create_journey(session, project_id, body)
+    await session.commit()
+    return journey_out(journey)
+
+
+@router.get("")
+async def index(project_id: AdminProjectDep, session: SessionDep) -> list[JourneyOut]:
+    return [journey_out(j) for j in await project_journeys(session, project_id)]
+
+
+@router.get("/{journey_id}")
+async def show(project_id: AdminProjectDep, journey_id: uuid.UUID, session: SessionDep) -> JourneyOut:
+    return journey_out(await get_journey(session, project_id, journey_id))
+
+
+@router.put("/{journey_id}")
+async def edit(project_id: AdminProjectDep, journey_id: uuid.UUID, body: JourneyIn, session: SessionDep) -> JourneyOut:
+    """Replace the draft; publishing it creates a new version for new entrants (runs keep theirs)."""
+    journey = await update_journey(session, project_id, journey_id, body)
+    await session.commit()
+    return journey_out(journey)
+
+
+@router.post("/{journey_id}/publish")
+async def publish(project_id: AdminProjectDep, journey_id: uuid.UUID, session: SessionDep) -> JourneyOut:
+    journey = await publish_journey(session, project_id, journey_id)
+    await session.commit()
+    return journey_out(journey)
+
+
+@router.post("/{journey_id}/pause")
+async def pause(project_id: AdminProjectDep, journey_id: uuid.UUID, session: SessionDep) -> JourneyOut:
+    journey = await pause_journey(session, project_id, journey_id)
+    await session.commit()
+    return journey_out(journey)
+
+
+@router.delete("/{journey_id}", status_code=204)
+async def remove(
+    project_id: AdminProjectDep, journey_id: uuid.UUID, session: SessionDep, temporal: TemporalDep
+) -> Response:
+    """Delete the journey, its runs and stats; runs still inside are stopped."""
+    open_runs = await delete_journey(session, project_id, journey_id)
+    await session.commit()
+    await stop_runs(temporal, open_runs, "journey deleted")
+    return Response(status_code=204)
+
+
+@router.get("/{journey_id}/runs")
+async def runs(
+    project_id: AdminProjectDep,
+    journey_id: uuid.UUID,
+    session: SessionDep,
+    user_id: uuid.UUID | None = None,
+    status: Annotated[Literal["active", "completed", "exited"] | None, Query()] = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Page[RunOut]:
+    """Runs, oldest first; filtered to one user, each run carries its step history."""
+    journey = await get_journey(session, project_id, journey_id)
+    items = await journey_runs(session, journey, user_id=user_id, status=status, limit=limit, after=after_id(cursor))
+    return Page(results=items, next_cursor=str(items[-1].id) if len(items) == limit else None)
+
+
+@router.get("/{journey_id}/stats")
+async def stats(project_id: AdminProjectDep, journey_id: uuid.UUID, session: SessionDep) -> JourneyStats:
+    return await journey_stats(session, await get_journey(session, project_id, journey_id))

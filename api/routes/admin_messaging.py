@@ -1,0 +1,149 @@
+"""Providers, subscription groups, campaigns, and a user's subscriptions and messages."""
+
+import uuid
+
+from fastapi import APIRouter, Response
+
+from api.deps import AdminProjectDep, SessionDep
+from domain.messaging.models import Provider
+from domain.messaging.schemas import (
+    CHANNEL_OF_PROVIDER,
+    CampaignIn,
+    CampaignOut,
+    MessageOut,
+    ProviderIn,
+    ProviderOut,
+    SubscriptionGroupIn,
+    SubscriptionGroupOut,
+    SubscriptionIn,
+    SubscriptionOut,
+)
+from domain.messaging.sending import user_messages
+from domain.messaging.service import (
+    change_subscription,
+    create_campaign,
+    create_group,
+    create_provider,
+    delete_campaign,
+    delete_group,
+    delete_provider,
+    get_campaign,
+    project_campaigns,
+    project_groups,
+    project_providers,
+    update_campaign,
+    user_subscriptions,
+)
+from domain.projects.service import get_project
+from domain.users.service import get_user
+
+router = APIRouter(prefix="/api/admin/projects/{project_id}", tags=["admin: messaging"])
+
+
+def _provider_out(provider: Provider) -> ProviderOut:
+    """Never echoes the provider's credentials."""
+    return ProviderOut(
+        id=provider.id,
+        name=provider.name,
+        kind=provider.kind,
+        channel=CHANNEL_OF_PROVIDER[provider.kind],
+        created_at=provider.created_at,
+    )
+
+
+@router.post("/providers", status_code=201)
+async def add_provider(body: ProviderIn, project_id: AdminProjectDep, session: SessionDep) -> ProviderOut:
+    provider = await create_provider(session, project_id, body)
+    await session.commit()
+    return _provider_out(provider)
+
+
+@router.get("/providers")
+async def providers(project_id: AdminProjectDep, session: SessionDep) -> list[ProviderOut]:
+    return [_provider_out(p) for p in await project_providers(session, project_id)]
+
+
+@router.delete("/providers/{provider_id}", status_code=204)
+async def remove_provider(project_id: AdminProjectDep, provider_id: uuid.UUID, session: SessionDep) -> Response:
+    await delete_provider(session, project_id, provider_id)
+    await session.commit()
+    return Response(status_code=204)
+
+
+@router.post("/subscriptions", status_code=201)
+async def add_group(
+    body: SubscriptionGroupIn, project_id: AdminProjectDep, session: SessionDep
+) -> SubscriptionGroupOut:
+    group = await create_group(session, project_id, body)
+    await session.commit()
+    return SubscriptionGroupOut.model_validate(group)
+
+
+@router.get("/subscriptions")
+async def groups(project_id: AdminProjectDep, session: SessionDep) -> list[SubscriptionGroupOut]:
+    return [SubscriptionGroupOut.model_validate(g) for g in await project_groups(session, project_id)]
+
+
+@router.delete("/subscriptions/{group_id}", status_code=204)
+async def remove_group(project_id: AdminProjectDep, group_id: uuid.UUID, session: SessionDep) -> Response:
+    await delete_group(session, project_id, group_id)
+    await session.commit()
+    return Response(status_code=204)
+
+
+@router.post("/campaigns", status_code=201)
+async def add_campaign(body: CampaignIn, project_id: AdminProjectDep, session: SessionDep) -> CampaignOut:
+    """Templates are Liquid, per locale; one that does not parse is a 400 naming `templates.<locale>.<field>`."""
+    campaign = await create_campaign(session, project_id, body)
+    await session.commit()
+    return CampaignOut.model_validate(campaign)
+
+
+@router.get("/campaigns")
+async def campaigns(project_id: AdminProjectDep, session: SessionDep) -> list[CampaignOut]:
+    return [CampaignOut.model_validate(c) for c in await project_campaigns(session, project_id)]
+
+
+@router.get("/campaigns/{campaign_id}")
+async def show_campaign(project_id: AdminProjectDep, campaign_id: uuid.UUID, session: SessionDep) -> CampaignOut:
+    return CampaignOut.model_validate(await get_campaign(session, project_id, campaign_id))
+
+
+@router.put("/campaigns/{campaign_id}")
+async def edit_campaign(
+    project_id: AdminProjectDep, campaign_id: uuid.UUID, body: CampaignIn, session: SessionDep
+) -> CampaignOut:
+    campaign = await update_campaign(session, project_id, campaign_id, body)
+    await session.commit()
+    return CampaignOut.model_validate(campaign)
+
+
+@router.delete("/campaigns/{campaign_id}", status_code=204)
+async def remove_campaign(project_id: AdminProjectDep, campaign_id: uuid.UUID, session: SessionDep) -> Response:
+    await delete_campaign(session, project_id, campaign_id)
+    await session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/users/{user_id}/subscriptions")
+async def subscriptions(project_id: AdminProjectDep, user_id: uuid.UUID, session: SessionDep) -> list[SubscriptionOut]:
+    """Each group with the user's state; `explicit: false` when the project's default applies."""
+    user = await get_user(session, project_id, user_id)
+    return await user_subscriptions(session, await get_project(session, project_id), user.id)
+
+
+@router.put("/users/{user_id}/subscriptions")
+async def subscribe(
+    project_id: AdminProjectDep, user_id: uuid.UUID, body: SubscriptionIn, session: SessionDep
+) -> list[SubscriptionOut]:
+    user = await get_user(session, project_id, user_id)
+    await change_subscription(session, project_id, user.id, body)
+    await session.commit()
+    return await user_subscriptions(session, await get_project(session, project_id), user.id)
+
+
+@router.get("/users/{user_id}/messages")
+async def messages(project_id: AdminProjectDep, user_id: uuid.UUID, session: SessionDep) -> list[MessageOut]:
+    """The user's sends, newest first: sent, skipped (with the reason) or failed."""
+    user = await get_user(session, project_id, user_id)
+    return [MessageOut.model_validate(m) for m in await user_messages(session, user.id)]

@@ -1,0 +1,246 @@
+"""Entering journeys, and telling running runs about the events they exit on.
+
+Called inside the transaction that records an event. Runs are admitted under a per-(journey, user)
+advisory lock, so the re-entry rules hold without a check-then-act race: a burst of identical events
+admits one run. The admitted runs' workflows are started after commit (see `workflows.starters`); a
+run whose start was lost is started by the sweeper, because its row says it has not started yet.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import any_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.events.service import emit_system_event
+from domain.journeys.definition import Definition, Entrance, parse_definition
+from domain.journeys.models import Journey, JourneyRun, JourneyVersion
+from domain.journeys.pipeline import ExitRequest, JourneyRunInput, run_workflow_id
+from domain.lists.facts import load_facts
+from domain.rules.durations import parse_duration
+from domain.rules.engine import EventFact, UserFacts, matches
+from domain.rules.model import Rule
+from domain.users.models import User
+
+PENDING_RUNS = "tempogram.pending_runs"
+PENDING_EXITS = "tempogram.pending_exits"
+
+_definitions: dict[tuple[uuid.UUID, int], Definition] = {}
+
+
+@dataclass
+class Occurrence:
+    """The event being evaluated."""
+
+    id: uuid.UUID
+    name: str
+    data: dict[str, Any]
+    at: datetime
+
+    @property
+    def fact(self) -> EventFact:
+        return EventFact(self.name, self.data, self.at)
+
+
+@dataclass
+class PendingExit:
+    workflow_id: str
+    request: ExitRequest
+
+
+def definition_of(version: JourneyVersion) -> Definition:
+    """A published version's parsed definition (immutable, so cached per process)."""
+    key = (version.journey_id, version.version)
+    if key not in _definitions:
+        if len(_definitions) > 1000:
+            _definitions.clear()
+        _definitions[key] = parse_definition(version.steps, version.exit_on)
+    return _definitions[key]
+
+
+async def live_journeys(
+    session: AsyncSession, project_id: uuid.UUID, event_name: str
+) -> list[tuple[Journey, JourneyVersion]]:
+    rows = await session.execute(
+        select(Journey, JourneyVersion)
+        .join(
+            JourneyVersion,
+            (JourneyVersion.journey_id == Journey.id) & (JourneyVersion.version == Journey.published_version),
+        )
+        .where(
+            Journey.project_id == project_id,
+            Journey.status == "live",
+            any_(Journey.entrance_events) == event_name,
+        )
+    )
+    return [(journey, version) for journey, version in rows.all()]
+
+
+class _Facts:
+    """The user's facts, loaded at most once per evaluation and only if a condition needs them."""
+
+    def __init__(self, session: AsyncSession, user_id: uuid.UUID, now: datetime) -> None:
+        self.session, self.user_id, self.now = session, user_id, now
+        self._facts: UserFacts | None = None
+
+    async def matches(self, rule: Rule | None, event: EventFact | None) -> bool:
+        if rule is None:
+            return True
+        if self._facts is None:
+            user = await self.session.get(User, self.user_id)
+            if user is None:
+                return False
+            self._facts = await load_facts(self.session, user, [rule], self.now)
+        return matches(rule, self._facts, self.now, event)
+
+
+async def has_member_entrances(session: AsyncSession, project_id: uuid.UUID, event_name: str) -> bool:
+    """Whether a live journey enters organization members on this organization event."""
+    return any(
+        entrance.organization and entrance.event == event_name
+        for _, version in await live_journeys(session, project_id, event_name)
+        for entrance in definition_of(version).entrances
+    )
+
+
+async def enter_for_event(
+    session: AsyncSession, project_id: uuid.UUID, user_id: uuid.UUID, event: Occurrence, *, organization: bool = False
+) -> None:
+    """Admit the user into every live journey with an entrance for this event whose condition holds.
+    `organization`: the event happened to one of the user's organizations (member entrances)."""
+    facts = _Facts(session, user_id, event.at)
+    for journey, version in await live_journeys(session, project_id, event.name):
+        for entrance in definition_of(version).entrances:
+            if entrance.event != event.name or entrance.organization != organization:
+                continue
+            if entrance.trigger not in ("event", "scheduled"):
+                continue
+            if not await facts.matches(entrance.condition, event.fact):
+                continue
+            if organization and not await facts.matches(entrance.member_rule, None):
+                continue
+            data = {entrance.data_key: event.data} if entrance.data_key else {}
+            await admit(session, journey, version, entrance, user_id, data, event_id=event.id)
+
+
+async def admit(
+    session: AsyncSession,
+    journey: Journey,
+    version: JourneyVersion,
+    entrance: Entrance,
+    user_id: uuid.UUID,
+    data: dict[str, Any],
+    *,
+    event_id: uuid.UUID | None = None,
+) -> JourneyRunInput | None:
+    """Create the user's run if the entrance's re-entry rule allows it, else None.
+
+    - not `multiple`: once ever (the runs table remembers, past Temporal's retention);
+    - `multiple` without `simultaneous`: again only once the previous run has ended;
+    - both: always — but once per triggering event, so a retried evaluation admits nothing twice.
+    """
+    await session.execute(select(func.pg_advisory_xact_lock(_lock_key(journey.id, user_id))))
+    runs = (
+        await session.execute(
+            select(
+                func.count(),
+                func.count().filter(JourneyRun.ended_at.is_(None)),
+                func.count().filter(JourneyRun.entering_event_id == event_id) if event_id else func.sum(0),
+            ).where(JourneyRun.journey_id == journey.id, JourneyRun.user_id == user_id)
+        )
+    ).one()
+    total, open_runs, from_this_event = runs[0], runs[1], runs[2] or 0
+    if from_this_event or (total and not entrance.multiple) or (open_runs and not entrance.simultaneous):
+        return None
+    run_id = uuid.uuid4()
+    workflow_id = run_workflow_id(str(journey.id), str(user_id), total + 1)
+    session.add(
+        JourneyRun(
+            id=run_id,
+            project_id=journey.project_id,
+            journey_id=journey.id,
+            version=version.version,
+            user_id=user_id,
+            workflow_id=workflow_id,
+            entrance_step=entrance.id,
+            entering_event_id=event_id,
+            entrance_data=data,
+            status="active",
+            current_step=entrance.id,
+            exit_events=sorted({exit.event for exit in definition_of(version).exit_on}),
+        )
+    )
+    emit_system_event(
+        session,
+        journey.project_id,
+        "journey.entered",
+        {"journey_id": str(journey.id), "run_id": str(run_id), "entrance": entrance.id},
+        user_id=user_id,
+    )
+    run = run_input(version, journey.project_id, run_id, user_id, entrance, data)
+    session.info.setdefault(PENDING_RUNS, []).append((workflow_id, run))
+    return run
+
+
+def run_input(
+    version: JourneyVersion,
+    project_id: uuid.UUID,
+    run_id: uuid.UUID,
+    user_id: uuid.UUID,
+    entrance: Entrance,
+    data: dict[str, Any],
+) -> JourneyRunInput:
+    delay = 0.0
+    if entrance.trigger == "scheduled" and entrance.offset:
+        delay = max(parse_duration(entrance.offset).total_seconds(), 0.0)
+    return JourneyRunInput(
+        project_id=str(project_id),
+        journey_id=str(version.journey_id),
+        version=version.version,
+        run_id=str(run_id),
+        user_id=str(user_id),
+        entrance_step=entrance.id,
+        steps=version.steps,
+        exit_on=list(version.exit_on),
+        data=data,
+        start_delay_seconds=delay,
+    )
+
+
+async def notify_exits(session: AsyncSession, user_id: uuid.UUID, event: Occurrence) -> None:
+    """Queue an exit signal for each of the user's open runs whose journey exits on this event."""
+    runs = await session.execute(
+        select(JourneyRun.workflow_id, JourneyVersion)
+        .join(
+            JourneyVersion,
+            (JourneyVersion.journey_id == JourneyRun.journey_id) & (JourneyVersion.version == JourneyRun.version),
+        )
+        .where(
+            JourneyRun.user_id == user_id,
+            JourneyRun.ended_at.is_(None),
+            any_(JourneyRun.exit_events) == event.name,
+        )
+    )
+    facts = _Facts(session, user_id, event.at)
+    for workflow_id, version in runs.all():
+        for exit_on in definition_of(version).exit_on:
+            if exit_on.event == event.name and await facts.matches(exit_on.condition, event.fact):
+                request = ExitRequest(event_id=str(event.id), event_name=event.name)
+                session.info.setdefault(PENDING_EXITS, []).append(PendingExit(workflow_id, request))
+                break
+
+
+def take_pending_runs(session: AsyncSession) -> list[tuple[str, JourneyRunInput]]:
+    return session.info.pop(PENDING_RUNS, [])
+
+
+def take_pending_exits(session: AsyncSession) -> list[PendingExit]:
+    return session.info.pop(PENDING_EXITS, [])
+
+
+def _lock_key(journey_id: uuid.UUID, user_id: uuid.UUID) -> int:
+    """A signed 64-bit advisory-lock key for one (journey, user)."""
+    value = (journey_id.int ^ user_id.int) & 0xFFFF_FFFF_FFFF_FFFF
+    return value - (1 << 64) if value >= 1 << 63 else value

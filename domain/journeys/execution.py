@@ -1,0 +1,169 @@
+"""The database side of a run's steps: record the visit, then do what the step does.
+
+Each function is idempotent for one (run, visit): the visit row is keyed by the run's visit number,
+and what a step writes is either a diff (Update) or guarded by that same key.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import Invalid
+from domain.events.service import emit_system_event
+from domain.journeys.definition import Balancer, Delay, EmitEvent, Entrance, Gate, Link, Update, parse_step
+from domain.journeys.engine import balancer_window, resume_at
+from domain.journeys.entry import admit, definition_of
+from domain.journeys.models import BalancerCount, Journey, JourneyRun, JourneyStepVisit, JourneyVersion
+from domain.journeys.pipeline import StepInput, StepOutcome
+from domain.lists.facts import load_facts
+from domain.organizations.models import Organization, OrganizationMember
+from domain.rules.engine import matches
+from domain.templating import render, render_json
+from domain.users.models import User
+from domain.users.service import update_user_data
+
+GONE = StepOutcome(stop="missing")
+
+
+@dataclass
+class RunContext:
+    run: JourneyRun
+    user: User
+
+
+async def open_run(session: AsyncSession, run_id: str, user_id: str) -> RunContext | None:
+    """The run and its user, or None when either is gone (user deleted, run ended)."""
+    run = await session.get(JourneyRun, uuid.UUID(run_id))
+    user = await session.get(User, uuid.UUID(user_id))
+    if run is None or user is None or run.ended_at is not None:
+        return None
+    return RunContext(run, user)
+
+
+async def record_visit(session: AsyncSession, run: JourneyRun, step_id: str, seq: int, now: datetime) -> None:
+    await session.execute(
+        insert(JourneyStepVisit)
+        .values(run_id=run.id, seq=seq, journey_id=run.journey_id, step_id=step_id, entered_at=now)
+        .on_conflict_do_nothing()
+    )
+    run.current_step = step_id
+    run.updated_at = now
+    run.started = True
+
+
+async def perform_step(session: AsyncSession, job: StepInput, now: datetime) -> StepOutcome:
+    context = await open_run(session, job.run_id, job.user_id)
+    if context is None:
+        return GONE
+    await record_visit(session, context.run, job.step_id, job.seq, now)
+    step = parse_step(job.step_id, job.step)
+    match step:
+        case Delay():
+            return await _delay(session, context, step, job, now)
+        case Gate():
+            facts = await load_facts(session, context.user, [step.rule], now)
+            facts.journey = job.data
+            return StepOutcome(passed=matches(step.rule, facts, now))
+        case Update():
+            body = render_json(step.body, await template_context(session, context.user, job.data, now), "body")
+            if not isinstance(body, dict):
+                raise Invalid(f"steps.{step.id}.body: must render to a JSON object, got {type(body).__name__}")
+            await update_user_data(session, context.user, body)
+            return StepOutcome()
+        case EmitEvent():
+            body = render_json(step.body or {}, await template_context(session, context.user, job.data, now), "body")
+            emit_system_event(
+                session, context.run.project_id, step.name, body if isinstance(body, dict) else {"value": body},
+                user_id=context.user.id,
+            )  # fmt: skip
+            return StepOutcome()
+        case Balancer():
+            return await _balance(session, context.run, step, now)
+        case Link():
+            await _link(session, context, step, job.data)
+            return StepOutcome()
+    return StepOutcome(chosen=job.chosen)
+
+
+async def _delay(session: AsyncSession, context: RunContext, step: Delay, job: StepInput, now: datetime) -> StepOutcome:
+    raw = step.duration or step.until_time or step.until_date or ""
+    value = render(raw, await template_context(session, context.user, job.data, now)) if "{" in raw else raw
+    try:
+        wake = resume_at(step, value.strip(), now, context.user.timezone)
+    except ValueError:
+        raise Invalid(f"steps.{step.id}: {value!r} is not a valid delay") from None
+    return StepOutcome(resume_at=wake.isoformat())
+
+
+async def _balance(session: AsyncSession, run: JourneyRun, step: Balancer, now: datetime) -> StepOutcome:
+    """Send the run down the path with the fewest runs this window; if every path is at its limit,
+    wait for the next window."""
+    start, next_window = balancer_window(step, now)
+    key = {"journey_id": run.journey_id, "step_id": step.id, "window_start": start}
+    await session.execute(
+        insert(BalancerCount)
+        .values([{**key, "path": path, "count": 0} for path in step.paths])
+        .on_conflict_do_nothing()
+    )
+    rows = await session.scalars(select(BalancerCount).filter_by(**key).with_for_update())
+    by_path = {row.path: row for row in rows}
+    path = min(step.paths, key=lambda p: (by_path[p].count, step.paths.index(p)))
+    if step.limit is not None and by_path[path].count >= step.limit:
+        return StepOutcome(resume_at=next_window.isoformat())
+    by_path[path].count += 1
+    return StepOutcome(chosen=path)
+
+
+async def _link(session: AsyncSession, context: RunContext, step: Link, data: dict[str, Any]) -> None:
+    """Enter the user into the target journey (at its `none` entrance, else its first one)."""
+    target = await session.get(Journey, uuid.UUID(step.journey_id))
+    if target is None or target.project_id != context.run.project_id or target.published_version is None:
+        return
+    version = await session.get(JourneyVersion, (target.id, target.published_version))
+    if version is None:
+        return
+    entrances: list[Entrance] = definition_of(version).entrances
+    entrance = next((e for e in entrances if e.trigger == "none"), entrances[0])
+    await admit(session, target, version, entrance, context.user.id, data)
+
+
+async def template_context(session: AsyncSession, user: User, journey: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """What templates see: `user` (profile and `user.data`), `organization` (the user's first), `journey`, `now`."""
+    organization = (
+        await session.execute(
+            select(Organization, OrganizationMember.data)
+            .join(OrganizationMember, OrganizationMember.organization_id == Organization.id)
+            .where(OrganizationMember.user_id == user.id)
+            .order_by(OrganizationMember.created_at)
+            .limit(1)
+        )
+    ).first()
+    return {
+        "user": {
+            "id": str(user.id),
+            "email": user.email,
+            "phone": user.phone,
+            "timezone": user.timezone,
+            "locale": user.locale,
+            "created_at": user.created_at.isoformat(),
+            "external_id": user.identifiers[0].external_id if user.identifiers else None,
+            "data": user.data,
+        },
+        "organization": (
+            {
+                "id": str(organization[0].id),
+                "name": organization[0].name,
+                "data": organization[0].data,
+                "member": organization[1],
+            }
+            if organization
+            else {}
+        ),  # fmt: skip
+        "journey": journey,
+        "now": now.isoformat(),
+    }

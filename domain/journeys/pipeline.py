@@ -1,0 +1,128 @@
+"""What crosses the Temporal boundary for journey runs: ids and small JSON, never ORM rows.
+
+Fields are only ever added, with defaults, so histories of running workflows stay readable.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+JOURNEY_RUN_WORKFLOW = "JourneyRun"
+EXIT_SIGNAL = "exit_requested"
+
+
+def run_workflow_id(journey_id: str, user_id: str, sequence: int) -> str:
+    """`journey/<journey_id>/<user_id>` for a user's first run, `…/<n>` for the n-th."""
+    base = f"journey/{journey_id}/{user_id}"
+    return base if sequence == 1 else f"{base}/{sequence}"
+
+
+@dataclass
+class JourneyRunInput:
+    """A run, as started: the frozen version's steps travel with it (recorded once, in history)."""
+
+    project_id: str
+    journey_id: str
+    version: int
+    run_id: str
+    user_id: str
+    entrance_step: str
+    steps: dict[str, Any]
+    exit_on: list[Any] = field(default_factory=list)
+    # `journey.<data_key>`: the entrance data and each keyed step's result.
+    data: dict[str, Any] = field(default_factory=dict)
+    # Wait this long before the first step (a `scheduled.<name>` entrance with a positive offset).
+    start_delay_seconds: float = 0
+    # Carried over continue-as-new: where to resume, how many steps were visited, signals already seen.
+    resume_step: str | None = None
+    visits: int = 0
+    seen_signals: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ExitRequest:
+    """An `exit_on` event for a running run; `event_id` makes duplicates harmless."""
+
+    event_id: str
+    event_name: str
+
+
+@dataclass
+class StepInput:
+    """Perform one step of a run (record the visit, then do the step's database work)."""
+
+    project_id: str
+    journey_id: str
+    run_id: str
+    user_id: str
+    step_id: str
+    step: dict[str, Any]
+    seq: int
+    data: dict[str, Any] = field(default_factory=dict)
+    # Decided in the workflow (deterministic on replay) and only recorded here.
+    chosen: str | None = None
+    # The workflow's clock (ISO 8601): delays are computed from the time the run sees, not the worker's.
+    now: str = ""
+
+
+@dataclass
+class StepOutcome:
+    passed: bool | None = None  # gates
+    resume_at: str | None = None  # delays, and balancers over their limit (ISO 8601)
+    chosen: str | None = None  # balancers
+    result: Any = None  # stored under the step's data_key
+    stop: str | None = None  # the run must end: "missing" when the user is gone
+
+
+@dataclass
+class SendInput:
+    project_id: str
+    run_id: str
+    user_id: str
+    step_id: str
+    seq: int
+    campaign_id: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """The idempotency key of this send: one per run and step visit."""
+        return f"{self.run_id}/{self.step_id}/{self.seq}"
+
+
+@dataclass
+class ActionInput:
+    project_id: str
+    run_id: str
+    user_id: str
+    step_id: str
+    seq: int
+    step: dict[str, Any]
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class FinishInput:
+    project_id: str
+    journey_id: str
+    run_id: str
+    user_id: str
+    status: str  # completed | exited
+    step_id: str | None = None
+    reason: str | None = None
+
+
+@dataclass
+class OrganizationEntranceInput:
+    """An organization event that entrances listen for: enter the organization's members."""
+
+    project_id: str
+    organization_id: str
+    event_id: str
+    event_name: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class JourneyRunResult:
+    status: str
+    last_step: str | None = None

@@ -1,0 +1,56 @@
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from domain.wire import OutModel, WireModel
+
+
+class JourneyIn(WireModel):
+    """A journey's editable definition: steps keyed by id (SPEC §6) and journey-level `exit_on`."""
+
+    name: str = Field(min_length=1, max_length=255)
+    description: str | None = Field(default=None, max_length=2000)
+    steps: dict[str, Any]
+    exit_on: list[Any] = Field(default_factory=list)
+
+
+class JourneyOut(OutModel):
+    id: uuid.UUID
+    project_id: uuid.UUID
+    name: str
+    description: str | None
+    status: str  # draft | live | paused
+    published_version: int | None
+    steps: dict[str, Any]
+    exit_on: list[Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class StepVisitOut(OutModel):
+    step_id: str
+    entered_at: datetime
+
+
+class RunOut(OutModel):
+    id: uuid.UUID
+    workflow_id: str
+    user_id: uuid.UUID
+    version: int
+    status: str
+    entrance_step: str
+    current_step: str | None
+    exit_reason: str | None
+    created_at: datetime
+    ended_at: datetime | None
+    history: list[StepVisitOut] = Field(default_factory=list)
+
+
+class JourneyStats(OutModel):
+    entered: int
+    active: int
+    completed: int
+    exited: int
+    steps: dict[str, int]  # step id → runs that reached it

@@ -1,0 +1,183 @@
+"""Journeys: create and edit drafts, publish versions, pause, delete; runs and stats."""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import Invalid, NotFound
+from domain.base import utcnow
+from domain.journeys.definition import parse_definition
+from domain.journeys.models import Journey, JourneyRun, JourneyStepVisit, JourneyVersion
+from domain.journeys.schemas import JourneyIn, JourneyOut, JourneyStats, RunOut, StepVisitOut
+
+
+def _draft(payload: JourneyIn) -> dict[str, object]:
+    parse_definition(payload.steps, payload.exit_on)  # rejects a bad graph, naming the step
+    return {"steps": payload.steps, "exit_on": payload.exit_on}
+
+
+async def create_journey(session: AsyncSession, project_id: uuid.UUID, payload: JourneyIn) -> Journey:
+    journey = Journey(
+        id=uuid.uuid4(),
+        project_id=project_id,
+        name=payload.name,
+        description=payload.description,
+        status="draft",
+        draft=_draft(payload),
+        entrance_events=[],
+    )
+    session.add(journey)
+    await session.flush()
+    return journey
+
+
+async def get_journey(session: AsyncSession, project_id: uuid.UUID, journey_id: uuid.UUID) -> Journey:
+    journey = await session.get(Journey, journey_id)
+    if journey is None or journey.project_id != project_id:
+        raise NotFound(f"journey {journey_id} not found")
+    return journey
+
+
+async def update_journey(
+    session: AsyncSession, project_id: uuid.UUID, journey_id: uuid.UUID, payload: JourneyIn
+) -> Journey:
+    """Replace the draft. Live runs and new entrants keep the published version until the next publish."""
+    journey = await get_journey(session, project_id, journey_id)
+    journey.name, journey.description, journey.draft = payload.name, payload.description, _draft(payload)
+    journey.updated_at = utcnow()
+    await session.flush()
+    return journey
+
+
+async def publish_journey(session: AsyncSession, project_id: uuid.UUID, journey_id: uuid.UUID) -> Journey:
+    """Freeze the draft as a new version (if it changed) and let users enter it."""
+    journey = await get_journey(
+        session,
+        project_id,
+        journey_id,
+    )
+    definition = parse_definition(journey.draft["steps"], journey.draft.get("exit_on"))
+    for entrance in definition.entrances:
+        if entrance.trigger == "schedule":
+            raise Invalid(f"steps.{entrance.id}.trigger: recurring list entrances are not available yet")
+    current = (
+        await session.get(JourneyVersion, (journey.id, journey.published_version))
+        if journey.published_version
+        else None
+    )
+    if current is None or current.steps != journey.draft["steps"] or current.exit_on != journey.draft["exit_on"]:
+        version = (journey.published_version or 0) + 1
+        session.add(
+            JourneyVersion(
+                journey_id=journey.id, version=version, steps=journey.draft["steps"], exit_on=journey.draft["exit_on"]
+            )
+        )
+        journey.published_version = version
+    journey.entrance_events = sorted({e.event for e in definition.entrances if e.event is not None})
+    journey.status = "live"
+    journey.updated_at = utcnow()
+    await session.flush()
+    return journey
+
+
+async def pause_journey(session: AsyncSession, project_id: uuid.UUID, journey_id: uuid.UUID) -> Journey:
+    """Stop new entries; runs already inside continue. Publish again to resume."""
+    journey = await get_journey(session, project_id, journey_id)
+    if journey.status != "live":
+        raise Invalid(f"status: only a live journey can be paused (this one is {journey.status})")
+    journey.status = "paused"
+    journey.updated_at = utcnow()
+    await session.flush()
+    return journey
+
+
+async def delete_journey(session: AsyncSession, project_id: uuid.UUID, journey_id: uuid.UUID) -> list[str]:
+    """Delete the journey and its runs; returns the workflow ids of runs still open (to stop them)."""
+    journey = await get_journey(session, project_id, journey_id)
+    open_runs = await open_run_workflows(session, JourneyRun.journey_id == journey.id)
+    await session.delete(journey)
+    await session.flush()
+    return open_runs
+
+
+async def open_run_workflows(session: AsyncSession, condition: object) -> list[str]:
+    query = select(JourneyRun.workflow_id).where(condition, JourneyRun.ended_at.is_(None))  # type: ignore[arg-type]
+    return list(await session.scalars(query))
+
+
+async def project_journeys(session: AsyncSession, project_id: uuid.UUID) -> Sequence[Journey]:
+    query = select(Journey).where(Journey.project_id == project_id).order_by(Journey.created_at)
+    return (await session.scalars(query)).all()
+
+
+def journey_out(journey: Journey) -> JourneyOut:
+    return JourneyOut(
+        id=journey.id,
+        project_id=journey.project_id,
+        name=journey.name,
+        description=journey.description,
+        status=journey.status,
+        published_version=journey.published_version,
+        steps=journey.draft.get("steps", {}),
+        exit_on=journey.draft.get("exit_on", []),
+        created_at=journey.created_at,
+        updated_at=journey.updated_at,
+    )
+
+
+async def journey_runs(
+    session: AsyncSession,
+    journey: Journey,
+    *,
+    user_id: uuid.UUID | None,
+    status: str | None,
+    limit: int,
+    after: uuid.UUID | None,
+) -> list[RunOut]:
+    """Runs of a journey, oldest first; with their step history when filtered to one user."""
+    query = select(JourneyRun).where(JourneyRun.journey_id == journey.id)
+    if user_id is not None:
+        query = query.where(JourneyRun.user_id == user_id)
+    if status is not None:
+        query = query.where(JourneyRun.status == status)
+    if after is not None:
+        query = query.where(JourneyRun.id > after)
+    runs = list(await session.scalars(query.order_by(JourneyRun.id).limit(limit)))
+    history: dict[uuid.UUID, list[StepVisitOut]] = {run.id: [] for run in runs}
+    if user_id is not None and runs:
+        visits = await session.scalars(
+            select(JourneyStepVisit).where(JourneyStepVisit.run_id.in_(history)).order_by(JourneyStepVisit.seq)
+        )
+        for visit in visits:
+            history[visit.run_id].append(StepVisitOut(step_id=visit.step_id, entered_at=visit.entered_at))
+    return [RunOut.model_validate(run).model_copy(update={"history": history[run.id]}) for run in runs]
+
+
+async def journey_stats(session: AsyncSession, journey: Journey) -> JourneyStats:
+    counts = dict(
+        (
+            await session.execute(
+                select(JourneyRun.status, func.count())
+                .where(JourneyRun.journey_id == journey.id)
+                .group_by(JourneyRun.status)
+            )
+        ).all()
+    )
+    steps = dict(
+        (
+            await session.execute(
+                select(JourneyStepVisit.step_id, func.count(func.distinct(JourneyStepVisit.run_id)))
+                .where(JourneyStepVisit.journey_id == journey.id)
+                .group_by(JourneyStepVisit.step_id)
+            )
+        ).all()
+    )
+    return JourneyStats(
+        entered=sum(counts.values()),
+        active=counts.get("active", 0),
+        completed=counts.get("completed", 0),
+        exited=counts.get("exited", 0),
+        steps=steps,
+    )

@@ -1,0 +1,79 @@
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from domain.base import Base, Timestamps, new_id, utcnow
+
+
+class Provider(Timestamps, Base):
+    """Where messages go: an SMTP server (email), a Twilio-compatible HTTP API (SMS), or webhooks."""
+
+    __tablename__ = "providers"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(10))  # smtp | sms | webhook
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class SubscriptionGroup(Timestamps, Base):
+    __tablename__ = "subscription_groups"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    channel: Mapped[str] = mapped_column(String(10))  # email | sms | webhook
+
+
+class UserSubscription(Base):
+    """A user's explicit choice for one group; no row means "not set" (the project default applies)."""
+
+    __tablename__ = "user_subscriptions"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    group_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("subscription_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[str] = mapped_column(String(12))  # subscribed | unsubscribed
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Campaign(Timestamps, Base):
+    """A message: channel, provider, subscription group and per-locale Liquid templates."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    channel: Mapped[str] = mapped_column(String(10))  # email | sms | webhook
+    provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("providers.id", ondelete="RESTRICT"))
+    subscription_group_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("subscription_groups.id", ondelete="SET NULL")
+    )
+    transactional: Mapped[bool] = mapped_column(default=False)
+    templates: Mapped[dict[str, Any]] = mapped_column(default=dict)  # locale → template fields
+
+
+class MessageSend(Base):
+    """One send attempt per idempotency key (run + step): written before the provider is called and
+    finished after, so a retried activity never sends twice."""
+
+    __tablename__ = "message_sends"
+    __table_args__ = (Index("ix_message_sends_user", "user_id"),)
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10))  # sending | sent | skipped | failed
+    reason: Mapped[str | None] = mapped_column(String(500))
+    message_id: Mapped[str | None] = mapped_column(String(400))
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    attempts: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

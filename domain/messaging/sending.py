@@ -1,0 +1,199 @@
+"""Sends that happen once per run step: claim the idempotency key, decide (send or skip, and why),
+render, and record the outcome. The provider call itself happens between `claim_send` and
+`finish_send`, in the activity, outside any transaction.
+"""
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.events.service import emit_system_event
+from domain.journeys.execution import template_context
+from domain.journeys.pipeline import SendInput
+from domain.messaging.links import UnsubscribeToken, sign_unsubscribe
+from domain.messaging.models import Campaign, MessageSend, Provider, SubscriptionGroup
+from domain.messaging.service import subscription_state
+from domain.projects.models import Project
+from domain.templating import render, render_json
+from domain.users.models import User
+
+SENT_EVENT = {"email": "email.sent", "sms": "sms.sent", "webhook": "webhook.executed"}
+
+
+@dataclass
+class Outgoing:
+    """A rendered message, ready for its provider."""
+
+    channel: str
+    provider_kind: str
+    config: dict[str, Any]
+    to: str | None
+    fields: dict[str, Any]
+    message_id: str
+
+
+@dataclass
+class SendOutcome:
+    """What the run step records under its data_key: status sent | skipped | failed, and why."""
+
+    status: str
+    campaign_id: str
+    message_id: str | None = None
+    reason: str | None = None
+    response: dict[str, Any] | None = None
+    result: dict[str, Any] = field(default_factory=dict)
+
+    def as_result(self) -> dict[str, Any]:
+        result = {"status": self.status, "campaign_id": self.campaign_id, "message_id": self.message_id}
+        if self.reason:
+            result["reason"] = self.reason
+        if self.response is not None:
+            result["response"] = self.response
+        return result
+
+
+@dataclass
+class Links:
+    public_url: str
+    secret: str
+
+
+async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: datetime) -> Outgoing | SendOutcome:
+    """A finished outcome when this key was sent or skipped before, or the send must be skipped now;
+    else the rendered message, with the key recorded as `sending` (the caller commits before sending).
+
+    A key found still `sending` means an earlier attempt died during the provider call: it is sent
+    again with the same message id / idempotency key, which the receiving side can deduplicate."""
+    previous = await session.get(MessageSend, job.key, with_for_update=True)
+    if previous is not None and previous.status != "sending":
+        return _outcome(previous)
+    user = await session.get(User, uuid.UUID(job.user_id))
+    campaign = await session.get(Campaign, uuid.UUID(job.campaign_id))
+    if user is None:
+        return SendOutcome("skipped", job.campaign_id, reason="the user no longer exists")
+    if campaign is None or str(campaign.project_id) != job.project_id:
+        return await _skip(session, job, previous, "the campaign no longer exists", now)
+    project = await session.get(Project, campaign.project_id)
+    provider = await session.get(Provider, campaign.provider_id)
+    assert project is not None and provider is not None  # foreign keys
+
+    if reason := await _skip_reason(session, project, user, campaign):
+        return await _skip(session, job, previous, reason, now)
+
+    context = await template_context(session, user, job.data, now)
+    if campaign.subscription_group_id is not None:
+        token = sign_unsubscribe(links.secret, UnsubscribeToken(project.id, user.id, campaign.subscription_group_id))
+        context["unsubscribe_url"] = f"{links.public_url}/api/unsubscribe/{token}"
+        context["preferences_url"] = f"{links.public_url}/api/preferences/{token}"
+    template = pick_locale(campaign.templates, user.locale, project.default_locale)
+    fields = {
+        name: render_json(source, context, name) if name in ("headers", "body") else render(source, context)
+        for name, source in template.items()
+    }
+    message_id = f"{hashlib.sha256(job.key.encode()).hexdigest()[:32]}@tempogram"
+    if previous is None:
+        session.add(
+            MessageSend(
+                key=job.key,
+                project_id=project.id,
+                user_id=user.id,
+                campaign_id=campaign.id,
+                status="sending",
+                message_id=message_id,
+                result={},
+                attempts=1,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    else:
+        previous.attempts += 1
+        previous.updated_at = now
+    to = user.email if campaign.channel == "email" else user.phone if campaign.channel == "sms" else None
+    return Outgoing(campaign.channel, provider.kind, provider.config, to, fields, message_id)
+
+
+async def _skip_reason(session: AsyncSession, project: Project, user: User, campaign: Campaign) -> str | None:
+    if campaign.channel == "email" and not user.email:
+        return "the user has no email address"
+    if campaign.channel == "sms" and not user.phone:
+        return "the user has no phone number"
+    if campaign.transactional or campaign.subscription_group_id is None:
+        return None
+    state = await subscription_state(session, project, user.id, campaign.subscription_group_id)
+    if state == "unsubscribed":
+        group = await session.get(SubscriptionGroup, campaign.subscription_group_id)
+        return f"unsubscribed from {group.name if group else 'the subscription group'}"
+    return None
+
+
+async def _skip(
+    session: AsyncSession, job: SendInput, previous: MessageSend | None, reason: str, now: datetime
+) -> SendOutcome:
+    if previous is None:
+        session.add(
+            MessageSend(
+                key=job.key,
+                project_id=uuid.UUID(job.project_id),
+                user_id=uuid.UUID(job.user_id),
+                campaign_id=uuid.UUID(job.campaign_id),
+                status="skipped",
+                reason=reason,
+                result={},
+                attempts=1,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    else:
+        previous.status, previous.reason, previous.updated_at = "skipped", reason, now
+    return SendOutcome("skipped", job.campaign_id, reason=reason)
+
+
+async def finish_send(
+    session: AsyncSession, job: SendInput, outgoing: Outgoing, outcome: SendOutcome, now: datetime
+) -> SendOutcome:
+    """Record the provider's answer and the messaging event (`email.sent`, `sms.sent`, `webhook.executed`)."""
+    send = await session.get(MessageSend, job.key, with_for_update=True)
+    if send is None or send.status != "sending":  # finished by a concurrent attempt
+        return _outcome(send) if send else outcome
+    send.status, send.reason, send.updated_at = outcome.status, outcome.reason, now
+    send.result = outcome.as_result()
+    event: dict[str, Any] = {"campaign_id": job.campaign_id, "message_id": outgoing.message_id}
+    if outgoing.channel == "webhook":
+        status = (outcome.response or {}).get("status")
+        event |= {"status": status, "success": outcome.status == "sent", "error_message": outcome.reason}
+    elif outcome.status != "sent":
+        return outcome
+    emit_system_event(session, send.project_id, SENT_EVENT[outgoing.channel], event, user_id=send.user_id)
+    return outcome
+
+
+def _outcome(send: MessageSend) -> SendOutcome:
+    if send.result:
+        return SendOutcome(
+            send.status,
+            str(send.campaign_id),
+            message_id=send.result.get("message_id"),
+            reason=send.result.get("reason"),
+            response=send.result.get("response"),
+        )
+    return SendOutcome(send.status, str(send.campaign_id), message_id=send.message_id, reason=send.reason)
+
+
+def pick_locale(templates: dict[str, Any], locale: str | None, default_locale: str) -> dict[str, Any]:
+    """The user's locale, else its language (`de-AT` → `de`), else the project default, else any."""
+    for candidate in (locale, (locale or "").split("-")[0], default_locale):
+        if candidate and candidate in templates:
+            return templates[candidate]
+    return next(iter(templates.values()))
+
+
+async def user_messages(session: AsyncSession, user_id: uuid.UUID, limit: int = 100) -> list[MessageSend]:
+    query = select(MessageSend).where(MessageSend.user_id == user_id).order_by(MessageSend.created_at.desc())
+    return list(await session.scalars(query.limit(limit)))

@@ -1,0 +1,215 @@
+"""Providers, subscription groups, campaigns and users' subscription choices (management API)."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import Invalid, NotFound
+from domain.base import utcnow
+from domain.messaging.models import Campaign, Provider, SubscriptionGroup, UserSubscription
+from domain.messaging.schemas import (
+    CHANNEL_OF_PROVIDER,
+    PROVIDER_CONFIGS,
+    CampaignIn,
+    ProviderIn,
+    SubscriptionGroupIn,
+    SubscriptionIn,
+    SubscriptionOut,
+)
+from domain.projects.models import Project
+from domain.templating import check_json_template, check_template
+
+TEMPLATE_FIELDS = {
+    "email": ({"subject"}, {"subject", "html", "text"}),
+    "sms": ({"text"}, {"text"}),
+    "webhook": ({"url"}, {"url", "method", "headers", "body"}),
+}
+
+
+async def _owned(session: AsyncSession, table: Any, project_id: uuid.UUID, item_id: uuid.UUID, what: str) -> Any:
+    item = await session.get(table, item_id)
+    if item is None or item.project_id != project_id:
+        raise NotFound(f"{what} {item_id} not found")
+    return item
+
+
+# ---------------------------------------------------------------- providers
+
+
+async def create_provider(session: AsyncSession, project_id: uuid.UUID, payload: ProviderIn) -> Provider:
+    try:
+        config = PROVIDER_CONFIGS[payload.kind].model_validate(payload.config)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise Invalid(f"config.{where}: {first['msg']}") from None
+    provider = Provider(
+        id=uuid.uuid4(),
+        project_id=project_id,
+        name=payload.name,
+        kind=payload.kind,
+        config=config.model_dump(mode="json", by_alias=False),
+    )
+    session.add(provider)
+    await session.flush()
+    return provider
+
+
+async def get_provider(session: AsyncSession, project_id: uuid.UUID, provider_id: uuid.UUID) -> Provider:
+    return await _owned(session, Provider, project_id, provider_id, "provider")
+
+
+async def project_providers(session: AsyncSession, project_id: uuid.UUID) -> Sequence[Provider]:
+    return (await session.scalars(select(Provider).where(Provider.project_id == project_id))).all()
+
+
+async def delete_provider(session: AsyncSession, project_id: uuid.UUID, provider_id: uuid.UUID) -> None:
+    provider = await get_provider(session, project_id, provider_id)
+    in_use = await session.scalar(select(Campaign.id).where(Campaign.provider_id == provider.id).limit(1))
+    if in_use is not None:
+        raise Invalid(f"provider_id: provider {provider_id} is used by campaign {in_use}")
+    await session.delete(provider)
+    await session.flush()
+
+
+# ---------------------------------------------------------------- subscription groups
+
+
+async def create_group(session: AsyncSession, project_id: uuid.UUID, payload: SubscriptionGroupIn) -> SubscriptionGroup:
+    group = SubscriptionGroup(id=uuid.uuid4(), project_id=project_id, name=payload.name, channel=payload.channel)
+    session.add(group)
+    await session.flush()
+    return group
+
+
+async def project_groups(session: AsyncSession, project_id: uuid.UUID) -> Sequence[SubscriptionGroup]:
+    query = select(SubscriptionGroup).where(SubscriptionGroup.project_id == project_id)
+    return (await session.scalars(query.order_by(SubscriptionGroup.created_at))).all()
+
+
+async def delete_group(session: AsyncSession, project_id: uuid.UUID, group_id: uuid.UUID) -> None:
+    await session.delete(await _owned(session, SubscriptionGroup, project_id, group_id, "subscription group"))
+    await session.flush()
+
+
+# ---------------------------------------------------------------- campaigns
+
+
+async def create_campaign(session: AsyncSession, project_id: uuid.UUID, payload: CampaignIn) -> Campaign:
+    campaign = Campaign(id=uuid.uuid4(), project_id=project_id)
+    await _apply_campaign(session, project_id, campaign, payload)
+    session.add(campaign)
+    await session.flush()
+    return campaign
+
+
+async def update_campaign(
+    session: AsyncSession, project_id: uuid.UUID, campaign_id: uuid.UUID, payload: CampaignIn
+) -> Campaign:
+    campaign = await get_campaign(session, project_id, campaign_id)
+    await _apply_campaign(session, project_id, campaign, payload)
+    campaign.updated_at = utcnow()
+    await session.flush()
+    return campaign
+
+
+async def _apply_campaign(
+    session: AsyncSession, project_id: uuid.UUID, campaign: Campaign, payload: CampaignIn
+) -> None:
+    provider = await get_provider(session, project_id, payload.provider_id)
+    if CHANNEL_OF_PROVIDER[provider.kind] != payload.channel:
+        raise Invalid(f"provider_id: a {provider.kind} provider cannot send {payload.channel} campaigns")
+    if payload.subscription_group_id is not None:
+        group = await _owned(session, SubscriptionGroup, project_id, payload.subscription_group_id, "group")
+        if group.channel != payload.channel:
+            raise Invalid(f"subscription_group_id: the group is for {group.channel}, not {payload.channel}")
+    required, allowed = TEMPLATE_FIELDS[payload.channel]
+    for locale, fields in payload.templates.items():
+        where = f"templates.{locale}"
+        if missing := sorted(required - fields.keys()):
+            raise Invalid(f"{where}.{missing[0]}: required for {payload.channel} campaigns")
+        if payload.channel == "email" and not fields.keys() & {"html", "text"}:
+            raise Invalid(f"{where}.html: an email needs html or text")
+        for name, source in fields.items():
+            if name not in allowed:
+                raise Invalid(f"{where}.{name}: not a {payload.channel} template field ({', '.join(sorted(allowed))})")
+            if name in ("headers", "body"):
+                check_json_template(source, f"{where}.{name}")
+            elif not isinstance(source, str):
+                raise Invalid(f"{where}.{name}: must be a string")
+            else:
+                check_template(source, f"{where}.{name}")
+    campaign.name = payload.name
+    campaign.channel = payload.channel
+    campaign.provider_id = provider.id
+    campaign.subscription_group_id = payload.subscription_group_id
+    campaign.transactional = payload.transactional
+    campaign.templates = payload.templates
+
+
+async def get_campaign(session: AsyncSession, project_id: uuid.UUID, campaign_id: uuid.UUID) -> Campaign:
+    return await _owned(session, Campaign, project_id, campaign_id, "campaign")
+
+
+async def project_campaigns(session: AsyncSession, project_id: uuid.UUID) -> Sequence[Campaign]:
+    query = select(Campaign).where(Campaign.project_id == project_id).order_by(Campaign.created_at)
+    return (await session.scalars(query)).all()
+
+
+async def delete_campaign(session: AsyncSession, project_id: uuid.UUID, campaign_id: uuid.UUID) -> None:
+    await session.delete(await get_campaign(session, project_id, campaign_id))
+    await session.flush()
+
+
+# ---------------------------------------------------------------- subscriptions
+
+
+async def subscription_state(session: AsyncSession, project: Project, user_id: uuid.UUID, group_id: uuid.UUID) -> str:
+    """subscribed | unsubscribed: the user's choice, else the project's default (opt-out: subscribed)."""
+    chosen = await session.scalar(
+        select(UserSubscription.state).where(UserSubscription.user_id == user_id, UserSubscription.group_id == group_id)
+    )
+    if chosen is not None:
+        return chosen
+    return "subscribed" if project.subscription_default == "opt_out" else "unsubscribed"
+
+
+async def set_subscription(session: AsyncSession, user_id: uuid.UUID, group_id: uuid.UUID, state: str) -> None:
+    statement = insert(UserSubscription).values(user_id=user_id, group_id=group_id, state=state, updated_at=utcnow())
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[UserSubscription.user_id, UserSubscription.group_id],
+            set_={"state": state, "updated_at": utcnow()},
+        )
+    )
+
+
+async def change_subscription(
+    session: AsyncSession, project_id: uuid.UUID, user_id: uuid.UUID, payload: SubscriptionIn
+) -> None:
+    await _owned(session, SubscriptionGroup, project_id, payload.group_id, "subscription group")
+    await set_subscription(session, user_id, payload.group_id, payload.state)
+
+
+async def user_subscriptions(session: AsyncSession, project: Project, user_id: uuid.UUID) -> list[SubscriptionOut]:
+    chosen = dict(
+        (
+            await session.execute(select(UserSubscription.group_id, UserSubscription.state).filter_by(user_id=user_id))
+        ).all()
+    )
+    default = "subscribed" if project.subscription_default == "opt_out" else "unsubscribed"
+    return [
+        SubscriptionOut(
+            group_id=group.id,
+            name=group.name,
+            channel=group.channel,
+            state=chosen.get(group.id, default),  # type: ignore[arg-type]
+            explicit=group.id in chosen,
+        )
+        for group in await project_groups(session, project.id)
+    ]

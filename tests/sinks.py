@@ -1,0 +1,96 @@
+"""Real receivers started by the tests: an SMTP server (aiosmtpd) and an HTTP server, each recording
+what it was sent. Nothing is mocked: Tempogram talks to them over sockets like to any provider."""
+
+import email
+import json
+import socket
+import threading
+from dataclasses import dataclass, field
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SmtpSink:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.port = free_port()
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m in self.messages if m["To"] == address]
+
+    def start(self) -> None:
+        self._controller.start()
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+
+def body_text(message: Message) -> str:
+    parts = message.walk() if message.is_multipart() else [message]
+    return "\n".join(
+        p.get_payload(decode=True).decode()
+        for p in parts
+        if p.get_content_maintype() == "text"  # type: ignore[union-attr]
+    )
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class HttpSink:
+    """Answers every request with `status` and a JSON body, after recording it."""
+
+    status: int = 200
+    answer: Any = field(default_factory=lambda: {"ok": True})
+    requests: list[Received] = field(default_factory=list)
+
+    def start(self) -> None:
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode() if length else ""
+                try:
+                    body: Any = json.loads(raw) if raw else None
+                except ValueError:
+                    body = raw
+                sink.requests.append(Received(self.command, self.path, dict(self.headers), body))
+                payload = json.dumps(sink.answer).encode()
+                self.send_response(sink.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle  # noqa: N815
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self._server.shutdown()

@@ -1,0 +1,182 @@
+"""One user's run through a journey: a durable loop around the pure journey engine.
+
+Every step is one activity (the database side as a local activity; sends and HTTP actions as regular
+activities with their own retries). Delays are durable timers that an `exit_on` signal cuts short.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.journeys import JourneyActivities
+    from activities.messaging import MessagingActivities
+    from core.temporal import JOURNEY_STEP
+    from domain.journeys.definition import Action, Definition, Delay, Exit, Experiment, Link, Send, parse_definition
+    from domain.journeys.engine import choose_variant, next_step
+    from domain.journeys.pipeline import (
+        EXIT_SIGNAL,
+        JOURNEY_RUN_WORKFLOW,
+        ActionInput,
+        ExitRequest,
+        FinishInput,
+        JourneyRunInput,
+        JourneyRunResult,
+        SendInput,
+        StepInput,
+        StepOutcome,
+    )
+    from domain.rules.durations import parse_span
+
+DATABASE_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=["ProgrammingError", "DataError", "Invalid"],
+)
+PROVIDER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    maximum_attempts=10,
+    non_retryable_error_types=["Invalid"],
+)
+
+
+@workflow.defn(name=JOURNEY_RUN_WORKFLOW)
+class JourneyRun:
+    def __init__(self) -> None:
+        self._exit: ExitRequest | None = None
+        self._seen: set[str] = set()
+        self._step: str | None = None
+
+    @workflow.signal(name=EXIT_SIGNAL)
+    def exit_requested(self, request: ExitRequest) -> None:
+        """The user did an `exit_on` event. Duplicates (redelivered signals) are dropped."""
+        if request.event_id in self._seen:
+            return
+        self._seen.add(request.event_id)
+        if self._exit is None:
+            self._exit = request
+
+    @workflow.query
+    def current_step(self) -> str | None:
+        return self._step
+
+    @workflow.run
+    async def run(self, run: JourneyRunInput) -> JourneyRunResult:
+        self._seen.update(run.seen_signals)
+        definition = parse_definition(run.steps, run.exit_on)
+        if run.start_delay_seconds > 0 and await self._wait(timedelta(seconds=run.start_delay_seconds)):
+            return await self._finish(run, "exited", run.entrance_step, self._exit_reason())
+
+        step_id = run.resume_step or next_step(definition.steps[run.entrance_step])
+        while step_id is not None:
+            if self._exit is not None:
+                return await self._finish(run, "exited", step_id, self._exit_reason())
+            self._step = step_id
+            workflow.upsert_search_attributes([JOURNEY_STEP.value_set(step_id)])
+            run.visits += 1
+            moved = await self._perform(run, definition, step_id)
+            if moved.ended == "missing":
+                return await self._finish(run, "exited", step_id, "the user no longer exists")
+            if moved.ended == "exit_on":
+                return await self._finish(run, "exited", step_id, self._exit_reason())
+            if isinstance(definition.steps[step_id], Exit | Link):
+                return await self._finish(run, "completed", step_id, None)
+            step_id = moved.next_step
+            if workflow.info().is_continue_as_new_suggested() and step_id is not None:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                run.resume_step, run.seen_signals = step_id, sorted(self._seen)
+                workflow.continue_as_new(run)
+        return await self._finish(run, "completed", self._step, None)
+
+    async def _perform(self, run: JourneyRunInput, definition: Definition, step_id: str) -> "_Moved":
+        step = definition.steps[step_id]
+        raw = run.steps[step_id]
+        if isinstance(step, Link) and await self._wait(parse_span(step.delay)):
+            return _Moved(ended="exit_on")
+        chosen = choose_variant(step, workflow.random().random()) if isinstance(step, Experiment) else None
+        outcome = await self._step_activity(run, step_id, raw, chosen)
+        while outcome.resume_at is not None and outcome.stop is None:
+            if await self._wait(datetime.fromisoformat(outcome.resume_at) - workflow.now()):
+                return _Moved(ended="exit_on")
+            if isinstance(step, Delay):
+                break
+            outcome = await self._step_activity(run, step_id, raw, chosen)  # a balancer's next window
+        if outcome.stop is not None:
+            return _Moved(ended="missing")
+
+        if isinstance(step, Send):
+            result = await workflow.execute_activity_method(
+                MessagingActivities.send_message,
+                SendInput(run.project_id, run.run_id, run.user_id, step_id, run.visits, step.campaign_id, run.data),
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=PROVIDER_RETRY,
+            )
+            if step.data_key:
+                run.data[step.data_key] = result
+        elif isinstance(step, Action):
+            result = await workflow.execute_activity_method(
+                MessagingActivities.run_action,
+                ActionInput(run.project_id, run.run_id, run.user_id, step_id, run.visits, raw, run.data),
+                start_to_close_timeout=timedelta(minutes=1),
+                retry_policy=PROVIDER_RETRY,
+            )
+            if step.data_key:
+                run.data[step.data_key] = result
+        return _Moved(next_step=next_step(step, passed=outcome.passed, chosen=outcome.chosen or chosen))
+
+    async def _step_activity(
+        self, run: JourneyRunInput, step_id: str, raw: dict[str, Any], chosen: str | None
+    ) -> StepOutcome:
+        return await workflow.execute_local_activity_method(
+            JourneyActivities.perform_step,
+            StepInput(
+                run.project_id,
+                run.journey_id,
+                run.run_id,
+                run.user_id,
+                step_id,
+                raw,
+                run.visits,
+                run.data,
+                chosen,
+                now=workflow.now().isoformat(),
+            ),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=DATABASE_RETRY,
+        )
+
+    async def _wait(self, duration: timedelta) -> bool:
+        """Sleep on a durable timer; True if an `exit_on` event ended the wait first."""
+        if duration > timedelta(0):
+            try:
+                await workflow.wait_condition(lambda: self._exit is not None, timeout=duration)
+            except TimeoutError:
+                pass
+        return self._exit is not None
+
+    def _exit_reason(self) -> str:
+        return f"exit_on {self._exit.event_name}" if self._exit else "exit"
+
+    async def _finish(
+        self, run: JourneyRunInput, status: str, step_id: str | None, reason: str | None
+    ) -> JourneyRunResult:
+        await workflow.execute_local_activity_method(
+            JourneyActivities.finish_run,
+            FinishInput(run.project_id, run.journey_id, run.run_id, run.user_id, status, step_id, reason),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=DATABASE_RETRY,
+        )
+        return JourneyRunResult(status=status, last_step=step_id)
+
+
+@dataclass
+class _Moved:
+    """Where a step leads: the next step, or the end of the run (`exit_on` signal, or the user is gone)."""
+
+    next_step: str | None = None
+    ended: str | None = None
