@@ -5,9 +5,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.api.test_lists import post_events, upsert
-from tests.conftest import ProjectKeys, timeline
+from tests.conftest import ProjectKeys, timeline, wait_processed
 from tests.journeys import created, email_campaign, live_journey, run_result, runs, stats
-from tests.sinks import SmtpSink, body_text
+from tests.sinks import HttpSink, SmtpSink, body_text
 
 
 @pytest.fixture(scope="session")
@@ -147,3 +147,195 @@ async def test_a_journey_that_is_not_a_valid_graph_is_rejected_naming_the_step(a
         )
         assert response.status_code == 400, response.text
         assert response.json()["detail"].startswith(detail), response.json()
+
+
+async def burst(api, project: ProjectKeys, temporal_client, name: str, external_id: str, count: int = 50) -> None:
+    items = [{"name": name, "identifier": [{"external_id": external_id}]} for _ in range(count)]
+    await post_events(api, project, temporal_client, items)
+
+
+@pytest.mark.parametrize(
+    ("multiple", "simultaneous", "runs_after_burst", "runs_after_second_burst"),
+    [(False, False, 1, 1), (True, False, 1, 2), (True, True, 50, 100)],
+)
+async def test_reentry_rules_hold_under_a_burst_of_identical_events(
+    api, project: ProjectKeys, temporal_client, multiple, simultaneous, runs_after_burst, runs_after_second_burst
+):
+    """Runs wait in a delay (so they are open during the burst) until `session.ended` exits them."""
+    journey = await live_journey(
+        api,
+        project,
+        {
+            "entry": {"type": "entrance", "event": "page.viewed", "multiple": multiple, "simultaneous": simultaneous,
+                      "next": "wait"},
+            "wait": {"type": "delay", "duration": "1 hour", "next": "done"},
+            "done": {"type": "exit"},
+        },
+        exit_on=[{"event": "session.ended"}],
+    )  # fmt: skip
+    user = await upsert(api, project, "eve")
+
+    async def end_open_runs() -> list[dict]:
+        await post_events(
+            api, project, temporal_client, [{"name": "session.ended", "identifier": [{"external_id": "eve"}]}]
+        )
+        all_runs = await runs(api, project, journey["id"], user["id"])
+        for run in all_runs:
+            assert (await temporal_client.get_workflow_handle(run["workflow_id"]).result())["status"] == "exited"
+        return all_runs
+
+    await burst(api, project, temporal_client, "page.viewed", "eve")
+    assert len(await end_open_runs()) == runs_after_burst
+    await burst(api, project, temporal_client, "page.viewed", "eve")
+    assert len(await end_open_runs()) == runs_after_second_burst
+
+
+async def test_an_exit_on_event_ends_a_waiting_run_at_once(api, project: ProjectKeys, temporal_client):
+    journey = await live_journey(
+        api,
+        project,
+        {
+            "entry": {"type": "entrance", "event": "cart.abandoned", "next": "wait"},
+            "wait": {"type": "delay", "duration": "3 days", "next": "done"},
+            "done": {"type": "exit"},
+        },
+        exit_on=[{"event": "order.completed", "condition": {"property": "event.data.total", "op": ">", "value": 0}}],
+    )
+    user = await upsert(api, project, "fay")
+    await post_events(
+        api, project, temporal_client, [{"name": "cart.abandoned", "identifier": [{"external_id": "fay"}]}]
+    )
+    await post_events(api, project, temporal_client, [
+        {"name": "order.completed", "identifier": [{"external_id": "fay"}], "data": {"total": 0}},  # not the condition
+        {"name": "order.completed", "identifier": [{"external_id": "fay"}], "data": {"total": 12}},
+    ])  # fmt: skip
+    result = await run_result(temporal_client, journey["id"], user["id"])
+    assert result == {"status": "exited", "last_step": "wait"}
+    [run] = await runs(api, project, journey["id"], user["id"])
+    assert run["exit_reason"] == "exit_on order.completed"
+    names = [e["name"] for e in await timeline(api, project, user["id"])]
+    assert "journey.exited" in names and "journey.completed" not in names
+
+
+@pytest.fixture
+def http_sink() -> Iterator[HttpSink]:
+    sink = HttpSink(answer={"score": 9, "id": "crm-1"})
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+async def test_action_gate_event_experiment_webhook_sms_balancer_and_link_steps(
+    api, project: ProjectKeys, temporal_client, http_sink: HttpSink
+):
+    webhook_provider = await created(api, project, "/providers", {"name": "hooks", "kind": "webhook"})
+    sms_provider = await created(
+        api, project, "/providers",
+        {"name": "sms", "kind": "sms", "config": {"url": f"{http_sink.url}/sms", "from": "+15550000000"}},
+    )  # fmt: skip
+    hook = await created(api, project, "/campaigns", {
+        "name": "notify sales", "channel": "webhook", "provider_id": webhook_provider["id"],
+        "templates": {"en": {"url": http_sink.url + "/hook", "body": {"lead": "{{ user.email }}"}}},
+    })  # fmt: skip
+    text = await created(api, project, "/campaigns", {
+        "name": "welcome sms", "channel": "sms", "provider_id": sms_provider["id"],
+        "templates": {"en": {"text": "Welcome to {{ journey.trial.plan }}, {{ user.data.name }}"}},
+    })  # fmt: skip
+    target = await live_journey(api, project, {
+        "linked": {"type": "entrance", "trigger": "none", "next": "mark"},
+        "mark": {"type": "update", "body": {"linked": "yes"}, "next": "done"},
+        "done": {"type": "exit"},
+    })  # fmt: skip
+    journey = await live_journey(api, project, {
+        "entry": {"type": "entrance", "event": "trial.started", "data_key": "trial", "next": "crm"},
+        "crm": {"type": "action", "url": http_sink.url + "/crm", "data_key": "crm",
+                "body": {"email": "{{ user.email }}", "plan": "{{ journey.trial.plan }}"}, "next": "hot"},
+        "hot": {"type": "gate", "rule": {"property": "journey.crm.body.score", "op": ">", "value": 5},
+                "yes": "qualified", "no": "out"},
+        "qualified": {"type": "event", "name": "lead.qualified", "body": {"score": "{{ journey.crm.body.score }}"},
+                      "next": "split"},
+        "split": {"type": "experiment", "variants": [{"ratio": 1, "next": "hook"}, {"ratio": 0, "next": "out"}]},
+        "hook": {"type": "send", "campaign_id": hook["id"], "data_key": "hooked", "next": "text"},
+        "text": {"type": "send", "campaign_id": text["id"], "next": "spread"},
+        "spread": {"type": "balancer", "paths": ["onward"], "limit": 100, "period": "minute"},
+        "onward": {"type": "link", "journey_id": target["id"], "delay": "1 second"},
+        "out": {"type": "exit"},
+    })  # fmt: skip
+    user = await upsert(api, project, "gus", email="gus@example.com", phone="+15551234567", data={"name": "Gus"})
+    await post_events(api, project, temporal_client, [
+        {"name": "trial.started", "identifier": [{"external_id": "gus"}], "data": {"plan": "Pro"}},
+    ])  # fmt: skip
+
+    assert await run_result(temporal_client, journey["id"], user["id"]) == {
+        "status": "completed",
+        "last_step": "onward",
+    }
+    assert (await run_result(temporal_client, target["id"], user["id"]))["status"] == "completed"
+
+    by_path = {request.path: request for request in http_sink.requests}
+    assert by_path["/crm"].body == {"email": "gus@example.com", "plan": "Pro"}
+    assert by_path["/hook"].body == {"lead": "gus@example.com"}
+    assert "Welcome+to+Pro%2C+Gus" in by_path["/sms"].body and "To=%2B15551234567" in by_path["/sms"].body
+    [run] = await runs(api, project, journey["id"], user["id"])
+    assert [v["step_id"] for v in run["history"]] == [
+        "crm",
+        "hot",
+        "qualified",
+        "split",
+        "hook",
+        "text",
+        "spread",
+        "onward",
+    ]
+    profile = (await api.get(project.admin(f"/users/{user['id']}"), headers=project.secret)).json()
+    assert profile["data"]["linked"] == "yes"
+    events = {e["name"]: e["data"] for e in await timeline(api, project, user["id"])}
+    assert events["lead.qualified"] == {"score": "9"}
+    assert events["webhook.executed"]["status"] == 200 and events["webhook.executed"]["success"] is True
+    assert "sms.sent" in events
+
+
+async def test_an_organization_event_enters_the_members_its_member_rule_selects(
+    api, project: ProjectKeys, temporal_client
+):
+    journey = await live_journey(api, project, {
+        "entry": {"type": "entrance", "event": "plan.changed", "organization": True,
+                  "member_rule": {"property": "member.data.role", "op": "=", "value": "admin"}, "next": "done"},
+        "done": {"type": "exit"},
+    })  # fmt: skip
+    admin = await upsert(api, project, "ines")
+    viewer = await upsert(api, project, "jon")
+    org = {"identifier": [{"external_id": "acme"}]}
+    assert (await api.post("/api/client/organizations", json=org, headers=project.public)).status_code == 200
+    for who, role in (("ines", "admin"), ("jon", "viewer")):
+        response = await api.post(
+            "/api/client/organizations/users",
+            json={"organization": org, "user": {"identifier": [{"external_id": who}]}, "data": {"role": role}},
+            headers=project.public,
+        )
+        assert response.status_code == 200, response.text
+    response = await api.post(
+        "/api/client/organizations/events", json=[{"name": "plan.changed", **org}], headers=project.public
+    )
+    assert response.status_code == 202, response.text
+    await wait_processed(temporal_client, project.id, response.json()["event_ids"])
+    assert (await run_result(temporal_client, journey["id"], admin["id"]))["status"] == "completed"
+    assert await runs(api, project, journey["id"], viewer["id"]) == []
+
+
+async def test_joining_a_list_enters_a_journey(api, project: ProjectKeys, temporal_client):
+    response = await api.post(
+        project.admin("/lists"),
+        json={"name": "vips", "rule": {"property": "user.data.vip", "op": "=", "value": True}},
+        headers=project.secret,
+    )
+    vips = response.json()
+    journey = await live_journey(api, project, {
+        "entry": {"type": "entrance", "event": "list.user.added", "data_key": "joined",
+                  "condition": {"property": "event.data.list_id", "op": "=", "value": vips["id"]}, "next": "done"},
+        "done": {"type": "exit"},
+    })  # fmt: skip
+    kim = await upsert(api, project, "kim", data={"vip": True})
+    assert (await run_result(temporal_client, journey["id"], kim["id"]))["status"] == "completed"
+    [run] = await runs(api, project, journey["id"], kim["id"])
+    assert run["entrance_step"] == "entry"
