@@ -1,31 +1,14 @@
 """Time alone moves membership: events age out of a `within` window without any new event."""
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 
-from core.temporal import SEARCH_ATTRIBUTES
 from domain.lists.pipeline import RefreshInput
 from tests.api.test_lists import create_list, member_ids, post_events
-from tests.conftest import BIN, ProjectKeys, make_worker, timeline
+from tests.conftest import ProjectKeys, make_worker, timeline
 from workflows.list_recompute import RefreshTimeBasedLists
-
-
-@pytest.fixture
-async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(BIN / "temporal-test-server"))
-    # The test server needs the search attributes registered, like any namespace.
-    keyword = IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
-    await env.client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(search_attributes={key.name: keyword for key in SEARCH_ATTRIBUTES})
-    )
-    yield env
-    await env.shutdown()
 
 
 async def test_users_leave_when_their_events_age_out_of_the_window(
