@@ -21,6 +21,7 @@ from core.config import Settings
 from core.db import SessionFactory, create_engine, create_session_factory
 from core.migrate import upgrade_to_head
 from core.temporal import SEARCH_ATTRIBUTES
+from tests.sinks import SmtpSink
 from worker.registry import WORKFLOWS, WorkerDeps, build_activities, workflow_runner
 
 ADMIN_KEY = "test-admin-key"
@@ -46,6 +47,15 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     )
     yield env
     await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[SmtpSink]:
+    """A real SMTP server (aiosmtpd) that keeps what it receives."""
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
 
 
 @pytest.fixture(scope="session")

@@ -10,14 +10,6 @@ from tests.journeys import created, email_campaign, live_journey, run_result, ru
 from tests.sinks import HttpSink, SmtpSink, body_text
 
 
-@pytest.fixture(scope="session")
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink()
-    sink.start()
-    yield sink
-    sink.stop()
-
-
 def order_follow_up(campaign_id: str) -> dict:
     return {
         "entry": {"type": "entrance", "trigger": "event", "event": "order.completed", "data_key": "order",

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.test_lists import create_list, upsert
+from tests.api.test_journeys import order_follow_up
+from tests.api.test_lists import create_list, post_events, upsert
 from tests.conftest import ProjectKeys
+from tests.journeys import email_campaign, live_journey, run_result
+from tests.sinks import SmtpSink
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -37,5 +40,35 @@ async def test_record(api, project: ProjectKeys, temporal_client):
     for name, workflow_id in workflow_ids.items():
         handle = temporal_client.get_workflow_handle(workflow_id)
         await handle.result()
+        history = await handle.fetch_history()
+        (HISTORIES / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+
+
+@pytest.mark.skipif(not os.environ.get("RECORD_HISTORIES"), reason="set RECORD_HISTORIES=1 to re-record")
+async def test_record_journey_runs(api, project: ProjectKeys, temporal_client, smtp: SmtpSink):
+    """A representative journey (gate, send, update, delay, exit), and a run ended by its `exit_on` event."""
+    campaign = await email_campaign(
+        api, project, smtp.port, {"en": {"subject": "Hi", "text": "{{ journey.order.total }}"}}
+    )
+    follow_up = await live_journey(api, project, order_follow_up(campaign["id"]))
+    waiting = await live_journey(
+        api,
+        project,
+        {
+            "entry": {"type": "entrance", "event": "order.completed", "next": "wait"},
+            "wait": {"type": "delay", "duration": "2 days", "next": "done"},
+            "done": {"type": "exit"},
+        },
+        exit_on=[{"event": "order.refunded"}],
+    )
+    user = await upsert(api, project, "replay-buyer", email="buyer@example.com", data={"plan": "premium"})
+    identifier = [{"external_id": "replay-buyer"}]
+    await post_events(api, project, temporal_client, [{"name": "order.completed", "identifier": identifier,
+                                                       "data": {"total": 42}}])  # fmt: skip
+    await run_result(temporal_client, follow_up["id"], user["id"])
+    await post_events(api, project, temporal_client, [{"name": "order.refunded", "identifier": identifier}])
+    await run_result(temporal_client, waiting["id"], user["id"])
+    for name, journey in (("journey_run_order_follow_up", follow_up), ("journey_run_exit_on", waiting)):
+        handle = temporal_client.get_workflow_handle(f"journey/{journey['id']}/{user['id']}")
         history = await handle.fetch_history()
         (HISTORIES / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
