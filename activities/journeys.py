@@ -10,9 +10,9 @@ from temporalio import activity
 from core.db import SessionFactory
 from domain.base import utcnow
 from domain.events.service import emit_system_event
-from domain.journeys.entry import Occurrence, definition_of, enter_for_event, run_input
+from domain.journeys.entry import Occurrence, enter_for_event, published, run_input
 from domain.journeys.execution import perform_step
-from domain.journeys.models import JourneyRun, JourneyVersion
+from domain.journeys.models import JourneyRun
 from domain.journeys.pipeline import FinishInput, OrganizationEntranceInput, StepInput, StepOutcome
 from domain.organizations.models import OrganizationMember
 from workflows.starters import EventStarter
@@ -82,13 +82,8 @@ class JourneyActivities:
     async def start_pending_runs(self, job: PendingRunsInput) -> int:
         """Start runs whose workflow start was lost (Temporal unreachable after commit)."""
         async with self.sessions() as session:
-            rows = await session.execute(
-                select(JourneyRun, JourneyVersion)
-                .join(
-                    JourneyVersion,
-                    (JourneyVersion.journey_id == JourneyRun.journey_id)
-                    & (JourneyVersion.version == JourneyRun.version),
-                )
+            stranded = await session.scalars(
+                select(JourneyRun)
                 .where(
                     ~JourneyRun.started,
                     JourneyRun.ended_at.is_(None),
@@ -96,12 +91,12 @@ class JourneyActivities:
                 )
                 .limit(job.limit)
             )
-            pending = [
-                (run.workflow_id, run_input(version, run.project_id, run.id, run.user_id, entrance, run.entrance_data))
-                for run, version in rows.all()
-                for entrance in definition_of(version).entrances
-                if entrance.id == run.entrance_step
-            ]
+            pending = []
+            for run in stranded:
+                version = await published(session, run.journey_id, run.version)
+                entrance = next(e for e in version.definition.entrances if e.id == run.entrance_step)
+                input_ = run_input(version, run.project_id, run.id, run.user_id, entrance, run.entrance_data)
+                pending.append((run.workflow_id, input_))
             await self.starter.start_runs(pending)
             await session.execute(
                 update(JourneyRun).where(JourneyRun.workflow_id.in_([w for w, _ in pending])).values(started=True)

@@ -110,12 +110,24 @@ class JourneyRun:
             return _Moved(ended="missing")
 
         if isinstance(step, Send):
-            result = await workflow.execute_activity_method(
-                MessagingActivities.send_message,
-                SendInput(run.project_id, run.run_id, run.user_id, step_id, run.visits, step.campaign_id, run.data),
-                start_to_close_timeout=timedelta(minutes=2),
-                retry_policy=PROVIDER_RETRY,
-            )
+            send = SendInput(run.project_id, run.run_id, run.user_id, step_id, run.visits, step.campaign_id, run.data)
+            if workflow.patched("send-as-local-activity"):
+                # Measured: a local activity spares the run an activity task and a workflow task per send.
+                # Its idempotency key still makes a retried send a no-op.
+                result = await workflow.execute_local_activity_method(
+                    MessagingActivities.send_message,
+                    send,
+                    start_to_close_timeout=timedelta(minutes=2),
+                    retry_policy=PROVIDER_RETRY,
+                    local_retry_threshold=timedelta(seconds=30),
+                )
+            else:
+                result = await workflow.execute_activity_method(
+                    MessagingActivities.send_message,
+                    send,
+                    start_to_close_timeout=timedelta(minutes=2),
+                    retry_policy=PROVIDER_RETRY,
+                )
             if step.data_key:
                 run.data[step.data_key] = result
         elif isinstance(step, Action):

@@ -17,8 +17,10 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from core.temporal import EVENT_NAME, JOURNEY_ID, JOURNEY_STEP, PROJECT_ID, USER_ID
+from domain.events.listeners import heard_events
 from domain.events.models import Event
 from domain.events.pipeline import PROCESS_EVENT_WORKFLOW, ProcessEventInput, workflow_id
+from domain.events.recording import SchemaKey, extract_schema
 from domain.events.service import take_pending_events
 from domain.journeys.entry import PendingExit, take_pending_exits, take_pending_runs
 from domain.journeys.pipeline import EXIT_SIGNAL, JOURNEY_RUN_WORKFLOW, JourneyRunInput
@@ -38,6 +40,7 @@ class EventStarter:
         self.client = client
         self.task_queue = task_queue
         self._slots = asyncio.Semaphore(concurrency)
+        self._known_schema: set[SchemaKey] = set()
 
     async def start(self, events: Sequence[ProcessEventInput], *, background: bool = False) -> None:
         """`background` work (bulk membership events, sweeps) runs at a lower Temporal task priority, so a
@@ -78,7 +81,7 @@ class EventStarter:
         marked not started; the sweeper starts both later, so committed changes are never lost. A lost
         exit signal is raised, so the caller's retry (the event's recording activity) sends it again.
         """
-        pending = take_pending_events(session)
+        pending = await self._settle_unheard(session, take_pending_events(session))
         runs = take_pending_runs(session)
         exits = take_pending_exits(session)
         await session.commit()
@@ -87,6 +90,15 @@ class EventStarter:
         except Exception:
             log.exception("could not start %d events / %d runs; the sweeper will retry", len(pending), len(runs))
         await asyncio.gather(*(self._signal_exit(exit) for exit in exits))
+
+    async def _settle_unheard(self, session: AsyncSession, events: list[Event]) -> list[Event]:
+        """System events nothing listens for are complete once written: learn their schema here, in the
+        emitting transaction, and start no workflow for them. Returns the events that need the pipeline."""
+        heard = await heard_events(session, events)
+        for event in events:
+            if event.dispatched:
+                self._known_schema.update(await extract_schema(session, recorded_input(event), self._known_schema))
+        return heard
 
     async def start_runs(self, runs: Sequence[tuple[str, JourneyRunInput]]) -> None:
         await asyncio.gather(*(self._start_run(workflow_id, run) for workflow_id, run in runs))

@@ -27,8 +27,6 @@ from domain.users.models import User
 PENDING_RUNS = "tempogram.pending_runs"
 PENDING_EXITS = "tempogram.pending_exits"
 
-_definitions: dict[tuple[uuid.UUID, int], Definition] = {}
-
 
 @dataclass
 class Occurrence:
@@ -50,32 +48,55 @@ class PendingExit:
     request: ExitRequest
 
 
-def definition_of(version: JourneyVersion) -> Definition:
-    """A published version's parsed definition (immutable, so cached per process)."""
-    key = (version.journey_id, version.version)
-    if key not in _definitions:
-        if len(_definitions) > 1000:
-            _definitions.clear()
-        _definitions[key] = parse_definition(version.steps, version.exit_on)
-    return _definitions[key]
+@dataclass(frozen=True)
+class PublishedVersion:
+    """A frozen journey version: immutable, so read once per process and kept."""
+
+    journey_id: uuid.UUID
+    version: int
+    steps: dict[str, Any]
+    exit_on: list[Any]
+    definition: Definition
+
+
+_published: dict[tuple[uuid.UUID, int], PublishedVersion] = {}
+
+
+async def published(session: AsyncSession, journey_id: uuid.UUID, version: int) -> PublishedVersion:
+    key = (journey_id, version)
+    if key not in _published:
+        row = await session.get(JourneyVersion, key)
+        if row is None:
+            raise LookupError(f"journey {journey_id} has no version {version}")
+        if len(_published) > 1000:
+            _published.clear()
+        _published[key] = PublishedVersion(
+            journey_id, version, row.steps, list(row.exit_on), parse_definition(row.steps, row.exit_on)
+        )
+    return _published[key]
+
+
+@dataclass(frozen=True)
+class LiveJourney:
+    id: uuid.UUID
+    project_id: uuid.UUID
 
 
 async def live_journeys(
     session: AsyncSession, project_id: uuid.UUID, event_name: str
-) -> list[tuple[Journey, JourneyVersion]]:
+) -> list[tuple[LiveJourney, PublishedVersion]]:
+    """Live journeys with an entrance for this event name, and the version new entrants get."""
     rows = await session.execute(
-        select(Journey, JourneyVersion)
-        .join(
-            JourneyVersion,
-            (JourneyVersion.journey_id == Journey.id) & (JourneyVersion.version == Journey.published_version),
-        )
-        .where(
+        select(Journey.id, Journey.published_version).where(
             Journey.project_id == project_id,
             Journey.status == "live",
             any_(Journey.entrance_events) == event_name,
         )
     )
-    return [(journey, version) for journey, version in rows.all()]
+    return [
+        (LiveJourney(journey_id, project_id), await published(session, journey_id, version))
+        for journey_id, version in rows.all()
+    ]
 
 
 class _Facts:
@@ -101,7 +122,7 @@ async def has_member_entrances(session: AsyncSession, project_id: uuid.UUID, eve
     return any(
         entrance.organization and entrance.event == event_name
         for _, version in await live_journeys(session, project_id, event_name)
-        for entrance in definition_of(version).entrances
+        for entrance in version.definition.entrances
     )
 
 
@@ -112,7 +133,7 @@ async def enter_for_event(
     `organization`: the event happened to one of the user's organizations (member entrances)."""
     facts = _Facts(session, user_id, event.at)
     for journey, version in await live_journeys(session, project_id, event.name):
-        for entrance in definition_of(version).entrances:
+        for entrance in version.definition.entrances:
             if entrance.event != event.name or entrance.organization != organization:
                 continue
             if entrance.trigger not in ("event", "scheduled"):
@@ -127,8 +148,8 @@ async def enter_for_event(
 
 async def admit(
     session: AsyncSession,
-    journey: Journey,
-    version: JourneyVersion,
+    journey: LiveJourney | Journey,
+    version: PublishedVersion,
     entrance: Entrance,
     user_id: uuid.UUID,
     data: dict[str, Any],
@@ -169,7 +190,7 @@ async def admit(
             entrance_data=data,
             status="active",
             current_step=entrance.id,
-            exit_events=sorted({exit.event for exit in definition_of(version).exit_on}),
+            exit_events=sorted({exit.event for exit in version.definition.exit_on}),
         )
     )
     emit_system_event(
@@ -185,7 +206,7 @@ async def admit(
 
 
 def run_input(
-    version: JourneyVersion,
+    version: PublishedVersion,
     project_id: uuid.UUID,
     run_id: uuid.UUID,
     user_id: uuid.UUID,
@@ -212,20 +233,15 @@ def run_input(
 async def notify_exits(session: AsyncSession, user_id: uuid.UUID, event: Occurrence) -> None:
     """Queue an exit signal for each of the user's open runs whose journey exits on this event."""
     runs = await session.execute(
-        select(JourneyRun.workflow_id, JourneyVersion)
-        .join(
-            JourneyVersion,
-            (JourneyVersion.journey_id == JourneyRun.journey_id) & (JourneyVersion.version == JourneyRun.version),
-        )
-        .where(
+        select(JourneyRun.workflow_id, JourneyRun.journey_id, JourneyRun.version).where(
             JourneyRun.user_id == user_id,
             JourneyRun.ended_at.is_(None),
             any_(JourneyRun.exit_events) == event.name,
         )
     )
     facts = _Facts(session, user_id, event.at)
-    for workflow_id, version in runs.all():
-        for exit_on in definition_of(version).exit_on:
+    for workflow_id, journey_id, version in runs.all():
+        for exit_on in (await published(session, journey_id, version)).definition.exit_on:
             if exit_on.event == event.name and await facts.matches(exit_on.condition, event.fact):
                 request = ExitRequest(event_id=str(event.id), event_name=event.name)
                 session.info.setdefault(PENDING_EXITS, []).append(PendingExit(workflow_id, request))

@@ -17,8 +17,8 @@ from core.errors import Invalid
 from domain.events.service import emit_system_event
 from domain.journeys.definition import Balancer, Delay, EmitEvent, Entrance, Gate, Link, Update, parse_step
 from domain.journeys.engine import balancer_window, resume_at
-from domain.journeys.entry import admit, definition_of
-from domain.journeys.models import BalancerCount, Journey, JourneyRun, JourneyStepVisit, JourneyVersion
+from domain.journeys.entry import admit, published
+from domain.journeys.models import BalancerCount, Journey, JourneyRun, JourneyStepVisit
 from domain.journeys.pipeline import StepInput, StepOutcome
 from domain.lists.facts import load_facts
 from domain.organizations.models import Organization, OrganizationMember
@@ -124,10 +124,8 @@ async def _link(session: AsyncSession, context: RunContext, step: Link, data: di
     target = await session.get(Journey, uuid.UUID(step.journey_id))
     if target is None or target.project_id != context.run.project_id or target.published_version is None:
         return
-    version = await session.get(JourneyVersion, (target.id, target.published_version))
-    if version is None:
-        return
-    entrances: list[Entrance] = definition_of(version).entrances
+    version = await published(session, target.id, target.published_version)
+    entrances: list[Entrance] = version.definition.entrances
     entrance = next((e for e in entrances if e.trigger == "none"), entrances[0])
     await admit(session, target, version, entrance, context.user.id, data)
 

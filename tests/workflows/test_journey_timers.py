@@ -7,8 +7,8 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from core.db import SessionFactory
-from domain.journeys.entry import admit, definition_of
-from domain.journeys.models import Journey, JourneyVersion
+from domain.journeys.entry import admit, published
+from domain.journeys.models import Journey
 from tests.api.test_lists import upsert
 from tests.conftest import ProjectKeys, make_worker
 from tests.journeys import live_journey, runs
@@ -22,9 +22,8 @@ async def enter(
     async with sessions() as session:
         journey = await session.get(Journey, uuid.UUID(journey_id))
         assert journey is not None and journey.published_version is not None
-        version = await session.get(JourneyVersion, (journey.id, journey.published_version))
-        assert version is not None
-        run = await admit(session, journey, version, definition_of(version).entrances[0], uuid.UUID(user_id), {})
+        version = await published(session, journey.id, journey.published_version)
+        run = await admit(session, journey, version, version.definition.entrances[0], uuid.UUID(user_id), {})
         assert run is not None
         await EventStarter(env.client, task_queue).commit_and_dispatch(session)
     return f"journey/{journey_id}/{user_id}"

@@ -1,0 +1,51 @@
+"""Which system events need the per-event pipeline: those a list, a journey entrance or a running run
+listens for. The rest are complete once written (timeline and schema), so they cost no workflow.
+
+Decided in the emitting transaction, against the lists and journeys of that moment: a list or journey
+created later starts from its own full evaluation, not from events that happened before it existed.
+"""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import any_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.events.models import Event
+from domain.journeys.models import Journey, JourneyRun
+from domain.lists.models import List
+
+
+async def heard_events(session: AsyncSession, events: Sequence[Event]) -> list[Event]:
+    """The events something listens for; the others are marked as processed."""
+    if not events:
+        return []
+    project_ids = {event.project_id for event in events}
+    names = {event.name for event in events}
+    user_ids = {event.user_id for event in events if event.user_id is not None}
+    with session.no_autoflush:  # decide before the new rows are written, so they are written once
+        listened = await _listened(session, project_ids, names, user_ids)
+    heard = [event for event in events if event.name in listened]
+    for event in events:
+        if event.name not in listened:
+            event.dispatched = True
+    return heard
+
+
+async def _listened(
+    session: AsyncSession, project_ids: set[uuid.UUID], names: set[str], user_ids: set[uuid.UUID]
+) -> set[str]:
+    heard: set[str] = set()
+    for name in names:
+        lists = select(List.id).where(
+            List.project_id.in_(project_ids), List.kind == "dynamic", any_(List.event_names) == name
+        )
+        journeys = select(Journey.id).where(
+            Journey.project_id.in_(project_ids), Journey.status == "live", any_(Journey.entrance_events) == name
+        )
+        runs = select(JourneyRun.id).where(
+            JourneyRun.user_id.in_(user_ids), JourneyRun.ended_at.is_(None), any_(JourneyRun.exit_events) == name
+        )
+        if await session.scalar(select(lists.exists() | journeys.exists() | runs.exists())):
+            heard.add(name)
+    return heard
