@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     # Longest time between re-evaluations of a list whose membership time alone can change.
     list_refresh_max_interval_seconds: int = 86_400
     log_level: str = "INFO"
+    # Worker sizing. Journey runs wait in delays for days: keep them cached rather than replayed on each
+    # wake-up; bound concurrent tasks so that a flood of work queues in Temporal instead of starving the
+    # worker's event loop past workflow-task timeouts.
+    worker_max_cached_workflows: int = 5000
+    worker_max_concurrent_workflow_tasks: int = 40
+    worker_max_concurrent_activities: int = 40
+    worker_max_concurrent_local_activities: int = 40
     # Where recipients reach this API (one-click unsubscribe links in messages).
     public_url: str = "http://localhost:8000"
     # Signs unsubscribe links. Set a long random value in production; the default is for development.

@@ -32,6 +32,10 @@ async def run_worker(settings: Settings) -> None:
         workflows=list(WORKFLOWS),
         activities=build_activities(deps),
         workflow_runner=workflow_runner(),
+        max_cached_workflows=settings.worker_max_cached_workflows,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        max_concurrent_local_activities=settings.worker_max_concurrent_local_activities,
     )
     log.info("worker polling task queue %s", settings.temporal_task_queue)
     try:
