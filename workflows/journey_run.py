@@ -90,6 +90,7 @@ class JourneyRun:
             if workflow.info().is_continue_as_new_suggested() and step_id is not None:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 run.resume_step, run.seen_signals = step_id, sorted(self._seen)
+                run.start_delay_seconds = 0  # already waited
                 workflow.continue_as_new(run)
         return await self._finish(run, "completed", self._step, None)
 

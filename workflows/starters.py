@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 # Temporal task priorities run from 1 (first) to 5; unset means 3.
 BACKGROUND = Priority(priority_key=4)
+# Runs already inside a journey go before new intake: a timer that fired should not wait behind a flood
+# of fresh events (their tasks inherit the priority the run was started with).
+RUNS = Priority(priority_key=2)
 
 
 class EventStarter:
@@ -121,6 +124,7 @@ class EventStarter:
                     task_queue=self.task_queue,
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                     search_attributes=attributes,
+                    priority=RUNS,
                 )
             except WorkflowAlreadyStartedError:
                 pass
