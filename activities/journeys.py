@@ -10,10 +10,17 @@ from temporalio import activity
 from core.db import SessionFactory
 from domain.base import utcnow
 from domain.events.service import emit_system_event
-from domain.journeys.entry import Occurrence, enter_for_event, published, run_input
+from domain.journeys.entry import Occurrence, admit, enter_for_event, live_entrance, published, run_input
 from domain.journeys.execution import perform_step
 from domain.journeys.models import JourneyRun
-from domain.journeys.pipeline import FinishInput, OrganizationEntranceInput, StepInput, StepOutcome
+from domain.journeys.pipeline import (
+    FinishInput,
+    ListEntranceInput,
+    OrganizationEntranceInput,
+    StepInput,
+    StepOutcome,
+)
+from domain.lists.models import ListMember
 from domain.organizations.models import OrganizationMember
 from workflows.starters import EventStarter
 
@@ -73,6 +80,33 @@ class JourneyActivities:
                     await enter_for_event(session, uuid.UUID(job.project_id), user_id, event, organization=True)
                 await self.starter.commit_and_dispatch(session)
             entered += len(members)
+            activity.heartbeat(entered)
+            if len(members) < 200:
+                return entered
+            after = members[-1]
+
+    @activity.defn
+    async def enter_list_members(self, job: ListEntranceInput) -> int:
+        """A recurring list entrance fired: page through the list's members and admit each (re-entry
+        rules apply). Idempotent per fire: admissions are keyed by the fire's id."""
+        fire = uuid.uuid5(uuid.NAMESPACE_URL, job.fire_id)
+        fired_at = datetime.now(UTC).isoformat()
+        entered, after = 0, None
+        while True:
+            async with self.sessions() as session:
+                found = await live_entrance(session, uuid.UUID(job.journey_id), job.entrance_step)
+                if found is None:
+                    return entered
+                journey, version, entrance = found
+                query = select(ListMember.user_id).where(ListMember.list_id == uuid.UUID(job.list_id))
+                if after is not None:
+                    query = query.where(ListMember.user_id > after)
+                members = list(await session.scalars(query.order_by(ListMember.user_id).limit(200)))
+                data = {entrance.data_key: {"list_id": job.list_id, "fired_at": fired_at}} if entrance.data_key else {}
+                for user_id in members:
+                    if await admit(session, journey, version, entrance, user_id, data, event_id=fire):
+                        entered += 1
+                await self.starter.commit_and_dispatch(session)
             activity.heartbeat(entered)
             if len(members) < 200:
                 return entered

@@ -16,6 +16,7 @@ from activities.messaging import MessagingActivities
 from core.config import Settings
 from core.db import SessionFactory
 from domain.messaging.sending import Links
+from workflows.journey_entrances import EnterListMembers
 from workflows.journey_run import JourneyRun
 from workflows.list_recompute import DispatchListEvents, ListRecompute, RefreshTimeBasedLists
 from workflows.process_event import ProcessEvent
@@ -29,6 +30,7 @@ WORKFLOWS: Sequence[type] = (
     DispatchListEvents,
     RefreshTimeBasedLists,
     JourneyRun,
+    EnterListMembers,
 )
 
 
@@ -64,6 +66,7 @@ def build_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         journeys.finish_run,
         journeys.enter_organization_members,
         journeys.start_pending_runs,
+        journeys.enter_list_members,
         messaging.send_message,
         messaging.run_action,
     ]

@@ -3,9 +3,20 @@
 import asyncio
 import logging
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleUpdate,
+)
 from temporalio.common import (
     Priority,
     SearchAttributePair,
@@ -23,8 +34,17 @@ from domain.events.pipeline import PROCESS_EVENT_WORKFLOW, ProcessEventInput, wo
 from domain.events.recording import SchemaKey, extract_schema
 from domain.events.service import take_pending_events
 from domain.journeys.entry import PendingExit, take_pending_exits, take_pending_runs
-from domain.journeys.pipeline import EXIT_SIGNAL, JOURNEY_RUN_WORKFLOW, JourneyRunInput
+from domain.journeys.pipeline import (
+    ENTER_LIST_MEMBERS_WORKFLOW,
+    EXIT_SIGNAL,
+    JOURNEY_RUN_WORKFLOW,
+    JourneyRunInput,
+    ListEntranceInput,
+    entrance_schedule_id,
+)
+from domain.journeys.service import EntranceSchedules
 from domain.lists.pipeline import LIST_RECOMPUTE_WORKFLOW, ListRecomputeInput, recompute_workflow_id
+from domain.rules.durations import parse_span
 
 log = logging.getLogger(__name__)
 
@@ -187,3 +207,41 @@ async def stop_runs(client: Client, workflow_ids: Sequence[str], reason: str) ->
                 raise
 
     await asyncio.gather(*(stop(w) for w in workflow_ids))
+
+
+async def sync_entrance_schedules(
+    client: Client, task_queue: str, project_id: str, journey_id: str, schedules: EntranceSchedules
+) -> None:
+    """Create or update the Temporal Schedule of each active recurring list entrance; delete retired ones.
+    A fire missed by more than a minute (an outage) is skipped, not replayed."""
+    for entrance in schedules.active:
+        assert entrance.list_id is not None and entrance.interval is not None  # validated at parse
+        schedule = Schedule(
+            action=ScheduleActionStartWorkflow(
+                ENTER_LIST_MEMBERS_WORKFLOW,
+                ListEntranceInput(project_id, journey_id, entrance.id, entrance.list_id),
+                id=f"journey/{journey_id}/entrance/{entrance.id}/fire",
+                task_queue=task_queue,
+                typed_search_attributes=TypedSearchAttributes(
+                    [SearchAttributePair(PROJECT_ID, project_id), SearchAttributePair(JOURNEY_ID, journey_id)]
+                ),
+            ),
+            spec=ScheduleSpec(
+                intervals=[ScheduleIntervalSpec(every=parse_span(entrance.interval))],
+                start_at=datetime.fromisoformat(entrance.start_at) if entrance.start_at else None,
+                end_at=datetime.fromisoformat(entrance.end_at) if entrance.end_at else None,
+            ),
+            policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(minutes=1)),
+        )
+        schedule_id = entrance_schedule_id(journey_id, entrance.id)
+        try:
+            await client.create_schedule(schedule_id, schedule)
+        except ScheduleAlreadyRunningError:
+            replacement = ScheduleUpdate(schedule=schedule)
+            await client.get_schedule_handle(schedule_id).update(lambda _, new=replacement: new)
+    for step_id in schedules.retired:
+        try:
+            await client.get_schedule_handle(entrance_schedule_id(journey_id, step_id)).delete()
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise

@@ -3,7 +3,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import AdminProjectDep, SessionDep, TemporalDep
+from api.deps import AdminProjectDep, SessionDep, SettingsDep, TemporalDep
 from api.pagination import Cursor, Limit, Page, after_id
 from domain.journeys.schemas import JourneyIn, JourneyOut, JourneyStats, RunOut
 from domain.journeys.service import (
@@ -18,7 +18,7 @@ from domain.journeys.service import (
     publish_journey,
     update_journey,
 )
-from workflows.starters import stop_runs
+from workflows.starters import stop_runs, sync_entrance_schedules
 
 router = APIRouter(prefix="/api/admin/projects/{project_id}/journeys", tags=["admin: journeys"])
 
@@ -50,27 +50,47 @@ async def edit(project_id: AdminProjectDep, journey_id: uuid.UUID, body: Journey
 
 
 @router.post("/{journey_id}/publish")
-async def publish(project_id: AdminProjectDep, journey_id: uuid.UUID, session: SessionDep) -> JourneyOut:
-    journey = await publish_journey(session, project_id, journey_id)
+async def publish(
+    project_id: AdminProjectDep,
+    journey_id: uuid.UUID,
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+) -> JourneyOut:
+    """Freeze the draft as a new version; recurring list entrances get their Temporal Schedules."""
+    journey, schedules = await publish_journey(session, project_id, journey_id)
     await session.commit()
+    await sync_entrance_schedules(temporal, settings.temporal_task_queue, str(project_id), str(journey.id), schedules)
     return journey_out(journey)
 
 
 @router.post("/{journey_id}/pause")
-async def pause(project_id: AdminProjectDep, journey_id: uuid.UUID, session: SessionDep) -> JourneyOut:
-    journey = await pause_journey(session, project_id, journey_id)
+async def pause(
+    project_id: AdminProjectDep,
+    journey_id: uuid.UUID,
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+) -> JourneyOut:
+    journey, schedules = await pause_journey(session, project_id, journey_id)
     await session.commit()
+    await sync_entrance_schedules(temporal, settings.temporal_task_queue, str(project_id), str(journey.id), schedules)
     return journey_out(journey)
 
 
 @router.delete("/{journey_id}", status_code=204)
 async def remove(
-    project_id: AdminProjectDep, journey_id: uuid.UUID, session: SessionDep, temporal: TemporalDep
+    project_id: AdminProjectDep,
+    journey_id: uuid.UUID,
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
 ) -> Response:
     """Delete the journey, its runs and stats; runs still inside are stopped."""
-    open_runs = await delete_journey(session, project_id, journey_id)
+    open_runs, schedules = await delete_journey(session, project_id, journey_id)
     await session.commit()
     await stop_runs(temporal, open_runs, "journey deleted")
+    await sync_entrance_schedules(temporal, settings.temporal_task_queue, str(project_id), str(journey_id), schedules)
     return Response(status_code=204)
 
 

@@ -4,7 +4,7 @@ Pure and deterministic: the journey workflow parses the frozen version's JSON wi
 """
 
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
 
 from core.errors import Invalid
@@ -34,6 +34,8 @@ class Entrance:
     offset: str | None = None  # `scheduled.<name>` entrances: "-30 minutes", "2 hours"
     list_id: str | None = None  # `schedule` entrances: the list whose members enter
     interval: str | None = None
+    start_at: str | None = None
+    end_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -260,6 +262,8 @@ def _parse_entrance(step_id: str, f: _Fields, nxt: str | None) -> Entrance:
         offset=f.optional_str("offset"),
         list_id=f.optional_str("list_id"),
         interval=f.optional_str("interval"),
+        start_at=f.optional_str("start_at"),
+        end_at=f.optional_str("end_at"),
     )
     if trigger == "event" and entrance.event is None:
         raise Invalid(f"{f.where}.event: required for an event entrance")
@@ -271,8 +275,14 @@ def _parse_entrance(step_id: str, f: _Fields, nxt: str | None) -> Entrance:
                 parse_duration(entrance.offset)
             except ValueError as error:
                 raise Invalid(f"{f.where}.offset: {error}") from None
-    if trigger == "schedule" and (entrance.list_id is None or entrance.interval is None):
-        raise Invalid(f"{f.where}.list_id: a recurring list entrance needs list_id and interval")
+    if trigger == "schedule":
+        if entrance.list_id is None or entrance.interval is None:
+            raise Invalid(f"{f.where}.list_id: a recurring list entrance needs list_id and interval")
+        _check_span(entrance.interval, f"{f.where}.interval")
+        for name in ("start_at", "end_at"):
+            value = getattr(entrance, name)
+            if value is not None:
+                _check(_instant, value, f"{f.where}.{name}", "an ISO 8601 date-time with a timezone")
     if entrance.simultaneous and not entrance.multiple:
         raise Invalid(f"{f.where}.simultaneous: needs multiple: true")
     return entrance
@@ -369,6 +379,13 @@ def _check_span(value: str, where: str) -> None:
         parse_span(value)
     except ValueError as error:
         raise Invalid(f"{where}: {error}") from None
+
+
+def _instant(value: str) -> datetime:
+    instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if instant.tzinfo is None:
+        raise ValueError(value)
+    return instant
 
 
 def _check(parse: Any, value: str, where: str, expected: str) -> None:

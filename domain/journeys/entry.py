@@ -117,6 +117,18 @@ class _Facts:
         return matches(rule, self._facts, self.now, event)
 
 
+async def live_entrance(
+    session: AsyncSession, journey_id: uuid.UUID, step_id: str
+) -> tuple[Journey, PublishedVersion, Entrance] | None:
+    """A live journey's entrance by step id, in the version new entrants get; None if paused or gone."""
+    journey = await session.get(Journey, journey_id)
+    if journey is None or journey.status != "live" or journey.published_version is None:
+        return None
+    version = await published(session, journey.id, journey.published_version)
+    entrance = next((e for e in version.definition.entrances if e.id == step_id), None)
+    return (journey, version, entrance) if entrance is not None else None
+
+
 async def has_member_entrances(session: AsyncSession, project_id: uuid.UUID, event_name: str) -> bool:
     """Whether a live journey enters organization members on this organization event."""
     return any(

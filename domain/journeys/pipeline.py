@@ -126,3 +126,23 @@ class OrganizationEntranceInput:
 class JourneyRunResult:
     status: str
     last_step: str | None = None
+
+
+ENTER_LIST_MEMBERS_WORKFLOW = "EnterListMembers"
+
+
+def entrance_schedule_id(journey_id: str, step_id: str) -> str:
+    """The Temporal Schedule of a recurring list entrance."""
+    return f"journey/{journey_id}/entrance/{step_id}"
+
+
+@dataclass
+class ListEntranceInput:
+    """A recurring list entrance fired: the list's members enter the journey."""
+
+    project_id: str
+    journey_id: str
+    entrance_step: str
+    list_id: str
+    # One id per fire (the scheduled workflow's id): a retried page admits no one twice.
+    fire_id: str = ""

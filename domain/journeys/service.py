@@ -2,15 +2,32 @@
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Invalid, NotFound
 from domain.base import utcnow
-from domain.journeys.definition import parse_definition
+from domain.journeys.definition import Entrance, parse_definition
+from domain.journeys.entry import published
 from domain.journeys.models import Journey, JourneyRun, JourneyStepVisit, JourneyVersion
 from domain.journeys.schemas import JourneyIn, JourneyOut, JourneyStats, RunOut, StepVisitOut
+
+
+@dataclass
+class EntranceSchedules:
+    """Recurring list entrances whose Temporal Schedules must exist (`active`) or go (`retired` step ids)."""
+
+    active: list[Entrance] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+
+
+async def _scheduled_entrances(session: AsyncSession, journey: Journey) -> list[Entrance]:
+    if journey.published_version is None:
+        return []
+    version = await published(session, journey.id, journey.published_version)
+    return [e for e in version.definition.entrances if e.trigger == "schedule"]
 
 
 def _draft(payload: JourneyIn) -> dict[str, object]:
@@ -51,17 +68,13 @@ async def update_journey(
     return journey
 
 
-async def publish_journey(session: AsyncSession, project_id: uuid.UUID, journey_id: uuid.UUID) -> Journey:
+async def publish_journey(
+    session: AsyncSession, project_id: uuid.UUID, journey_id: uuid.UUID
+) -> tuple[Journey, EntranceSchedules]:
     """Freeze the draft as a new version (if it changed) and let users enter it."""
-    journey = await get_journey(
-        session,
-        project_id,
-        journey_id,
-    )
+    journey = await get_journey(session, project_id, journey_id)
     definition = parse_definition(journey.draft["steps"], journey.draft.get("exit_on"))
-    for entrance in definition.entrances:
-        if entrance.trigger == "schedule":
-            raise Invalid(f"steps.{entrance.id}.trigger: recurring list entrances are not available yet")
+    before = {e.id for e in await _scheduled_entrances(session, journey)}
     current = (
         await session.get(JourneyVersion, (journey.id, journey.published_version))
         if journey.published_version
@@ -79,27 +92,34 @@ async def publish_journey(session: AsyncSession, project_id: uuid.UUID, journey_
     journey.status = "live"
     journey.updated_at = utcnow()
     await session.flush()
-    return journey
+    active = [e for e in definition.entrances if e.trigger == "schedule"]
+    return journey, EntranceSchedules(active, sorted(before - {e.id for e in active}))
 
 
-async def pause_journey(session: AsyncSession, project_id: uuid.UUID, journey_id: uuid.UUID) -> Journey:
-    """Stop new entries; runs already inside continue. Publish again to resume."""
+async def pause_journey(
+    session: AsyncSession, project_id: uuid.UUID, journey_id: uuid.UUID
+) -> tuple[Journey, EntranceSchedules]:
+    """Stop new entries (recurring list entrances included); runs already inside continue. Publish to resume."""
     journey = await get_journey(session, project_id, journey_id)
     if journey.status != "live":
         raise Invalid(f"status: only a live journey can be paused (this one is {journey.status})")
     journey.status = "paused"
     journey.updated_at = utcnow()
     await session.flush()
-    return journey
+    return journey, EntranceSchedules(retired=[e.id for e in await _scheduled_entrances(session, journey)])
 
 
-async def delete_journey(session: AsyncSession, project_id: uuid.UUID, journey_id: uuid.UUID) -> list[str]:
-    """Delete the journey and its runs; returns the workflow ids of runs still open (to stop them)."""
+async def delete_journey(
+    session: AsyncSession, project_id: uuid.UUID, journey_id: uuid.UUID
+) -> tuple[list[str], EntranceSchedules]:
+    """Delete the journey and its runs; returns the workflow ids of runs still open (to stop them) and
+    the recurring entrances whose schedules go."""
     journey = await get_journey(session, project_id, journey_id)
     open_runs = await open_run_workflows(session, JourneyRun.journey_id == journey.id)
+    schedules = EntranceSchedules(retired=[e.id for e in await _scheduled_entrances(session, journey)])
     await session.delete(journey)
     await session.flush()
-    return open_runs
+    return open_runs, schedules
 
 
 async def open_run_workflows(session: AsyncSession, condition: object) -> list[str]:

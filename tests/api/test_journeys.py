@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 
 import pytest
+from temporalio.service import RPCError
 
 from tests.api.test_lists import post_events, upsert
 from tests.conftest import ProjectKeys, timeline, wait_processed
@@ -331,3 +332,30 @@ async def test_joining_a_list_enters_a_journey(api, project: ProjectKeys, tempor
     assert (await run_result(temporal_client, journey["id"], kim["id"]))["status"] == "completed"
     [run] = await runs(api, project, journey["id"], kim["id"])
     assert run["entrance_step"] == "entry"
+
+
+async def test_a_recurring_list_entrance_enters_the_lists_members_on_its_schedule(
+    api, project: ProjectKeys, temporal_client
+):
+    members = [await upsert(api, project, name) for name in ("nia", "ole")]
+    outsider = await upsert(api, project, "pat")
+    static = await created(api, project, "/lists", {"name": "beta testers", "kind": "static"})
+    for user in members:
+        response = await api.put(project.admin(f"/lists/{static['id']}/users/{user['id']}"), headers=project.secret)
+        assert response.status_code in (200, 204), response.text
+    journey = await live_journey(api, project, {
+        "weekly": {"type": "entrance", "trigger": "schedule", "list_id": static["id"], "interval": "7 days",
+                   "multiple": True, "data_key": "batch", "next": "done"},
+        "done": {"type": "exit"},
+    })  # fmt: skip
+
+    schedule = temporal_client.get_schedule_handle(f"journey/{journey['id']}/entrance/weekly")
+    await schedule.trigger()  # as if a week had passed
+    for user in members:
+        assert (await run_result(temporal_client, journey["id"], user["id"]))["status"] == "completed"
+    assert await runs(api, project, journey["id"], outsider["id"]) == []
+
+    response = await api.post(project.admin(f"/journeys/{journey['id']}/pause"), headers=project.secret)
+    assert response.status_code == 200, response.text
+    with pytest.raises(RPCError):
+        await schedule.describe()  # pausing the journey removed its recurring entrance
