@@ -17,7 +17,7 @@ from temporalio.exceptions import ApplicationError
 
 from core.db import SessionFactory
 from domain.journeys.definition import Action, parse_step
-from domain.journeys.execution import open_run, template_context
+from domain.journeys.execution import run_user, template_context
 from domain.journeys.pipeline import ActionInput, SendInput
 from domain.messaging.sending import Links, Outgoing, SendOutcome, claim_send, finish_send
 from domain.templating import render, render_json
@@ -66,10 +66,10 @@ class MessagingActivities:
         step = parse_step(job.step_id, job.step)
         assert isinstance(step, Action)
         async with self.sessions() as session:
-            context = await open_run(session, job.run_id, job.user_id)
-            if context is None:
+            user = await run_user(session, job.run_id, job.user_id)
+            if user is None:
                 return {"status": None, "skipped": "the run or its user no longer exists"}
-            variables = await template_context(session, context.user, job.data, datetime.now(UTC))
+            variables = await template_context(session, user, job.data, datetime.now(UTC))
         url = render(step.url, variables)
         headers = render_json(step.headers, variables, "headers") if step.headers else {}
         body = render_json(step.body, variables, "body") if step.body is not None else None

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from core.errors import Invalid
 from domain.events.service import emit_system_event
@@ -24,7 +25,7 @@ from domain.lists.facts import load_facts
 from domain.organizations.models import Organization, OrganizationMember
 from domain.rules.engine import matches
 from domain.templating import render, render_json
-from domain.users.models import User
+from domain.users.models import User, UserIdentifier
 from domain.users.service import update_user_data
 
 GONE = StepOutcome(stop="missing")
@@ -32,35 +33,57 @@ GONE = StepOutcome(stop="missing")
 
 @dataclass
 class RunContext:
-    run: JourneyRun
+    project_id: uuid.UUID
+    journey_id: uuid.UUID
     user: User
 
 
-async def open_run(session: AsyncSession, run_id: str, user_id: str) -> RunContext | None:
-    """The run and its user, or None when either is gone (user deleted, run ended)."""
-    run = await session.get(JourneyRun, uuid.UUID(run_id))
-    user = await session.get(User, uuid.UUID(user_id))
-    if run is None or user is None or run.ended_at is not None:
+async def load_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    """The user's profile, without the identifiers collection (templates query the one they show)."""
+    return await session.get(User, user_id, options=[raiseload(User.identifiers)])
+
+
+async def run_user(session: AsyncSession, run_id: str, user_id: str) -> User | None:
+    """The run's user while the run is open; None once it has ended or is gone."""
+    open_run = await session.scalar(
+        select(JourneyRun.id).where(JourneyRun.id == uuid.UUID(run_id), JourneyRun.ended_at.is_(None))
+    )
+    return await load_user(session, uuid.UUID(user_id)) if open_run is not None else None
+
+
+async def enter_step(session: AsyncSession, job: StepInput, now: datetime) -> RunContext | None:
+    """Move the run to the step and record the visit (idempotent per visit); None when the run has
+    ended or is gone with its user."""
+    moved = (
+        await session.execute(
+            update(JourneyRun)
+            .where(JourneyRun.id == uuid.UUID(job.run_id), JourneyRun.ended_at.is_(None))
+            .values(current_step=job.step_id, updated_at=now, started=True)
+            .returning(JourneyRun.project_id, JourneyRun.journey_id)
+        )
+    ).first()
+    if moved is None:
         return None
-    return RunContext(run, user)
-
-
-async def record_visit(session: AsyncSession, run: JourneyRun, step_id: str, seq: int, now: datetime) -> None:
     await session.execute(
         insert(JourneyStepVisit)
-        .values(run_id=run.id, seq=seq, journey_id=run.journey_id, step_id=step_id, entered_at=now)
+        .values(run_id=uuid.UUID(job.run_id), seq=job.seq, journey_id=moved.journey_id, step_id=job.step_id,
+                entered_at=now)
         .on_conflict_do_nothing()
-    )
-    run.current_step = step_id
-    run.updated_at = now
-    run.started = True
+    )  # fmt: skip
+    user = await load_user(session, uuid.UUID(job.user_id)) if job.step.get("type") in USES_USER else None
+    if job.step.get("type") in USES_USER and user is None:
+        return None
+    return RunContext(moved.project_id, moved.journey_id, user)  # type: ignore[arg-type]
+
+
+# Steps that read the user's profile (timezone, facts, templates); the others skip loading it.
+USES_USER = frozenset({"delay", "gate", "update", "event", "link"})
 
 
 async def perform_step(session: AsyncSession, job: StepInput, now: datetime) -> StepOutcome:
-    context = await open_run(session, job.run_id, job.user_id)
+    context = await enter_step(session, job, now)
     if context is None:
         return GONE
-    await record_visit(session, context.run, job.step_id, job.seq, now)
     step = parse_step(job.step_id, job.step)
     match step:
         case Delay():
@@ -78,12 +101,12 @@ async def perform_step(session: AsyncSession, job: StepInput, now: datetime) -> 
         case EmitEvent():
             body = render_json(step.body or {}, await template_context(session, context.user, job.data, now), "body")
             emit_system_event(
-                session, context.run.project_id, step.name, body if isinstance(body, dict) else {"value": body},
+                session, context.project_id, step.name, body if isinstance(body, dict) else {"value": body},
                 user_id=context.user.id,
             )  # fmt: skip
             return StepOutcome()
         case Balancer():
-            return await _balance(session, context.run, step, now)
+            return await _balance(session, context.journey_id, step, now)
         case Link():
             await _link(session, context, step, job.data)
             return StepOutcome()
@@ -100,11 +123,11 @@ async def _delay(session: AsyncSession, context: RunContext, step: Delay, job: S
     return StepOutcome(resume_at=wake.isoformat())
 
 
-async def _balance(session: AsyncSession, run: JourneyRun, step: Balancer, now: datetime) -> StepOutcome:
+async def _balance(session: AsyncSession, journey_id: uuid.UUID, step: Balancer, now: datetime) -> StepOutcome:
     """Send the run down the path with the fewest runs this window; if every path is at its limit,
     wait for the next window."""
     start, next_window = balancer_window(step, now)
-    key = {"journey_id": run.journey_id, "step_id": step.id, "window_start": start}
+    key = {"journey_id": journey_id, "step_id": step.id, "window_start": start}
     await session.execute(
         insert(BalancerCount)
         .values([{**key, "path": path, "count": 0} for path in step.paths])
@@ -122,7 +145,7 @@ async def _balance(session: AsyncSession, run: JourneyRun, step: Balancer, now: 
 async def _link(session: AsyncSession, context: RunContext, step: Link, data: dict[str, Any]) -> None:
     """Enter the user into the target journey (at its `none` entrance, else its first one)."""
     target = await session.get(Journey, uuid.UUID(step.journey_id))
-    if target is None or target.project_id != context.run.project_id or target.published_version is None:
+    if target is None or target.project_id != context.project_id or target.published_version is None:
         return
     version = await published(session, target.id, target.published_version)
     entrances: list[Entrance] = version.definition.entrances
@@ -149,7 +172,12 @@ async def template_context(session: AsyncSession, user: User, journey: dict[str,
             "timezone": user.timezone,
             "locale": user.locale,
             "created_at": user.created_at.isoformat(),
-            "external_id": user.identifiers[0].external_id if user.identifiers else None,
+            "external_id": await session.scalar(
+                select(UserIdentifier.external_id)
+                .where(UserIdentifier.user_id == user.id)
+                .order_by(UserIdentifier.created_at)
+                .limit(1)
+            ),
             "data": user.data,
         },
         "organization": (

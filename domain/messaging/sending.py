@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events.service import emit_system_event
-from domain.journeys.execution import template_context
+from domain.journeys.execution import load_user, template_context
 from domain.journeys.pipeline import SendInput
 from domain.messaging.links import UnsubscribeToken, sign_unsubscribe
 from domain.messaging.models import Campaign, MessageSend, Provider, SubscriptionGroup
@@ -72,7 +72,7 @@ async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: d
     previous = await session.get(MessageSend, job.key, with_for_update=True)
     if previous is not None and previous.status != "sending":
         return _outcome(previous)
-    user = await session.get(User, uuid.UUID(job.user_id))
+    user = await load_user(session, uuid.UUID(job.user_id))
     campaign = await session.get(Campaign, uuid.UUID(job.campaign_id))
     if user is None:
         return SendOutcome("skipped", job.campaign_id, reason="the user no longer exists")
