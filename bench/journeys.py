@@ -51,14 +51,15 @@ def ms(values: list[float]) -> str:
     return f"p50 {percentile(values, 0.5) * 1000:.0f} ms, p99 {percentile(values, 0.99) * 1000:.0f} ms"
 
 
-def worker_rss_mib() -> float | None:
+def worker_rss_mib() -> list[float]:
+    """Resident memory of each local worker process."""
     found = subprocess.run(["pgrep", "-f", "worker.main"], capture_output=True, text=True).stdout.split()
-    if not found:
-        return None
-    for line in Path(f"/proc/{found[0]}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return None
+    sizes = []
+    for pid in found:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                sizes.append(int(line.split()[1]) / 1024)
+    return sizes
 
 
 async def set_up(api: httpx.AsyncClient, project: dict[str, str], smtp_port: int, users: int) -> str:
@@ -186,7 +187,7 @@ async def main() -> None:
     entrance = [(r[4] - r[0]).total_seconds() for r in rows if r[4]]
     lateness = [max(0.0, (r[5] - r[4]).total_seconds() - 1.0) for r in rows if r[4] and r[5]]
     delivery = [(sink.received[r[3]] - r[6]).total_seconds() for r in rows if r[6] and r[3] in sink.received]
-    rss_text = f"{rss:.0f} MiB" if rss is not None else "(worker process not found)"
+    rss_text = " + ".join(f"{size:.0f} MiB" for size in rss) + f" ({len(rss)} processes)" if rss else "(none found)"
     print(
         f"journeys: {len(rows)} runs (entrance → delay 1 s → gate → send → exit), "
         f"posted in batches of {args.batch} at concurrency {args.concurrency}, {time.perf_counter() - started:.0f}s\n"

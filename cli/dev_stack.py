@@ -26,6 +26,9 @@ class DevOptions:
     temporal_port: int = 7233
     ui_port: int = 8233
     host: str = "127.0.0.1"
+    # The worker's Python event loop is single-threaded: on a multi-core machine, more processes share
+    # the task queue (measured on 2 cores: 2 processes run journeys about 40% faster than 1).
+    worker_processes: int = 2
 
 
 def start_postgres(data_dir: Path) -> tuple[Any, str]:
@@ -109,7 +112,8 @@ def run_dev(options: DevOptions) -> int:
             "TEMPOGRAM_TEMPORAL_ADDRESS": f"{options.host}:{options.temporal_port}",
             "TEMPOGRAM_ADMIN_KEY": admin_key,
         }
-        children.append(subprocess.Popen([sys.executable, "-m", "worker.main"], env=env))
+        for _ in range(options.worker_processes):
+            children.append(subprocess.Popen([sys.executable, "-m", "worker.main"], env=env))
         api = subprocess.Popen(
             [
                 sys.executable,

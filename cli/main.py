@@ -16,6 +16,7 @@ def main(argv: list[str] | None = None) -> None:
     dev.add_argument("--temporal-port", type=int, default=7233)
     dev.add_argument("--ui-port", type=int, default=8233)
     dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--worker-processes", type=int, default=2, help="worker processes sharing the task queue")
 
     api = commands.add_parser("api", help="run the API against TEMPOGRAM_* settings (runs migrations)")
     api.add_argument("--host", default="0.0.0.0")
@@ -33,7 +34,14 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "dev":
         from cli.dev_stack import DevOptions, run_dev
 
-        options = DevOptions(args.data_dir.resolve(), args.api_port, args.temporal_port, args.ui_port, args.host)
+        options = DevOptions(
+            args.data_dir.resolve(),
+            args.api_port,
+            args.temporal_port,
+            args.ui_port,
+            args.host,
+            worker_processes=max(1, args.worker_processes),
+        )
         sys.exit(run_dev(options))
     if args.command == "api":
         import uvicorn
