@@ -145,6 +145,8 @@ class EventStarter:
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                     search_attributes=attributes,
                     priority=RUNS,
+                    # Started from the worker process: its first task can go straight to this worker.
+                    request_eager_start=True,
                 )
             except WorkflowAlreadyStartedError:
                 pass
