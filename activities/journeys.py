@@ -22,6 +22,7 @@ from domain.journeys.pipeline import (
 )
 from domain.lists.models import ListMember
 from domain.organizations.models import OrganizationMember
+from domain.paging import user_id_pages
 from workflows.starters import EventStarter
 
 
@@ -67,23 +68,15 @@ class JourneyActivities:
     async def enter_organization_members(self, job: OrganizationEntranceInput) -> int:
         """An organization event that entrances listen for enters each member (filtered by `member_rule`)."""
         event = Occurrence(uuid.UUID(job.event_id), job.event_name, job.data, datetime.now(UTC))
-        entered, after = 0, None
-        while True:
-            async with self.sessions() as session:
-                query = select(OrganizationMember.user_id).where(
-                    OrganizationMember.organization_id == uuid.UUID(job.organization_id)
-                )
-                if after is not None:
-                    query = query.where(OrganizationMember.user_id > after)
-                members = list(await session.scalars(query.order_by(OrganizationMember.user_id).limit(200)))
-                for user_id in members:
-                    await enter_for_event(session, uuid.UUID(job.project_id), user_id, event, organization=True)
-                await self.starter.commit_and_dispatch(session)
-            entered += len(members)
+        members = OrganizationMember.organization_id == uuid.UUID(job.organization_id)
+        entered = 0
+        async for session, user_ids in user_id_pages(self.sessions, OrganizationMember.user_id, members):
+            for user_id in user_ids:
+                await enter_for_event(session, uuid.UUID(job.project_id), user_id, event, organization=True)
+            await self.starter.commit_and_dispatch(session)
+            entered += len(user_ids)
             activity.heartbeat(entered)
-            if len(members) < 200:
-                return entered
-            after = members[-1]
+        return entered
 
     @activity.defn
     async def enter_list_members(self, job: ListEntranceInput) -> int:
@@ -91,26 +84,20 @@ class JourneyActivities:
         rules apply). Idempotent per fire: admissions are keyed by the fire's id."""
         fire = uuid.uuid5(uuid.NAMESPACE_URL, job.fire_id)
         fired_at = datetime.now(UTC).isoformat()
-        entered, after = 0, None
-        while True:
-            async with self.sessions() as session:
-                found = await live_entrance(session, uuid.UUID(job.journey_id), job.entrance_step)
-                if found is None:
-                    return entered
-                journey, version, entrance = found
-                query = select(ListMember.user_id).where(ListMember.list_id == uuid.UUID(job.list_id))
-                if after is not None:
-                    query = query.where(ListMember.user_id > after)
-                members = list(await session.scalars(query.order_by(ListMember.user_id).limit(200)))
-                data = {entrance.data_key: {"list_id": job.list_id, "fired_at": fired_at}} if entrance.data_key else {}
-                for user_id in members:
-                    if await admit(session, journey, version, entrance, user_id, data, event_id=fire):
-                        entered += 1
-                await self.starter.commit_and_dispatch(session)
-            activity.heartbeat(entered)
-            if len(members) < 200:
+        entered = 0
+        members = ListMember.list_id == uuid.UUID(job.list_id)
+        async for session, user_ids in user_id_pages(self.sessions, ListMember.user_id, members):
+            found = await live_entrance(session, uuid.UUID(job.journey_id), job.entrance_step)
+            if found is None:  # paused or deleted since the schedule fired
                 return entered
-            after = members[-1]
+            journey, version, entrance = found
+            data = {entrance.data_key: {"list_id": job.list_id, "fired_at": fired_at}} if entrance.data_key else {}
+            for user_id in user_ids:
+                if await admit(session, journey, version, entrance, user_id, data, event_id=fire):
+                    entered += 1
+            await self.starter.commit_and_dispatch(session)
+            activity.heartbeat(entered)
+        return entered
 
     @activity.defn
     async def start_pending_runs(self, job: PendingRunsInput) -> int:

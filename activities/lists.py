@@ -11,6 +11,7 @@ from domain.lists.membership import recompute_for_user, recompute_page
 from domain.lists.models import List
 from domain.lists.pipeline import ListRecomputeInput, ListRecomputePage, OrganizationMembersInput, RefreshInput
 from domain.organizations.models import OrganizationMember
+from domain.paging import user_id_pages
 from workflows.starters import EventStarter, start_list_recompute
 
 
@@ -46,26 +47,18 @@ class ListActivities:
     @activity.defn
     async def recompute_organization_members(self, job: OrganizationMembersInput) -> int:
         """An organization's event or change can move each member in or out of lists."""
-        changed, after = 0, None
-        while True:
-            async with self.sessions() as session:
-                query = select(OrganizationMember.user_id).where(
-                    OrganizationMember.organization_id == uuid.UUID(job.organization_id)
-                )
-                if after is not None:
-                    query = query.where(OrganizationMember.user_id > after)
-                members = list(await session.scalars(query.order_by(OrganizationMember.user_id).limit(200)))
-            for user_id in members:
+        changed = 0
+        members = OrganizationMember.organization_id == uuid.UUID(job.organization_id)
+        async for _, user_ids in user_id_pages(self.sessions, OrganizationMember.user_id, members):
+            for user_id in user_ids:  # one transaction per member: each takes that user's list lock
                 async with self.sessions() as session:
                     changes = await recompute_for_user(
                         session, uuid.UUID(job.project_id), user_id, job.trigger, datetime.now(UTC)
                     )
                     await self.starter.commit_and_dispatch(session)
                 changed += changes.added + changes.removed
-            activity.heartbeat(len(members))
-            if len(members) < 200:
-                return changed
-            after = members[-1]
+            activity.heartbeat(len(user_ids))
+        return changed
 
     @activity.defn
     async def start_due_list_refreshes(self, refresh: RefreshInput) -> int:

@@ -38,6 +38,24 @@ def dev_database_url(data_dir: Path) -> str:
     return server.get_uri(database="tempogram", driver="psycopg")
 
 
+def stack_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The arguments every benchmark takes to find the running stack."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--api", default="http://127.0.0.1:8000")
+    parser.add_argument("--temporal", default="127.0.0.1:7233")
+    parser.add_argument("--data-dir", type=Path, default=Path(".tempogram"), help="of `tempogram dev`")
+    parser.add_argument("--database-url", help="instead of the dev stack's embedded PostgreSQL")
+    parser.add_argument("--admin-key", default=os.environ.get("TEMPOGRAM_ADMIN_KEY"))
+    return parser
+
+
+def parse_stack_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    args = parser.parse_args()
+    if not args.admin_key:
+        raise SystemExit("--admin-key or TEMPOGRAM_ADMIN_KEY is required")
+    return args
+
+
 async def create_project(api: httpx.AsyncClient, admin_key: str) -> dict[str, str]:
     response = await api.post(
         "/api/admin/projects",
@@ -141,21 +159,14 @@ async def paced_phase(
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--api", default="http://127.0.0.1:8000")
-    parser.add_argument("--temporal", default="127.0.0.1:7233")
-    parser.add_argument("--data-dir", type=Path, default=Path(".tempogram"), help="of `tempogram dev`")
-    parser.add_argument("--database-url", help="instead of the dev stack's embedded PostgreSQL")
-    parser.add_argument("--admin-key", default=os.environ.get("TEMPOGRAM_ADMIN_KEY"))
+    parser = stack_parser(__doc__)
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--users", type=int, default=1_000)
     parser.add_argument("--ceiling-workflows", type=int, default=2_000)
     parser.add_argument("--paced-seconds", type=float, default=20)
-    args = parser.parse_args()
-    if not args.admin_key:
-        raise SystemExit("--admin-key or TEMPOGRAM_ADMIN_KEY is required")
+    args = parse_stack_args(parser)
 
     engine = create_async_engine(args.database_url or dev_database_url(args.data_dir.resolve()))
     client = await Client.connect(args.temporal)

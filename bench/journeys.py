@@ -8,11 +8,9 @@ RSS, and — measured in the same run on the same Temporal server — the ceilin
 the ratio runs/ceiling.
 """
 
-import argparse
 import asyncio
 import csv
 import io
-import os
 import socket
 import subprocess
 import time
@@ -26,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from temporalio.client import Client
 
 from bench.ceiling import measure_ceiling
-from bench.ingest import create_project, dev_database_url, percentile
+from bench.ingest import create_project, dev_database_url, parse_stack_args, percentile, stack_parser
 
 
 class TimedSink:
@@ -149,19 +147,12 @@ async def measurements(engine: AsyncEngine, journey_id: str) -> list[tuple]:  # 
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--api", default="http://127.0.0.1:8000")
-    parser.add_argument("--temporal", default="127.0.0.1:7233")
-    parser.add_argument("--data-dir", type=Path, default=Path(".tempogram"), help="of `tempogram dev`")
-    parser.add_argument("--database-url", help="instead of the dev stack's embedded PostgreSQL")
-    parser.add_argument("--admin-key", default=os.environ.get("TEMPOGRAM_ADMIN_KEY"))
+    parser = stack_parser(__doc__)
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--ceiling-workflows", type=int, default=2_000)
-    args = parser.parse_args()
-    if not args.admin_key:
-        raise SystemExit("--admin-key or TEMPOGRAM_ADMIN_KEY is required")
+    args = parse_stack_args(parser)
 
     sink = TimedSink()
     smtp_port = free_port()
