@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     stranded_event_grace_seconds: int = 60
     # Longest time between re-evaluations of a list whose membership time alone can change.
     list_refresh_max_interval_seconds: int = 86_400
+    # Schedules: how often due fires are claimed from PostgreSQL, how many per batch and side by side,
+    # and how late a missed fire (an outage) may still be sent before it is skipped.
+    schedule_tick_seconds: int = 5
+    schedule_batch_size: int = 1000
+    schedule_lanes: int = 4
+    schedule_catch_up_seconds: int = 3600
     log_level: str = "INFO"
     # Worker sizing. Journey runs wait in delays for days: keep them cached rather than replayed on each
     # wake-up; bound concurrent tasks so that a flood of work queues in Temporal instead of starving the

@@ -7,6 +7,7 @@ from domain.lists.models import List, ListMember
 from domain.messaging.models import Campaign, MessageSend, Provider, SubscriptionGroup, UserSubscription
 from domain.organizations.models import Organization, OrganizationIdentifier, OrganizationMember
 from domain.projects.models import Project
+from domain.schedules.models import ScheduleAssignment, ScheduleCursor, ScheduleDefinition, ScheduleFire
 from domain.users.models import User, UserIdentifier
 
 __all__ = [
@@ -27,6 +28,10 @@ __all__ = [
     "OrganizationMember",
     "Project",
     "Provider",
+    "ScheduleAssignment",
+    "ScheduleCursor",
+    "ScheduleDefinition",
+    "ScheduleFire",
     "SubscriptionGroup",
     "User",
     "UserIdentifier",

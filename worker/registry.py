@@ -13,9 +13,11 @@ from activities.events import EventActivities
 from activities.journeys import JourneyActivities
 from activities.lists import ListActivities
 from activities.messaging import MessagingActivities
+from activities.schedules import ScheduleActivities
 from core.config import Settings
 from core.db import SessionFactory
 from domain.messaging.sending import Links
+from workflows.fire_schedules import FireDueSchedules, ReplanSchedule
 from workflows.journey_entrances import EnterListMembers
 from workflows.journey_run import JourneyRun
 from workflows.list_recompute import DispatchListEvents, ListRecompute, RefreshTimeBasedLists
@@ -31,6 +33,8 @@ WORKFLOWS: Sequence[type] = (
     RefreshTimeBasedLists,
     JourneyRun,
     EnterListMembers,
+    FireDueSchedules,
+    ReplanSchedule,
 )
 
 
@@ -55,6 +59,7 @@ def build_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
     lists = ListActivities(deps.sessions, starter)
     journeys = JourneyActivities(deps.sessions, starter)
     messaging = MessagingActivities(deps.sessions, starter, deps.links)
+    schedules = ScheduleActivities(deps.sessions, starter)
     return [
         events.record_event,
         events.deliver_match_page,
@@ -69,4 +74,7 @@ def build_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         journeys.enter_list_members,
         messaging.send_message,
         messaging.run_action,
+        schedules.fire_due_schedules,
+        schedules.fire_anniversaries,
+        schedules.replan_schedule,
     ]

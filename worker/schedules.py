@@ -11,21 +11,26 @@ from temporalio.client import (
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
+    ScheduleUpdate,
 )
 
 from activities.events import PendingEventsInput
 from core.config import Settings
 from domain.lists.pipeline import RefreshInput
+from domain.schedules.pipeline import Tick
+from workflows.fire_schedules import FireDueSchedules
 from workflows.list_recompute import RefreshTimeBasedLists
 from workflows.sweep_stranded_events import SweepStrandedEvents
 
 STRANDED_EVENTS_SCHEDULE = "tempogram/sweep-stranded-events"
+FIRE_SCHEDULES_SCHEDULE = "tempogram/fire-due-schedules"
 TIME_BASED_LISTS_SCHEDULE = "tempogram/refresh-time-based-lists"
 
 
 async def ensure_system_schedules(client: Client, settings: Settings) -> None:
     """Every minute: restart stranded system events; start the refreshes of time-based lists that are due.
-    Missed runs are not caught up (each run covers everything due), so an outage costs no backlog."""
+    Missed runs are not caught up (each run covers everything due), so an outage costs no backlog.
+    Every few seconds: fire the due schedules."""
     every_minute = ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(minutes=1))])
     policy = SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(minutes=2))
     actions = {
@@ -43,7 +48,31 @@ async def ensure_system_schedules(client: Client, settings: Settings) -> None:
         ),
     }
     for schedule_id, action in actions.items():
-        try:
-            await client.create_schedule(schedule_id, Schedule(action=action, spec=every_minute, policy=policy))
-        except ScheduleAlreadyRunningError:
-            pass
+        await _ensure(client, schedule_id, Schedule(action=action, spec=every_minute, policy=policy))
+    await _ensure(client, FIRE_SCHEDULES_SCHEDULE, fire_due_schedules(settings))
+
+
+def fire_due_schedules(settings: Settings) -> Schedule:
+    """The schedule dispatcher's tick. A tick still draining makes the next one skip (SKIP overlap); a
+    missed tick is not caught up — the next one fires everything due, late fires included."""
+    tick = Tick(
+        batch_size=settings.schedule_batch_size,
+        lanes=settings.schedule_lanes,
+        catch_up_seconds=settings.schedule_catch_up_seconds,
+    )
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            FireDueSchedules.run, tick, id="schedules/fire-due", task_queue=settings.temporal_task_queue
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.schedule_tick_seconds))]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(seconds=10)),
+    )
+
+
+async def _ensure(client: Client, schedule_id: str, schedule: Schedule) -> None:
+    """Create the Schedule, or bring an existing one to this definition (settings may have changed)."""
+    try:
+        await client.create_schedule(schedule_id, schedule)
+    except ScheduleAlreadyRunningError:
+        update = ScheduleUpdate(schedule=schedule)
+        await client.get_schedule_handle(schedule_id).update(lambda _: update)

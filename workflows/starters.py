@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -45,6 +46,7 @@ from domain.journeys.pipeline import (
 from domain.journeys.service import EntranceSchedules
 from domain.lists.pipeline import LIST_RECOMPUTE_WORKFLOW, ListRecomputeInput, recompute_workflow_id
 from domain.rules.durations import parse_span
+from domain.schedules.pipeline import REPLAN_SCHEDULE_WORKFLOW, ReplanInput, replan_workflow_id
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +106,8 @@ class EventStarter:
         marked not started; the sweeper starts both later, so committed changes are never lost. A lost
         exit signal is raised, so the caller's retry (the event's recording activity) sends it again.
         """
-        pending = await self._settle_unheard(session, take_pending_events(session))
+        emitted = take_pending_events(session)
+        pending = await self.settle(session, emitted, await heard_events(session, emitted))
         runs = take_pending_runs(session)
         exits = take_pending_exits(session)
         await session.commit()
@@ -114,14 +117,22 @@ class EventStarter:
             log.exception("could not start %d events / %d runs; the sweeper will retry", len(pending), len(runs))
         await asyncio.gather(*(self._signal_exit(exit) for exit in exits))
 
-    async def _settle_unheard(self, session: AsyncSession, events: list[Event]) -> list[Event]:
-        """System events nothing listens for are complete once written: learn their schema here, in the
-        emitting transaction, and start no workflow for them. Returns the events that need the pipeline."""
-        heard = await heard_events(session, events)
+    async def settle(self, session: AsyncSession, events: Sequence[Event], heard: list[Event]) -> list[Event]:
+        """System events nothing listens for (`heard_events` marked them dispatched) are complete once
+        written: learn their schema here, in the emitting transaction, and start no workflow for them.
+        Returns the events that need the pipeline."""
         for event in events:
             if event.dispatched:
                 self._known_schema.update(await extract_schema(session, recorded_input(event), self._known_schema))
         return heard
+
+    async def dispatch_or_leave_to_sweeper(self, events: Sequence[Event]) -> None:
+        """Start the pipeline for committed events; if Temporal is unreachable they stay undispatched
+        and the sweeper starts them later."""
+        try:
+            await self.dispatch_recorded(events)
+        except Exception:
+            log.exception("could not start %d events; the sweeper will retry", len(events))
 
     async def start_runs(self, runs: Sequence[tuple[str, JourneyRunInput]]) -> None:
         await asyncio.gather(*(self._start_run(workflow_id, run) for workflow_id, run in runs))
@@ -181,6 +192,20 @@ async def start_list_recompute(
             WorkflowIDConflictPolicy.TERMINATE_EXISTING if replace_running else WorkflowIDConflictPolicy.USE_EXISTING
         ),
         search_attributes=TypedSearchAttributes([SearchAttributePair(PROJECT_ID, project_id)]),
+    )
+
+
+async def start_schedule_replan(
+    client: Client, task_queue: str, project_id: uuid.UUID, definition_id: uuid.UUID
+) -> None:
+    """Re-plan a definition's assignments after an offset edit; a newer edit replaces a running re-plan."""
+    await client.start_workflow(
+        REPLAN_SCHEDULE_WORKFLOW,
+        ReplanInput(definition_id=str(definition_id)),
+        id=replan_workflow_id(str(definition_id)),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
+        search_attributes=TypedSearchAttributes([SearchAttributePair(PROJECT_ID, str(project_id))]),
     )
 
 

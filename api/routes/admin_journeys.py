@@ -18,7 +18,7 @@ from domain.journeys.service import (
     publish_journey,
     update_journey,
 )
-from workflows.starters import stop_runs, sync_entrance_schedules
+from workflows.starters import start_schedule_replan, stop_runs, sync_entrance_schedules
 
 router = APIRouter(prefix="/api/admin/projects/{project_id}/journeys", tags=["admin: journeys"])
 
@@ -57,10 +57,13 @@ async def publish(
     temporal: TemporalDep,
     settings: SettingsDep,
 ) -> JourneyOut:
-    """Freeze the draft as a new version; recurring list entrances get their Temporal Schedules."""
+    """Freeze the draft as a new version; recurring list entrances get their Temporal Schedules, and a
+    `scheduled.<name>` entrance with an offset adds that offset to the schedule's definition."""
     journey, schedules = await publish_journey(session, project_id, journey_id)
     await session.commit()
     await sync_entrance_schedules(temporal, settings.temporal_task_queue, str(project_id), str(journey.id), schedules)
+    for definition_id in schedules.replan:
+        await start_schedule_replan(temporal, settings.temporal_task_queue, project_id, definition_id)
     return journey_out(journey)
 
 

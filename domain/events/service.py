@@ -3,6 +3,7 @@
 import uuid
 from typing import Any
 
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.base import utcnow
@@ -46,3 +47,16 @@ def emit_system_event(
 def take_pending_events(session: AsyncSession) -> list[Event]:
     """The system events emitted in this session since the last call."""
     return session.info.pop(PENDING_EVENTS, [])
+
+
+_EVENT_COLUMNS = ("id", "project_id", "user_id", "organization_id", "name", "data", "source", "dispatched")
+
+
+async def insert_events(session: AsyncSession, events: list[Event], chunk: int = 5000) -> None:
+    """Write many system events in a few statements (bulk fires); an id already stored is kept as is."""
+    for start in range(0, len(events), chunk):
+        rows = [
+            {**{column: getattr(event, column) for column in _EVENT_COLUMNS}, "created_at": event.created_at}
+            for event in events[start : start + chunk]
+        ]
+        await session.execute(insert(Event).values(rows).on_conflict_do_nothing())

@@ -4,12 +4,14 @@ Pure and deterministic: the journey workflow parses the frozen version's JSON wi
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from core.errors import Invalid
-from domain.rules.durations import parse_duration, parse_span
+from domain.rules.durations import parse_span
 from domain.rules.model import Rule, parse_rule
+from domain.schedules.pipeline import ANNIVERSARY_EVENT
+from domain.schedules.recurrence import ZERO_OFFSET, Offset, parse_signed_offset
 from domain.templating import check_json_template, check_template
 
 TRIGGERS = ("event", "scheduled", "schedule", "none")
@@ -36,6 +38,19 @@ class Entrance:
     interval: str | None = None
     start_at: str | None = None
     end_at: str | None = None
+
+    def fire_offset(self) -> Offset:
+        """Which fire of its schedule a `scheduled.<name>` entrance enters on: the schedule definition
+        carries this offset (publishing adds it), so "7 days before" is a fire of its own. The anniversary
+        has only its zero offset; a later entrance there waits (`start_delay`)."""
+        if self.offset is None or self.event == ANNIVERSARY_EVENT:
+            return ZERO_OFFSET
+        return parse_signed_offset(self.offset)
+
+    def start_delay(self) -> timedelta:
+        if self.trigger == "scheduled" and self.event == ANNIVERSARY_EVENT and self.offset:
+            return parse_signed_offset(self.offset).delta
+        return timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -272,9 +287,11 @@ def _parse_entrance(step_id: str, f: _Fields, nxt: str | None) -> Entrance:
             raise Invalid(f"{f.where}.event: a scheduled entrance names a `scheduled.<name>` event")
         if entrance.offset is not None:
             try:
-                parse_duration(entrance.offset)
+                offset = parse_signed_offset(entrance.offset)
             except ValueError as error:
                 raise Invalid(f"{f.where}.offset: {error}") from None
+            if entrance.event == ANNIVERSARY_EVENT and offset.before:
+                raise Invalid(f"{f.where}.offset: scheduled.anniversary takes only offsets after it")
     if trigger == "schedule":
         if entrance.list_id is None or entrance.interval is None:
             raise Invalid(f"{f.where}.list_id: a recurring list entrance needs list_id and interval")

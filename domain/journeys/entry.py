@@ -19,9 +19,9 @@ from domain.journeys.definition import Definition, Entrance, parse_definition
 from domain.journeys.models import Journey, JourneyRun, JourneyVersion
 from domain.journeys.pipeline import ExitRequest, JourneyRunInput, run_workflow_id
 from domain.lists.facts import load_facts
-from domain.rules.durations import parse_duration
 from domain.rules.engine import EventFact, UserFacts, matches
 from domain.rules.model import Rule
+from domain.schedules.recurrence import ZERO_OFFSET, parse_signed_offset
 from domain.users.models import User
 
 PENDING_RUNS = "tempogram.pending_runs"
@@ -150,12 +150,23 @@ async def enter_for_event(
                 continue
             if entrance.trigger not in ("event", "scheduled"):
                 continue
+            if entrance.trigger == "scheduled" and not _same_fire(entrance, event.data):
+                continue
             if not await facts.matches(entrance.condition, event.fact):
                 continue
             if organization and not await facts.matches(entrance.member_rule, None):
                 continue
             data = {entrance.data_key: event.data} if entrance.data_key else {}
             await admit(session, journey, version, entrance, user_id, data, event_id=event.id)
+
+
+def _same_fire(entrance: Entrance, data: dict[str, Any]) -> bool:
+    """A `scheduled.<name>` event is one fire of one offset; the entrance wants its own offset's fire."""
+    try:
+        fired = parse_signed_offset(data["offset"]) if isinstance(data.get("offset"), str) else ZERO_OFFSET
+    except ValueError:
+        return False
+    return fired.delta == entrance.fire_offset().delta
 
 
 async def admit(
@@ -225,9 +236,7 @@ def run_input(
     entrance: Entrance,
     data: dict[str, Any],
 ) -> JourneyRunInput:
-    delay = 0.0
-    if entrance.trigger == "scheduled" and entrance.offset:
-        delay = max(parse_duration(entrance.offset).total_seconds(), 0.0)
+    delay = entrance.start_delay().total_seconds()
     return JourneyRunInput(
         project_id=str(project_id),
         journey_id=str(version.journey_id),

@@ -13,6 +13,8 @@ from domain.journeys.definition import Entrance, parse_definition
 from domain.journeys.entry import published
 from domain.journeys.models import Journey, JourneyRun, JourneyStepVisit, JourneyVersion
 from domain.journeys.schemas import JourneyIn, JourneyOut, JourneyStats, RunOut, StepVisitOut
+from domain.schedules.definitions import ensure_offset
+from domain.schedules.pipeline import ANNIVERSARY_EVENT
 
 
 @dataclass
@@ -21,6 +23,8 @@ class EntranceSchedules:
 
     active: list[Entrance] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
+    # Schedule definitions that gained an offset for a `scheduled.<name>` entrance: re-plan their assignments.
+    replan: list[uuid.UUID] = field(default_factory=list)
 
 
 async def _scheduled_entrances(session: AsyncSession, journey: Journey) -> list[Entrance]:
@@ -93,7 +97,23 @@ async def publish_journey(
     journey.updated_at = utcnow()
     await session.flush()
     active = [e for e in definition.entrances if e.trigger == "schedule"]
-    return journey, EntranceSchedules(active, sorted(before - {e.id for e in active}))
+    replan = await _add_fire_offsets(session, project_id, definition.entrances)
+    return journey, EntranceSchedules(active, sorted(before - {e.id for e in active}), replan)
+
+
+async def _add_fire_offsets(session: AsyncSession, project_id: uuid.UUID, entrances: list[Entrance]) -> list[uuid.UUID]:
+    """An entrance `offset: "-7 days"` on `scheduled.renewal` needs renewal's schedules to fire 7 days
+    before: add that offset to the definition (created if needed). Returns definitions that changed."""
+    changed = []
+    for entrance in entrances:
+        if entrance.trigger != "scheduled" or entrance.event is None or entrance.event == ANNIVERSARY_EVENT:
+            continue
+        entity = "organization" if entrance.organization else "user"
+        name = entrance.event.removeprefix("scheduled.")
+        schedule, added = await ensure_offset(session, project_id, entity, name, entrance.fire_offset())
+        if added:
+            changed.append(schedule.id)
+    return changed
 
 
 async def pause_journey(

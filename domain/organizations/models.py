@@ -5,12 +5,14 @@ from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from domain.base import Base, Timestamps, new_id
+from domain.schedules.anniversary_index import anniversary_index
 
 
 class Organization(Timestamps, Base):
     __tablename__ = "organizations"
     __table_args__ = (
         Index("ix_organizations_data", "data", postgresql_using="gin", postgresql_ops={"data": "jsonb_path_ops"}),
+        anniversary_index("organizations"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

@@ -5,6 +5,7 @@ from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from domain.base import Base, Timestamps, new_id
+from domain.schedules.anniversary_index import anniversary_index
 
 ANONYMOUS_SOURCE = "anonymous"
 
@@ -13,6 +14,7 @@ class User(Timestamps, Base):
     __tablename__ = "users"
     __table_args__ = (
         Index("ix_users_data", "data", postgresql_using="gin", postgresql_ops={"data": "jsonb_path_ops"}),
+        anniversary_index("users"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

@@ -18,6 +18,7 @@ from domain.journeys.models import JourneyRun
 from domain.journeys.service import open_run_workflows
 from domain.lists.models import ListMember
 from domain.organizations.models import OrganizationMember
+from domain.schedules.models import ScheduleAssignment
 from domain.users.models import ANONYMOUS_SOURCE, User, UserIdentifier
 from domain.users.schemas import PROFILE_FIELDS, UserUpsert
 
@@ -188,8 +189,8 @@ async def _merge_into_one(session: AsyncSession, user_ids: set[uuid.UUID]) -> tu
 
 async def _absorb(session: AsyncSession, survivor: User, other: User) -> list[str]:
     """Move everything `other` owns to `survivor` (survivor wins on conflicts), then delete `other`:
-    identifiers, events, organization and list memberships (dynamic lists then follow their rules again
-    on the `user.updated` this merge emits)."""
+    identifiers, events, organization and list memberships, schedules (dynamic lists then follow their
+    rules again on the `user.updated` this merge emits)."""
     changed = [f for f in PROFILE_FIELDS if getattr(survivor, f) is None and getattr(other, f) is not None]
     for field in changed:
         setattr(survivor, field, getattr(other, field))
@@ -225,6 +226,12 @@ async def _absorb(session: AsyncSession, survivor: User, other: User) -> list[st
             ),
         )
         .on_conflict_do_nothing()
+    )
+    survivor_schedules = select(ScheduleAssignment.definition_id).where(ScheduleAssignment.user_id == survivor.id)
+    await session.execute(
+        update(ScheduleAssignment)
+        .where(ScheduleAssignment.user_id == other.id, ScheduleAssignment.definition_id.not_in(survivor_schedules))
+        .values(user_id=survivor.id)
     )
     session.expunge(other)
     await session.execute(delete(User).where(User.id == other.id))

@@ -1,0 +1,106 @@
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from domain.organizations.schemas import EntityRef
+from domain.schedules.recurrence import parse_interval, parse_offset
+from domain.wire import OutModel, WireModel
+
+Entity = Literal["user", "organization"]
+NAME_PATTERN = r"^[A-Za-z0-9_.:-]+$"
+
+
+def _aware(value: datetime | None, field: str) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError(f"{field} needs a timezone (for example 2026-04-01T09:00:00Z)")
+    return value
+
+
+class ScheduleRef(EntityRef):
+    """Names one assignment: the schedule `name` of the user or organization the identifiers name."""
+
+    name: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
+
+
+class ScheduleUpsert(ScheduleRef):
+    """`scheduled_at` alone fires once; `interval` recurs (from `scheduled_at`, else `start_at`, else
+    one interval from now); `start_at` is the earliest time a recurrence may fire."""
+
+    scheduled_at: datetime | None = None
+    interval: str | None = Field(default=None, max_length=40)
+    start_at: datetime | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("interval")
+    @classmethod
+    def _interval(cls, value: str | None) -> str | None:
+        return None if value is None else str(parse_interval(value))
+
+    @field_validator("scheduled_at", "start_at")
+    @classmethod
+    def _timezone(cls, value: datetime | None, info: Any) -> datetime | None:
+        return _aware(value, info.field_name)
+
+    @model_validator(mode="after")
+    def _timing(self) -> "ScheduleUpsert":
+        if self.scheduled_at is None and self.interval is None:
+            raise ValueError("scheduled_at: one of scheduled_at (a single fire) or interval (recurring) is required")
+        return self
+
+
+class OffsetIn(WireModel):
+    interval: str = Field(default="0 minutes", max_length=40)
+    direction: Literal["before", "after"] = "after"
+
+    @model_validator(mode="after")
+    def _parses(self) -> "OffsetIn":
+        parse_offset(self.interval, self.direction)
+        return self
+
+
+class DefinitionIn(WireModel):
+    offsets: list[OffsetIn] = Field(default_factory=lambda: [OffsetIn()], min_length=1, max_length=20)
+
+
+class OffsetOut(OutModel):
+    id: uuid.UUID
+    interval: str
+    direction: str
+
+
+class DefinitionOut(OutModel):
+    id: uuid.UUID
+    entity: str
+    name: str
+    event_name: str
+    offsets: list[OffsetOut]
+    assignments: int = 0
+
+
+class FireOut(OutModel):
+    offset_id: uuid.UUID
+    offset: str
+    fire_at: datetime
+
+
+class ScheduleOut(OutModel):
+    """An assignment as the client API answers it: `scheduled_at` is the next time it fires."""
+
+    id: uuid.UUID
+    name: str
+    scheduled_at: datetime | None
+    interval: str | None
+    start_at: datetime | None
+    data: dict[str, Any]
+    status: str = "active"
+    fires: list[FireOut] = Field(default_factory=list)
+
+
+class PauseIn(WireModel):
+    mode: Literal["immediately", "after_next_interval"] = "immediately"
+
+
+class ResumeIn(WireModel):
+    mode: Literal["immediately", "at_next_interval"] = "at_next_interval"

@@ -1,0 +1,75 @@
+"""The schedule dispatcher. A Temporal Schedule starts `FireDueSchedules` every few seconds; it claims
+the due rows from PostgreSQL batch by batch, several lanes side by side, until none is left, then sweeps
+the anniversaries. Each fire is a `scheduled.<name>` event in the ordinary pipeline."""
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.schedules import ScheduleActivities
+    from domain.schedules.pipeline import (
+        FIRE_DUE_SCHEDULES_WORKFLOW,
+        REPLAN_SCHEDULE_WORKFLOW,
+        AnniversaryInput,
+        FireBatchInput,
+        ReplanInput,
+        Tick,
+        TickResult,
+    )
+
+BATCH_TIMEOUT = timedelta(minutes=2)
+RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
+
+
+@workflow.defn(name=FIRE_DUE_SCHEDULES_WORKFLOW)
+class FireDueSchedules:
+    @workflow.run
+    async def run(self, tick: Tick) -> TickResult:
+        result = TickResult()
+        batch = FireBatchInput(tick.as_of, tick.batch_size, tick.catch_up_seconds)
+        while True:
+            lanes = await asyncio.gather(
+                *(
+                    workflow.execute_activity_method(
+                        ScheduleActivities.fire_due_schedules,
+                        batch,
+                        start_to_close_timeout=BATCH_TIMEOUT,
+                        retry_policy=RETRY,
+                    )
+                    for _ in range(tick.lanes)
+                )
+            )
+            result.fired += sum(lane.fired for lane in lanes)
+            result.skipped += sum(lane.skipped for lane in lanes)
+            if all(lane.claimed < tick.batch_size for lane in lanes):
+                break
+            if workflow.info().is_continue_as_new_suggested():
+                workflow.continue_as_new(tick)
+        while True:
+            swept = await workflow.execute_activity_method(
+                ScheduleActivities.fire_anniversaries,
+                AnniversaryInput(tick.as_of, tick.catch_up_seconds),
+                start_to_close_timeout=BATCH_TIMEOUT,
+                retry_policy=RETRY,
+            )
+            result.anniversaries += swept.fired
+            if swept.caught_up:
+                return result
+
+
+@workflow.defn(name=REPLAN_SCHEDULE_WORKFLOW)
+class ReplanSchedule:
+    """`schedule/<definition_id>/replan`: after an offset edit, every assignment gets its new fires."""
+
+    @workflow.run
+    async def run(self, job: ReplanInput) -> int:
+        return await workflow.execute_activity_method(
+            ScheduleActivities.replan_schedule,
+            job,
+            start_to_close_timeout=timedelta(hours=2),
+            heartbeat_timeout=timedelta(minutes=2),
+            retry_policy=RETRY,
+        )
