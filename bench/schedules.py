@@ -1,0 +1,304 @@
+"""Schedules due in the same minute, against a running stack (`tempogram dev` by default).
+
+    python -m bench.schedules [--assignments 10000] [--stored 0] [--compare 1000]
+
+Tempogram's design: N assignments created through the client API (`POST /api/client/users/scheduled`),
+all due within one minute, fired by the per-tick dispatcher from PostgreSQL. Prints the creation rate,
+the Temporal objects created, fire lateness p50/p99 (event written − fire time) and fires/s. `--stored`
+first adds that many other assignments (due next year) so the due rows are found among many.
+
+The alternatives Temporal recommends, measured with `--compare` assignments each on the same server:
+one Temporal Schedule per assignment, one workflow per assignment sleeping in a durable timer, and one
+workflow per assignment started with `start_delay`. Then the same server's no-op workflow ceiling.
+"""
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from temporalio import workflow
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleCalendarSpec,
+    ScheduleRange,
+    ScheduleSpec,
+)
+from temporalio.worker import Worker
+
+from bench.ceiling import measure_ceiling
+from bench.ingest import create_project, dev_database_url, parse_stack_args, percentile, stack_parser
+from worker.registry import workflow_runner
+
+
+@workflow.defn
+class BenchFire:
+    """What a fire costs in the alternatives: a workflow that notes when it ran."""
+
+    @workflow.run
+    async def run(self) -> str:
+        return workflow.now().isoformat()
+
+
+@workflow.defn
+class BenchTimer:
+    """The per-assignment durable-timer alternative: sleep until the fire time, then fire."""
+
+    @workflow.run
+    async def run(self, fire_at: str) -> str:
+        delay = datetime.fromisoformat(fire_at) - workflow.now()
+        if delay > timedelta(0):
+            await workflow.sleep(delay)
+        return workflow.now().isoformat()
+
+
+@dataclass
+class Figures:
+    design: str
+    assignments: int
+    created_per_second: float
+    temporal_objects: int
+    lateness: list[float]
+
+    @property
+    def fires_per_second(self) -> float:
+        """All fires are due at the same second: how fast the design works them off."""
+        return len(self.lateness) / max(max(self.lateness, default=0), 1.0)
+
+    def line(self) -> str:
+        fired = len(self.lateness)
+        late = (
+            f"p50 {percentile(self.lateness, 0.5):.1f} s, p99 {percentile(self.lateness, 0.99):.1f} s" if fired else "-"
+        )
+        return (
+            f"{self.design:<34} {self.assignments:>7} assignments, created {self.created_per_second:7.1f}/s, "
+            f"Temporal objects {self.temporal_objects:>7}, fired {fired:>7} ({self.fires_per_second:7.1f}/s), "
+            f"lateness {late}"
+        )
+
+
+async def create_users(engine: AsyncEngine, project_id: str, prefix: str, count: int) -> None:
+    """Users for the benchmark, written directly (their creation is not what is measured here)."""
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO users (id, project_id, data, has_push_device, version, created_at, updated_at) "
+                "SELECT md5(:prefix || i)::uuid, :project, '{}'::jsonb, false, 1, now(), now() "
+                "FROM generate_series(0, :n - 1) AS i"
+            ),
+            {"prefix": prefix, "project": project_id, "n": count},
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO user_identifiers (id, project_id, user_id, source, external_id, created_at, updated_at) "
+                "SELECT gen_random_uuid(), :project, md5(:prefix || i)::uuid, 'default', :prefix || i, now(), now() "
+                "FROM generate_series(0, :n - 1) AS i"
+            ),
+            {"prefix": prefix, "project": project_id, "n": count},
+        )
+
+
+async def store_background(engine: AsyncEngine, project_id: str, count: int) -> float:
+    """`count` other assignments, due next year: the stored mass the due rows are found among."""
+    await create_users(engine, project_id, "stored-", count)
+    started = time.perf_counter()
+    async with engine.begin() as connection:
+        definition = await connection.scalar(
+            text(
+                "INSERT INTO schedule_definitions (id, project_id, entity, name, offsets, created_at, updated_at) "
+                "VALUES (gen_random_uuid(), :project, 'user', 'stored', jsonb_build_array(jsonb_build_object("
+                "'id', gen_random_uuid(), 'interval', '0 minutes', 'direction', 'after')), now(), now()) RETURNING id"
+            ),
+            {"project": project_id},
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO schedule_assignments (id, project_id, definition_id, user_id, interval, anchor_at, "
+                "data, status, created_at, updated_at) "
+                "SELECT md5('a' || i)::uuid, :project, :definition, md5('stored-' || i)::uuid, '1 year', "
+                "now() + interval '1 year' + i * interval '1 second', '{}'::jsonb, 'active', now(), now() "
+                "FROM generate_series(0, :n - 1) AS i"
+            ),
+            {"project": project_id, "definition": definition, "n": count},
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO schedule_fires (assignment_id, offset_id, occurrence, base_at, fire_at) "
+                "SELECT a.id, (d.offsets->0->>'id')::uuid, 0, a.anchor_at, a.anchor_at "
+                "FROM schedule_assignments a JOIN schedule_definitions d ON d.id = a.definition_id "
+                "WHERE a.definition_id = :definition"
+            ),
+            {"definition": definition},
+        )
+    return time.perf_counter() - started
+
+
+async def tempogram_design(
+    api: httpx.AsyncClient, engine: AsyncEngine, project: dict[str, str], count: int, concurrency: int
+) -> Figures:
+    await create_users(engine, project["id"], "due-", count)
+    headers = {"Authorization": f"Bearer {project['public_key']}"}
+    slots = asyncio.Semaphore(concurrency)
+    fire_at: datetime | None = None
+
+    async def upsert(i: int) -> None:
+        assert fire_at is not None
+        body = {
+            "name": "bench",
+            "identifier": [{"external_id": f"due-{i}"}],
+            "scheduled_at": fire_at.isoformat(),
+            "data": {"n": i},
+        }
+        async with slots:
+            response = await api.post("/api/client/users/scheduled", json=body, headers=headers)
+            response.raise_for_status()
+
+    # Pace: measure the first requests, then aim every assignment into one minute after creation ends.
+    probe = min(500, count)
+    fire_at = datetime.now(UTC) + timedelta(days=1)
+    started = time.perf_counter()
+    await asyncio.gather(*(upsert(i) for i in range(probe)))
+    rate = probe / (time.perf_counter() - started)
+    fire_at = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(
+        minutes=1 + int(1.5 * (count - probe) / rate / 60)
+    )
+    async with engine.begin() as connection:  # the probe's assignments move into the same minute
+        await connection.execute(
+            text(
+                "UPDATE schedule_fires f SET base_at = :at, fire_at = :at FROM schedule_assignments a "
+                "WHERE a.id = f.assignment_id AND a.project_id = :project"
+            ),
+            {"at": fire_at, "project": project["id"]},
+        )
+    await asyncio.gather(*(upsert(i) for i in range(probe, count)))
+    created = count / (time.perf_counter() - started)
+    print(f"  created {count} assignments at {created:.0f}/s; all due at {fire_at:%H:%M:%S}", flush=True)
+    lateness = await wait_fired(engine, project["id"], count, fire_at)
+    return Figures("Tempogram: due rows + dispatcher", count, created, 0, lateness)
+
+
+async def wait_fired(engine: AsyncEngine, project_id: str, count: int, due: datetime) -> list[float]:
+    query = text(
+        "SELECT extract(epoch from created_at - (data->>'fire_at')::timestamptz) FROM events "
+        "WHERE project_id = :project AND name = 'scheduled.bench'"
+    )
+    deadline = due + timedelta(minutes=30)
+    while datetime.now(UTC) < deadline:
+        async with engine.connect() as connection:
+            lateness = [float(v) for v in (await connection.scalars(query, {"project": project_id}))]
+        if len(lateness) >= count:
+            return lateness
+        await asyncio.sleep(1)
+    return lateness
+
+
+async def per_assignment_schedules(client: Client, queue: str, count: int, concurrency: int) -> Figures:
+    """The literal reading: one Temporal Schedule per assignment, its action starting the fire."""
+    prefix = f"bench-schedule-{uuid.uuid4().hex[:8]}"
+    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=max(60, count // 20))
+    slots = asyncio.Semaphore(concurrency)
+
+    async def create(i: int) -> None:
+        at = due  # every one due at the same second: the 09:00 case
+        spec = ScheduleSpec(
+            calendars=[
+                ScheduleCalendarSpec(
+                    second=[ScheduleRange(at.second)], minute=[ScheduleRange(at.minute)],
+                    hour=[ScheduleRange(at.hour)], day_of_month=[ScheduleRange(at.day)],
+                    month=[ScheduleRange(at.month)], year=[ScheduleRange(at.year)],
+                )
+            ]
+        )  # fmt: skip
+        action = ScheduleActionStartWorkflow(BenchFire.run, id=f"{prefix}-fire-{i}", task_queue=queue)
+        async with slots:
+            await client.create_schedule(f"{prefix}-{i}", Schedule(action=action, spec=spec))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(create(i) for i in range(count)))
+    created = count / (time.perf_counter() - started)
+    lateness = await collect(client, [f"{prefix}-fire-{i}" for i in range(count)], due)
+    for i in range(count):
+        await client.get_schedule_handle(f"{prefix}-{i}").delete()
+    return Figures("one Temporal Schedule each", count, created, 2 * count, lateness)
+
+
+async def per_assignment_workflows(client: Client, queue: str, count: int, concurrency: int, timer: bool) -> Figures:
+    """A workflow per assignment: sleeping in a durable timer, or started with `start_delay`."""
+    prefix = f"bench-{'timer' if timer else 'delay'}-{uuid.uuid4().hex[:8]}"
+    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=max(60, count // 20))
+    slots = asyncio.Semaphore(concurrency)
+
+    async def start(i: int) -> None:
+        async with slots:
+            if timer:
+                await client.start_workflow(BenchTimer.run, due.isoformat(), id=f"{prefix}-{i}", task_queue=queue)
+            else:
+                delay = due - datetime.now(UTC)
+                await client.start_workflow(BenchFire.run, id=f"{prefix}-{i}", task_queue=queue, start_delay=delay)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(start(i) for i in range(count)))
+    created = count / (time.perf_counter() - started)
+    lateness = await collect(client, [f"{prefix}-{i}" for i in range(count)], due)
+    design = "one workflow each, durable timer" if timer else "one workflow each, start_delay"
+    return Figures(design, count, created, count, lateness)
+
+
+async def collect(client: Client, workflow_ids: list[str], due: datetime) -> list[float]:
+    """Each fire's lateness: when its workflow ran (it returns its clock) minus the fire time."""
+    slots = asyncio.Semaphore(64)
+
+    async def one(workflow_id: str) -> float:
+        async with slots:
+            for _ in range(600):
+                try:
+                    ran = await client.get_workflow_handle(workflow_id).result()
+                    return (datetime.fromisoformat(ran) - due).total_seconds()
+                except Exception:  # noqa: BLE001 - the schedule has not started it yet
+                    await asyncio.sleep(1)
+            raise TimeoutError(workflow_id)
+
+    return list(await asyncio.gather(*(one(w) for w in workflow_ids)))
+
+
+async def main() -> None:
+    parser = stack_parser(__doc__)
+    parser.add_argument("--assignments", type=int, default=10_000, help="due in the same minute (100000 at scale)")
+    parser.add_argument("--stored", type=int, default=0, help="other assignments stored first (1000000 at scale)")
+    parser.add_argument("--compare", type=int, default=1000, help="assignments per alternative design (0: skip)")
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parse_stack_args(parser)
+    engine = create_async_engine(args.database_url or dev_database_url(args.data_dir))
+    client = await Client.connect(args.temporal)
+    results: list[Figures] = []
+    async with httpx.AsyncClient(base_url=args.api, timeout=60) as api:
+        project = await create_project(api, args.admin_key)
+        if args.stored:
+            seconds = await store_background(engine, project["id"], args.stored)
+            print(f"stored {args.stored} other assignments (due next year) in {seconds:.0f} s", flush=True)
+        results.append(await tempogram_design(api, engine, project, args.assignments, args.concurrency))
+    if args.compare:
+        queue = f"bench-schedules-{uuid.uuid4()}"
+        async with Worker(
+            client, task_queue=queue, workflows=[BenchFire, BenchTimer], workflow_runner=workflow_runner()
+        ):
+            results.append(await per_assignment_schedules(client, queue, args.compare, args.concurrency))
+            results.append(await per_assignment_workflows(client, queue, args.compare, args.concurrency, timer=True))
+            results.append(await per_assignment_workflows(client, queue, args.compare, args.concurrency, timer=False))
+    ceiling = await measure_ceiling(client)
+    print()
+    for figures in results:
+        print(figures.line())
+    print(f"no-op workflow ceiling on this server: {ceiling.per_second:.1f} workflows/s")
+    print(f"ratio: Tempogram fires/s / no-op workflows/s = {results[0].fires_per_second / ceiling.per_second:.1f}")
+    await engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
