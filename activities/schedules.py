@@ -36,7 +36,13 @@ class ScheduleActivities:
         then start the pipeline for those something listens for. Idempotent: a claimed row is moved in
         the same commit that writes its event, and event ids derive from the fire."""
         async with self.sessions() as session:
-            batch = await fire_due(session, _clock(job.as_of), job.batch_size, timedelta(seconds=job.catch_up_seconds))
+            batch = await fire_due(
+                session,
+                _clock(job.as_of),
+                job.batch_size,
+                timedelta(seconds=job.catch_up_seconds),
+                every_fire_a_workflow=job.every_fire_a_workflow,
+            )
             await self.starter.settle(session, batch.events, batch.heard)
             await session.commit()
         await self.starter.dispatch_or_leave_to_sweeper(batch.heard)

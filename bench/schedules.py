@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from temporalio import workflow
 from temporalio.client import (
     Client,
     Schedule,
@@ -33,29 +32,9 @@ from temporalio.client import (
 from temporalio.worker import Worker
 
 from bench.ceiling import measure_ceiling
+from bench.fire_workflows import BenchFire, BenchTimer
 from bench.ingest import create_project, dev_database_url, parse_stack_args, percentile, stack_parser
 from worker.registry import workflow_runner
-
-
-@workflow.defn
-class BenchFire:
-    """What a fire costs in the alternatives: a workflow that notes when it ran."""
-
-    @workflow.run
-    async def run(self) -> str:
-        return workflow.now().isoformat()
-
-
-@workflow.defn
-class BenchTimer:
-    """The per-assignment durable-timer alternative: sleep until the fire time, then fire."""
-
-    @workflow.run
-    async def run(self, fire_at: str) -> str:
-        delay = datetime.fromisoformat(fire_at) - workflow.now()
-        if delay > timedelta(0):
-            await workflow.sleep(delay)
-        return workflow.now().isoformat()
 
 
 @dataclass
@@ -89,7 +68,8 @@ async def create_users(engine: AsyncEngine, project_id: str, prefix: str, count:
         await connection.execute(
             text(
                 "INSERT INTO users (id, project_id, data, has_push_device, version, created_at, updated_at) "
-                "SELECT md5(:prefix || i)::uuid, :project, '{}'::jsonb, false, 1, now(), now() "
+                "SELECT md5(CAST(:project AS text) || :prefix || i)::uuid, CAST(:project AS uuid), "
+                "'{}'::jsonb, false, 1, now(), now() "
                 "FROM generate_series(0, :n - 1) AS i"
             ),
             {"prefix": prefix, "project": project_id, "n": count},
@@ -97,7 +77,8 @@ async def create_users(engine: AsyncEngine, project_id: str, prefix: str, count:
         await connection.execute(
             text(
                 "INSERT INTO user_identifiers (id, project_id, user_id, source, external_id, created_at, updated_at) "
-                "SELECT gen_random_uuid(), :project, md5(:prefix || i)::uuid, 'default', :prefix || i, now(), now() "
+                "SELECT gen_random_uuid(), CAST(:project AS uuid), md5(CAST(:project AS text) || :prefix || i)::uuid, "
+                "'default', :prefix || i, now(), now() "
                 "FROM generate_series(0, :n - 1) AS i"
             ),
             {"prefix": prefix, "project": project_id, "n": count},
@@ -121,7 +102,8 @@ async def store_background(engine: AsyncEngine, project_id: str, count: int) -> 
             text(
                 "INSERT INTO schedule_assignments (id, project_id, definition_id, user_id, interval, anchor_at, "
                 "data, status, created_at, updated_at) "
-                "SELECT md5('a' || i)::uuid, :project, :definition, md5('stored-' || i)::uuid, '1 year', "
+                "SELECT md5(CAST(:project AS text) || 'a' || i)::uuid, CAST(:project AS uuid), :definition, "
+                "md5(CAST(:project AS text) || 'stored-' || i)::uuid, '1 year', "
                 "now() + interval '1 year' + i * interval '1 second', '{}'::jsonb, 'active', now(), now() "
                 "FROM generate_series(0, :n - 1) AS i"
             ),
@@ -222,7 +204,7 @@ async def per_assignment_schedules(client: Client, queue: str, count: int, concu
     started = time.perf_counter()
     await asyncio.gather(*(create(i) for i in range(count)))
     created = count / (time.perf_counter() - started)
-    lateness = await collect(client, [f"{prefix}-fire-{i}" for i in range(count)], due)
+    lateness = await schedule_starts(client, [f"{prefix}-{i}" for i in range(count)], due)
     for i in range(count):
         await client.get_schedule_handle(f"{prefix}-{i}").delete()
     return Figures("one Temporal Schedule each", count, created, 2 * count, lateness)
@@ -248,6 +230,23 @@ async def per_assignment_workflows(client: Client, queue: str, count: int, concu
     lateness = await collect(client, [f"{prefix}-{i}" for i in range(count)], due)
     design = "one workflow each, durable timer" if timer else "one workflow each, start_delay"
     return Figures(design, count, created, count, lateness)
+
+
+async def schedule_starts(client: Client, schedule_ids: list[str], due: datetime) -> list[float]:
+    """Each Schedule's lateness: when it actually started its workflow minus the fire time."""
+    slots = asyncio.Semaphore(32)
+
+    async def one(schedule_id: str) -> float:
+        async with slots:
+            for _ in range(3600):
+                actions = (await client.get_schedule_handle(schedule_id).describe()).info.recent_actions
+                if actions:
+                    return (actions[0].started_at - due).total_seconds()
+                await asyncio.sleep(1)
+            raise TimeoutError(schedule_id)
+
+    await asyncio.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()))
+    return list(await asyncio.gather(*(one(s) for s in schedule_ids)))
 
 
 async def collect(client: Client, workflow_ids: list[str], due: datetime) -> list[float]:

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     schedule_batch_size: int = 1000
     schedule_lanes: int = 4
     schedule_catch_up_seconds: int = 3600
+    # Start a per-event workflow for every schedule fire, so each shows in the Temporal UI; off, only the
+    # fires a list, journey or run listens for start one (the others cost a row on the timeline).
+    schedule_every_fire_a_workflow: bool = False
     log_level: str = "INFO"
     # Worker sizing. Journey runs wait in delays for days: keep them cached rather than replayed on each
     # wake-up; bound concurrent tasks so that a flood of work queues in Temporal instead of starving the

@@ -59,6 +59,7 @@ def fire_due_schedules(settings: Settings) -> Schedule:
         batch_size=settings.schedule_batch_size,
         lanes=settings.schedule_lanes,
         catch_up_seconds=settings.schedule_catch_up_seconds,
+        every_fire_a_workflow=settings.schedule_every_fire_a_workflow,
     )
     return Schedule(
         action=ScheduleActionStartWorkflow(

@@ -29,7 +29,7 @@ class FireDueSchedules:
     @workflow.run
     async def run(self, tick: Tick) -> TickResult:
         result = TickResult()
-        batch = FireBatchInput(tick.as_of, tick.batch_size, tick.catch_up_seconds)
+        batch = FireBatchInput(tick.as_of, tick.batch_size, tick.catch_up_seconds, tick.every_fire_a_workflow)
         while True:
             lanes = await asyncio.gather(
                 *(

@@ -29,9 +29,12 @@ class FiredBatch:
     skipped: int = 0
 
 
-async def fire_due(session: AsyncSession, now: datetime, limit: int, catch_up: timedelta) -> FiredBatch:
+async def fire_due(
+    session: AsyncSession, now: datetime, limit: int, catch_up: timedelta, *, every_fire_a_workflow: bool = False
+) -> FiredBatch:
     """Claim up to `limit` due rows no other dispatcher holds (SKIP LOCKED), write their events,
-    advance recurring rows, drop finished ones. The caller commits, then dispatches the events."""
+    advance recurring rows, drop finished ones. The caller commits, then dispatches the events that need
+    the per-event workflow: those something listens for, or all with `every_fire_a_workflow`."""
     rows = await session.execute(
         select(ScheduleFire, ScheduleAssignment, ScheduleDefinition)
         .join(ScheduleAssignment, ScheduleAssignment.id == ScheduleFire.assignment_id)
@@ -67,7 +70,7 @@ async def fire_due(session: AsyncSession, now: datetime, limit: int, catch_up: t
             advanced.append(fire_row(fire.assignment_id, due))
     session.expunge_all()
     if batch.events:
-        batch.heard = await heard_events(session, batch.events)
+        batch.heard = list(batch.events) if every_fire_a_workflow else await heard_events(session, batch.events)
         await insert_events(session, batch.events)
     if advanced:
         await session.execute(update(ScheduleFire), advanced)

@@ -17,6 +17,9 @@ class Tick:
     # Batches claimed side by side (SKIP LOCKED keeps them apart).
     lanes: int = 4
     catch_up_seconds: int = 3600
+    # Start the per-event workflow for every fire (each visible in the Temporal UI under its UserId and
+    # EventName), not only for fires a list, journey or run listens for.
+    every_fire_a_workflow: bool = False
 
 
 @dataclass
@@ -24,6 +27,7 @@ class FireBatchInput:
     as_of: str
     batch_size: int
     catch_up_seconds: int
+    every_fire_a_workflow: bool = False
 
 
 @dataclass

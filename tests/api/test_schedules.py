@@ -309,3 +309,17 @@ async def test_a_journey_enters_seven_days_before_the_schedule(
     await wait_processed(temporal_client, project.id, [e["id"] for e in events])
     [run] = await runs(api, project, journey["id"], ada["id"])  # the on-the-day fire is not this entrance's
     assert run["status"] == "completed"
+
+
+async def test_an_anonymous_visitors_schedule_moves_to_the_user_they_turn_out_to_be(api, project: ProjectKeys):
+    anonymous = [{"external_id": "visitor-1", "source": "anonymous"}]
+    visitor = await api.post("/api/client/users", json={"identifier": anonymous}, headers=project.public)
+    assert visitor.status_code == 200
+    body = {"name": "cart.reminder", "identifier": anonymous, "scheduled_at": (NOW + timedelta(days=1)).isoformat()}
+    assert (await api.post("/api/client/users/scheduled", json=body, headers=project.public)).status_code == 202
+    ada = await upsert(api, project, "ada")
+    both = [*anonymous, {"external_id": "ada"}]
+    merged = await api.post("/api/client/users", json={"identifier": both}, headers=project.public)
+    assert merged.json()["id"] == ada["id"]
+    reminder = await user_schedule(api, project, ada["id"], "cart.reminder")
+    assert datetime.fromisoformat(reminder["scheduled_at"]) == NOW + timedelta(days=1)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -88,6 +89,14 @@ def test_dev_stack_runs_everything_and_keeps_data(tmp_path: Path):
         events_url = f"{base}/api/admin/projects/{project['id']}/users/{user_id}/events"
         wait_for(lambda: "signup" in [e["name"] for e in httpx.get(events_url, headers=secret).json()["results"]])
         assert httpx.get(f"http://127.0.0.1:{ports['ui']}/").status_code == 200
+
+        # The worker installed the dispatcher's Temporal Schedule: a schedule due now fires within a tick.
+        soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+        body = {"name": "ping", "identifier": [{"external_id": "cli-user"}], "scheduled_at": soon}
+        assert httpx.post(f"{base}/api/client/users/scheduled", headers=public, json=body).status_code == 202
+        wait_for(
+            lambda: "scheduled.ping" in [e["name"] for e in httpx.get(events_url, headers=secret).json()["results"]]
+        )
     finally:
         stop_stack(process)
     with socket.socket() as probe:
