@@ -1,11 +1,12 @@
 """Schedules due in the same minute, against a running stack (`tempogram dev` by default).
 
-    python -m bench.schedules [--assignments 10000] [--stored 0] [--compare 1000]
+    python -m bench.schedules [--assignments 10000] [--through-api N] [--stored 0] [--compare 1000]
 
 Tempogram's design: N assignments created through the client API (`POST /api/client/users/scheduled`),
 all due within one minute, fired by the per-tick dispatcher from PostgreSQL. Prints the creation rate,
-the Temporal objects created, fire lateness p50/p99 (event written − fire time) and fires/s. `--stored`
-first adds that many other assignments (due next year) so the due rows are found among many.
+the Temporal objects created, fire lateness p50/p99 (event written − fire time) and fires/s. With
+`--through-api N` only N go through the API (the creation rate) and the rest are written directly.
+`--stored` first adds that many other assignments (due next year) so the due rows are found among many.
 
 The alternatives Temporal recommends, measured with `--compare` assignments each on the same server:
 one Temporal Schedule per assignment, one workflow per assignment sleeping in a durable timer, and one
@@ -122,45 +123,58 @@ async def store_background(engine: AsyncEngine, project_id: str, count: int) -> 
 
 
 async def tempogram_design(
-    api: httpx.AsyncClient, engine: AsyncEngine, project: dict[str, str], count: int, concurrency: int
+    api: httpx.AsyncClient, engine: AsyncEngine, project: dict[str, str], count: int, through_api: int, concurrency: int
 ) -> Figures:
+    """`through_api` assignments via the client API (that rate is the creation figure), the rest written
+    directly; then every one is moved to the same second, a little after creation ended."""
     await create_users(engine, project["id"], "due-", count)
     headers = {"Authorization": f"Bearer {project['public_key']}"}
     slots = asyncio.Semaphore(concurrency)
-    fire_at: datetime | None = None
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
 
     async def upsert(i: int) -> None:
-        assert fire_at is not None
-        body = {
-            "name": "bench",
-            "identifier": [{"external_id": f"due-{i}"}],
-            "scheduled_at": fire_at.isoformat(),
-            "data": {"n": i},
-        }
+        body = {"name": "bench", "identifier": [{"external_id": f"due-{i}"}], "scheduled_at": tomorrow, "data": {}}
         async with slots:
             response = await api.post("/api/client/users/scheduled", json=body, headers=headers)
             response.raise_for_status()
 
-    # Pace: measure the first requests, then aim every assignment into one minute after creation ends.
-    probe = min(500, count)
-    fire_at = datetime.now(UTC) + timedelta(days=1)
     started = time.perf_counter()
-    await asyncio.gather(*(upsert(i) for i in range(probe)))
-    rate = probe / (time.perf_counter() - started)
-    fire_at = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(
-        minutes=1 + int(1.5 * (count - probe) / rate / 60)
-    )
-    async with engine.begin() as connection:  # the probe's assignments move into the same minute
+    await asyncio.gather(*(upsert(i) for i in range(through_api)))
+    created = through_api / (time.perf_counter() - started)
+    print(f"  created {through_api} assignments through the API at {created:.0f}/s", flush=True)
+    async with engine.begin() as connection:
+        if count > through_api:
+            await connection.execute(
+                text(
+                    "INSERT INTO schedule_assignments (id, project_id, definition_id, user_id, scheduled_at, "
+                    "anchor_at, data, status, created_at, updated_at) "
+                    "SELECT gen_random_uuid(), d.project_id, d.id, md5(CAST(:project AS text) || 'due-' || i)::uuid, "
+                    "now() + interval '1 day', now() + interval '1 day', '{}'::jsonb, 'active', now(), now() "
+                    "FROM schedule_definitions d, generate_series(:first, :n - 1) AS i "
+                    "WHERE d.project_id = :project AND d.name = 'bench'"
+                ),
+                {"project": project["id"], "first": through_api, "n": count},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO schedule_fires (assignment_id, offset_id, occurrence, base_at, fire_at) "
+                    "SELECT a.id, (d.offsets->0->>'id')::uuid, 0, a.anchor_at, a.anchor_at "
+                    "FROM schedule_assignments a JOIN schedule_definitions d ON d.id = a.definition_id "
+                    "WHERE d.project_id = :project AND d.name = 'bench' ON CONFLICT DO NOTHING"
+                ),
+                {"project": project["id"]},
+            )
+            print(f"  wrote {count - through_api} more directly", flush=True)
+        fire_at = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
         await connection.execute(
             text(
                 "UPDATE schedule_fires f SET base_at = :at, fire_at = :at FROM schedule_assignments a "
-                "WHERE a.id = f.assignment_id AND a.project_id = :project"
+                "JOIN schedule_definitions d ON d.id = a.definition_id "
+                "WHERE a.id = f.assignment_id AND d.project_id = :project AND d.name = 'bench'"
             ),
             {"at": fire_at, "project": project["id"]},
         )
-    await asyncio.gather(*(upsert(i) for i in range(probe, count)))
-    created = count / (time.perf_counter() - started)
-    print(f"  created {count} assignments at {created:.0f}/s; all due at {fire_at:%H:%M:%S}", flush=True)
+    print(f"  all {count} due at {fire_at:%H:%M:%S}", flush=True)
     lateness = await wait_fired(engine, project["id"], count, fire_at)
     return Figures("Tempogram: due rows + dispatcher", count, created, 0, lateness)
 
@@ -271,6 +285,7 @@ async def main() -> None:
     parser.add_argument("--assignments", type=int, default=10_000, help="due in the same minute (100000 at scale)")
     parser.add_argument("--stored", type=int, default=0, help="other assignments stored first (1000000 at scale)")
     parser.add_argument("--compare", type=int, default=1000, help="assignments per alternative design (0: skip)")
+    parser.add_argument("--through-api", type=int, help="of them created through the API (default: all)")
     parser.add_argument("--concurrency", type=int, default=16)
     args = parse_stack_args(parser)
     engine = create_async_engine(args.database_url or dev_database_url(args.data_dir))
@@ -281,7 +296,8 @@ async def main() -> None:
         if args.stored:
             seconds = await store_background(engine, project["id"], args.stored)
             print(f"stored {args.stored} other assignments (due next year) in {seconds:.0f} s", flush=True)
-        results.append(await tempogram_design(api, engine, project, args.assignments, args.concurrency))
+        through_api = min(args.through_api or args.assignments, args.assignments)
+        results.append(await tempogram_design(api, engine, project, args.assignments, through_api, args.concurrency))
     if args.compare:
         queue = f"bench-schedules-{uuid.uuid4()}"
         async with Worker(

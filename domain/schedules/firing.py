@@ -5,7 +5,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, select, tuple_, update
+from sqlalchemy import DateTime, Integer, Uuid, column, delete, exists, select, tuple_, update, values
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events.listeners import heard_events
@@ -14,6 +14,7 @@ from domain.events.service import insert_events
 from domain.schedules.definitions import event_name
 from domain.schedules.models import ScheduleAssignment, ScheduleDefinition, ScheduleFire
 from domain.schedules.planning import PlannedFire, fire_event_id, next_fire, offsets_of
+from domain.schedules.recurrence import Offset
 from domain.schedules.service import fire_row, timing_of
 
 
@@ -35,23 +36,25 @@ async def fire_due(
     """Claim up to `limit` due rows no other dispatcher holds (SKIP LOCKED), write their events,
     advance recurring rows, drop finished ones. The caller commits, then dispatches the events that need
     the per-event workflow: those something listens for, or all with `every_fire_a_workflow`."""
-    rows = await session.execute(
-        select(ScheduleFire, ScheduleAssignment, ScheduleDefinition)
-        .join(ScheduleAssignment, ScheduleAssignment.id == ScheduleFire.assignment_id)
-        .join(ScheduleDefinition, ScheduleDefinition.id == ScheduleAssignment.definition_id)
-        .where(ScheduleFire.fire_at <= now)
-        .order_by(ScheduleFire.fire_at)
-        .limit(limit)
-        .with_for_update(of=ScheduleFire, skip_locked=True)
+    rows = list(
+        await session.execute(
+            select(ScheduleFire, ScheduleAssignment)
+            .join(ScheduleAssignment, ScheduleAssignment.id == ScheduleFire.assignment_id)
+            .where(ScheduleFire.fire_at <= now)
+            .order_by(ScheduleFire.fire_at)
+            .limit(limit)
+            .with_for_update(of=ScheduleFire, skip_locked=True)
+        )
     )
+    definitions = await _definitions(session, {assignment.definition_id for _, assignment in rows})
     batch = FiredBatch()
     advanced: list[dict[str, object]] = []
     finished: list[tuple[uuid.UUID, uuid.UUID]] = []
     touched: set[uuid.UUID] = set()
-    for fire, assignment, definition in rows:
+    for fire, assignment in rows:
         batch.claimed += 1
         touched.add(assignment.id)
-        offsets = offsets_of(definition.offsets)
+        name, offsets = definitions[assignment.definition_id]
         offset = offsets.get(fire.offset_id)
         if offset is None:  # the offset was removed from the definition
             finished.append((fire.assignment_id, fire.offset_id))
@@ -60,7 +63,7 @@ async def fire_due(
         due: PlannedFire | None = PlannedFire(fire.offset_id, fire.occurrence, fire.base_at, fire.fire_at)
         while due is not None and due.fire_at <= now:  # after an outage, later occurrences may be due too
             if due.fire_at >= now - catch_up:
-                batch.events.append(_event(due, assignment, definition.name, str(offset), now))
+                batch.events.append(_event(due, assignment, name, str(offset), now))
             else:
                 batch.skipped += 1
             due = next_fire(timing, fire.offset_id, offset, due.occurrence + 1, now - catch_up)
@@ -73,13 +76,46 @@ async def fire_due(
         batch.heard = list(batch.events) if every_fire_a_workflow else await heard_events(session, batch.events)
         await insert_events(session, batch.events)
     if advanced:
-        await session.execute(update(ScheduleFire), advanced)
+        await _move(session, advanced)
     if finished:
         await session.execute(
             delete(ScheduleFire).where(tuple_(ScheduleFire.assignment_id, ScheduleFire.offset_id).in_(finished))
         )
         await _settle_finished(session, touched)
     return batch
+
+
+async def _definitions(
+    session: AsyncSession, ids: set[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, dict[uuid.UUID, Offset]]]:
+    """Name and parsed offsets of each definition in the batch, read once."""
+    found = await session.execute(
+        select(ScheduleDefinition.id, ScheduleDefinition.name, ScheduleDefinition.offsets).where(
+            ScheduleDefinition.id.in_(ids)
+        )
+    )
+    return {row.id: (row.name, offsets_of(row.offsets)) for row in found}
+
+
+async def _move(session: AsyncSession, rows: list[dict[str, object]]) -> None:
+    """Move each row to its next fire: one `UPDATE … FROM (VALUES …)` for the whole batch."""
+    moved = values(
+        column("assignment_id", Uuid),
+        column("offset_id", Uuid),
+        column("occurrence", Integer),
+        column("base_at", DateTime(timezone=True)),
+        column("fire_at", DateTime(timezone=True)),
+        name="moved",
+    ).data([tuple(row[key] for key in FIRE_COLUMNS) for row in rows])
+    await session.execute(
+        update(ScheduleFire)
+        .where(ScheduleFire.assignment_id == moved.c.assignment_id, ScheduleFire.offset_id == moved.c.offset_id)
+        .values(occurrence=moved.c.occurrence, base_at=moved.c.base_at, fire_at=moved.c.fire_at),
+        execution_options={"synchronize_session": False},
+    )
+
+
+FIRE_COLUMNS = ("assignment_id", "offset_id", "occurrence", "base_at", "fire_at")
 
 
 async def _settle_finished(session: AsyncSession, assignment_ids: set[uuid.UUID]) -> None:

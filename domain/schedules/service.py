@@ -59,6 +59,10 @@ async def upsert_assignment(
 ) -> ScheduleOut:
     """Create the owner's schedule `name`, or replace its timing and data; plan its next fires."""
     now = now or utcnow()
+    if body.interval is None and body.scheduled_at is not None and body.scheduled_at < now - PAST_GRACE:
+        raise Invalid(
+            f"scheduled_at: {body.scheduled_at.isoformat()} is past; a single schedule must be due from now on"
+        )
     owner = await find_owner(session, project_id, entity, body)
     definition = await ensure_definition(session, project_id, entity, body.name)
     values = {
