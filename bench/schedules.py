@@ -1,6 +1,7 @@
 """Schedules due in the same minute, against a running stack (`tempogram dev` by default).
 
-    python -m bench.schedules [--assignments 10000] [--through-api N] [--stored 0] [--compare 1000]
+    python -m bench.schedules [--assignments 10000] [--through-api N] [--interval "1 day"] [--stored 0]
+                              [--compare 1000]
 
 Tempogram's design: N assignments created through the client API (`POST /api/client/users/scheduled`),
 all due within one minute, fired by the per-tick dispatcher from PostgreSQL. Prints the creation rate,
@@ -57,7 +58,7 @@ class Figures:
             f"p50 {percentile(self.lateness, 0.5):.1f} s, p99 {percentile(self.lateness, 0.99):.1f} s" if fired else "-"
         )
         return (
-            f"{self.design:<34} {self.assignments:>7} assignments, created {self.created_per_second:7.1f}/s, "
+            f"{self.design:<45} {self.assignments:>7} assignments, created {self.created_per_second:7.1f}/s, "
             f"Temporal objects {self.temporal_objects:>7}, fired {fired:>7} ({self.fires_per_second:7.1f}/s), "
             f"lateness {late}"
         )
@@ -123,7 +124,13 @@ async def store_background(engine: AsyncEngine, project_id: str, count: int) -> 
 
 
 async def tempogram_design(
-    api: httpx.AsyncClient, engine: AsyncEngine, project: dict[str, str], count: int, through_api: int, concurrency: int
+    api: httpx.AsyncClient,
+    engine: AsyncEngine,
+    project: dict[str, str],
+    count: int,
+    through_api: int,
+    concurrency: int,
+    interval: str | None,
 ) -> Figures:
     """`through_api` assignments via the client API (that rate is the creation figure), the rest written
     directly; then every one is moved to the same second, a little after creation ended."""
@@ -134,6 +141,8 @@ async def tempogram_design(
 
     async def upsert(i: int) -> None:
         body = {"name": "bench", "identifier": [{"external_id": f"due-{i}"}], "scheduled_at": tomorrow, "data": {}}
+        if interval:
+            body["interval"] = interval
         async with slots:
             response = await api.post("/api/client/users/scheduled", json=body, headers=headers)
             response.raise_for_status()
@@ -147,36 +156,40 @@ async def tempogram_design(
             await connection.execute(
                 text(
                     "INSERT INTO schedule_assignments (id, project_id, definition_id, user_id, scheduled_at, "
-                    "anchor_at, data, status, created_at, updated_at) "
+                    "interval, anchor_at, data, status, created_at, updated_at) "
                     "SELECT gen_random_uuid(), d.project_id, d.id, md5(CAST(:project AS text) || 'due-' || i)::uuid, "
-                    "now() + interval '1 day', now() + interval '1 day', '{}'::jsonb, 'active', now(), now() "
+                    "now() + interval '1 day', :interval, now() + interval '1 day', '{}'::jsonb, 'active', "
+                    "now(), now() "
                     "FROM schedule_definitions d, generate_series(:first, :n - 1) AS i "
-                    "WHERE d.project_id = :project AND d.name = 'bench'"
+                    "WHERE d.project_id = CAST(:project AS uuid) AND d.name = 'bench'"
                 ),
-                {"project": project["id"], "first": through_api, "n": count},
+                {"project": project["id"], "first": through_api, "n": count, "interval": interval},
             )
             await connection.execute(
                 text(
                     "INSERT INTO schedule_fires (assignment_id, offset_id, occurrence, base_at, fire_at) "
                     "SELECT a.id, (d.offsets->0->>'id')::uuid, 0, a.anchor_at, a.anchor_at "
                     "FROM schedule_assignments a JOIN schedule_definitions d ON d.id = a.definition_id "
-                    "WHERE d.project_id = :project AND d.name = 'bench' ON CONFLICT DO NOTHING"
+                    "WHERE d.project_id = CAST(:project AS uuid) AND d.name = 'bench' ON CONFLICT DO NOTHING"
                 ),
                 {"project": project["id"]},
             )
             print(f"  wrote {count - through_api} more directly", flush=True)
         fire_at = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
-        await connection.execute(
-            text(
-                "UPDATE schedule_fires f SET base_at = :at, fire_at = :at FROM schedule_assignments a "
-                "JOIN schedule_definitions d ON d.id = a.definition_id "
-                "WHERE a.id = f.assignment_id AND d.project_id = :project AND d.name = 'bench'"
-            ),
-            {"at": fire_at, "project": project["id"]},
-        )
+        for table, columns in (("schedule_assignments", "scheduled_at = :at, anchor_at = :at"),
+                               ("schedule_fires", "base_at = :at, fire_at = :at")):  # fmt: skip
+            await connection.execute(
+                text(
+                    f"UPDATE {table} SET {columns} WHERE {'id' if table == 'schedule_assignments' else 'assignment_id'}"
+                    " IN (SELECT a.id FROM schedule_assignments a JOIN schedule_definitions d "
+                    "ON d.id = a.definition_id WHERE d.project_id = CAST(:project AS uuid) AND d.name = 'bench')"
+                ),
+                {"at": fire_at, "project": project["id"]},
+            )
     print(f"  all {count} due at {fire_at:%H:%M:%S}", flush=True)
     lateness = await wait_fired(engine, project["id"], count, fire_at)
-    return Figures("Tempogram: due rows + dispatcher", count, created, 0, lateness)
+    design = "Tempogram: due rows + dispatcher" + (f", every {interval}" if interval else "")
+    return Figures(design, count, created, 0, lateness)
 
 
 async def wait_fired(engine: AsyncEngine, project_id: str, count: int, due: datetime) -> list[float]:
@@ -286,6 +299,7 @@ async def main() -> None:
     parser.add_argument("--stored", type=int, default=0, help="other assignments stored first (1000000 at scale)")
     parser.add_argument("--compare", type=int, default=1000, help="assignments per alternative design (0: skip)")
     parser.add_argument("--through-api", type=int, help="of them created through the API (default: all)")
+    parser.add_argument("--interval", help="make the assignments recurring (e.g. '1 day'): fired rows move on")
     parser.add_argument("--concurrency", type=int, default=16)
     args = parse_stack_args(parser)
     engine = create_async_engine(args.database_url or dev_database_url(args.data_dir))
@@ -297,7 +311,9 @@ async def main() -> None:
             seconds = await store_background(engine, project["id"], args.stored)
             print(f"stored {args.stored} other assignments (due next year) in {seconds:.0f} s", flush=True)
         through_api = min(args.through_api or args.assignments, args.assignments)
-        results.append(await tempogram_design(api, engine, project, args.assignments, through_api, args.concurrency))
+        results.append(
+            await tempogram_design(api, engine, project, args.assignments, through_api, args.concurrency, args.interval)
+        )
     if args.compare:
         queue = f"bench-schedules-{uuid.uuid4()}"
         async with Worker(

@@ -49,14 +49,22 @@ def take_pending_events(session: AsyncSession) -> list[Event]:
     return session.info.pop(PENDING_EVENTS, [])
 
 
-_EVENT_COLUMNS = ("id", "project_id", "user_id", "organization_id", "name", "data", "source", "dispatched")
+_EVENT_COLUMNS = (
+    "id",
+    "project_id",
+    "user_id",
+    "organization_id",
+    "name",
+    "data",
+    "source",
+    "dispatched",
+    "created_at",
+)
 
 
-async def insert_events(session: AsyncSession, events: list[Event], chunk: int = 5000) -> None:
-    """Write many system events in a few statements (bulk fires); an id already stored is kept as is."""
-    for start in range(0, len(events), chunk):
-        rows = [
-            {**{column: getattr(event, column) for column in _EVENT_COLUMNS}, "created_at": event.created_at}
-            for event in events[start : start + chunk]
-        ]
-        await session.execute(insert(Event).values(rows).on_conflict_do_nothing())
+async def insert_events(session: AsyncSession, events: list[Event]) -> None:
+    """Write many system events (bulk fires) as one executemany, compiled once; an id already stored is
+    kept as is."""
+    if events:
+        rows = [{column: getattr(event, column) for column in _EVENT_COLUMNS} for event in events]
+        await session.execute(insert(Event).on_conflict_do_nothing(), rows)

@@ -5,7 +5,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, Integer, Uuid, column, delete, exists, select, tuple_, update, values
+from sqlalchemy import delete, exists, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events.listeners import heard_events
@@ -97,25 +97,28 @@ async def _definitions(
     return {row.id: (row.name, offsets_of(row.offsets)) for row in found}
 
 
+# One statement for the whole batch, its rows as five arrays: compiled once, whatever the batch size.
+_MOVE = text(
+    "UPDATE schedule_fires AS f SET occurrence = m.occurrence, base_at = m.base_at, fire_at = m.fire_at "
+    "FROM unnest(CAST(:assignment_ids AS uuid[]), CAST(:offset_ids AS uuid[]), CAST(:occurrences AS integer[]), "
+    "CAST(:base_ats AS timestamptz[]), CAST(:fire_ats AS timestamptz[])) "
+    "AS m(assignment_id, offset_id, occurrence, base_at, fire_at) "
+    "WHERE f.assignment_id = m.assignment_id AND f.offset_id = m.offset_id"
+)
+
+
 async def _move(session: AsyncSession, rows: list[dict[str, object]]) -> None:
-    """Move each row to its next fire: one `UPDATE … FROM (VALUES …)` for the whole batch."""
-    moved = values(
-        column("assignment_id", Uuid),
-        column("offset_id", Uuid),
-        column("occurrence", Integer),
-        column("base_at", DateTime(timezone=True)),
-        column("fire_at", DateTime(timezone=True)),
-        name="moved",
-    ).data([tuple(row[key] for key in FIRE_COLUMNS) for row in rows])
+    """Move each row to its next fire."""
     await session.execute(
-        update(ScheduleFire)
-        .where(ScheduleFire.assignment_id == moved.c.assignment_id, ScheduleFire.offset_id == moved.c.offset_id)
-        .values(occurrence=moved.c.occurrence, base_at=moved.c.base_at, fire_at=moved.c.fire_at),
-        execution_options={"synchronize_session": False},
+        _MOVE,
+        {
+            "assignment_ids": [row["assignment_id"] for row in rows],
+            "offset_ids": [row["offset_id"] for row in rows],
+            "occurrences": [row["occurrence"] for row in rows],
+            "base_ats": [row["base_at"] for row in rows],
+            "fire_ats": [row["fire_at"] for row in rows],
+        },
     )
-
-
-FIRE_COLUMNS = ("assignment_id", "offset_id", "occurrence", "base_at", "fire_at")
 
 
 async def _settle_finished(session: AsyncSession, assignment_ids: set[uuid.UUID]) -> None:

@@ -4,10 +4,12 @@ Re-record only for a deliberate, patched change; the committed histories stand f
 
 import json
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from domain.schedules.pipeline import FIRE_DUE_SCHEDULES_WORKFLOW, Tick
 from tests.api.test_journeys import order_follow_up
 from tests.api.test_lists import create_list, post_events, upsert
 from tests.conftest import ProjectKeys
@@ -72,3 +74,22 @@ async def test_record_journey_runs(api, project: ProjectKeys, temporal_client, s
         handle = temporal_client.get_workflow_handle(f"journey/{journey['id']}/{user['id']}")
         history = await handle.fetch_history()
         (HISTORIES / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+
+
+@pytest.mark.skipif(not os.environ.get("RECORD_HISTORIES"), reason="set RECORD_HISTORIES=1 to re-record")
+async def test_record_schedule_tick(api, project: ProjectKeys, temporal_client, settings):
+    """A dispatcher tick that fires a recurring schedule (and sweeps anniversaries)."""
+    await upsert(api, project, "replay-scheduled")
+    at = datetime(2031, 1, 6, 9, tzinfo=UTC)
+    body = {"name": "weekly", "identifier": [{"external_id": "replay-scheduled"}], "scheduled_at": at.isoformat(),
+            "interval": "7 days"}  # fmt: skip
+    assert (await api.post("/api/client/users/scheduled", json=body, headers=project.public)).status_code == 202
+    handle = await temporal_client.start_workflow(
+        FIRE_DUE_SCHEDULES_WORKFLOW,
+        Tick(as_of=(at + timedelta(seconds=1)).isoformat()),
+        id=f"schedules/fire-due/replay-{project.id}",
+        task_queue=settings.temporal_task_queue,
+    )
+    await handle.result()
+    history = await handle.fetch_history()
+    (HISTORIES / "fire_due_schedules.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
