@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from core.config import Settings
 from core.db import SessionFactory
+from core.temporal import EVENT_NAME, USER_ID
 from domain.schedules.models import ScheduleCursor
 from domain.schedules.pipeline import FIRE_DUE_SCHEDULES_WORKFLOW, Tick, TickResult
 from domain.users.models import User
@@ -21,11 +22,11 @@ from tests.journeys import live_journey, run_result, runs
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-async def tick(client: Client, task_queue: str, as_of: datetime) -> TickResult:
+async def tick(client: Client, task_queue: str, as_of: datetime, every_fire_a_workflow: bool = False) -> TickResult:
     """One pass of the dispatcher at `as_of`, as the `tempogram/fire-due-schedules` Schedule starts it."""
     return await client.execute_workflow(
         FIRE_DUE_SCHEDULES_WORKFLOW,
-        Tick(as_of=as_of.isoformat(), batch_size=50, lanes=2),
+        Tick(as_of=as_of.isoformat(), batch_size=50, lanes=2, every_fire_a_workflow=every_fire_a_workflow),
         id=f"schedules/fire-due/test-{uuid.uuid4()}",
         task_queue=task_queue,
         result_type=TickResult,
@@ -324,3 +325,17 @@ async def test_an_anonymous_visitors_schedule_moves_to_the_user_they_turn_out_to
     assert merged.json()["id"] == ada["id"]
     reminder = await user_schedule(api, project, ada["id"], "cart.reminder")
     assert datetime.fromisoformat(reminder["scheduled_at"]) == NOW + timedelta(days=1)
+
+
+async def test_every_fire_can_be_its_own_workflow_for_the_temporal_ui(
+    api, project: ProjectKeys, temporal_client, settings: Settings
+):
+    ada = await upsert(api, project, "ada")
+    at = NOW + timedelta(hours=7)
+    await schedule(api, project, "visible", scheduled_at=at.isoformat())
+    await tick(temporal_client, settings.temporal_task_queue, at + timedelta(seconds=1), every_fire_a_workflow=True)
+    [event] = await fired(api, project, ada["id"], "visible")
+    handle = temporal_client.get_workflow_handle(f"event/{project.id}/{event['id']}")
+    await handle.result()
+    attributes = (await handle.describe()).typed_search_attributes
+    assert attributes.get(EVENT_NAME) == "scheduled.visible" and attributes.get(USER_ID) == ada["id"]
