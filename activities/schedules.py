@@ -50,6 +50,8 @@ class ScheduleActivities:
 
     @activity.defn
     async def fire_anniversaries(self, job: AnniversaryInput) -> AnniversaryResult:
+        """Write the `scheduled.anniversary` events of the next stretch of time (at most six hours) and
+        move the sweep's cursor, in one transaction; idempotent (event ids derive from entity and year)."""
         now = _clock(job.as_of)
         async with self.sessions() as session:
             swept = await fire_anniversaries(session, now, timedelta(seconds=job.catch_up_seconds))
