@@ -26,7 +26,8 @@ async def _token(session: SessionDep, secret: str, token: str) -> UnsubscribeTok
     return verified
 
 
-@router.api_route("/unsubscribe/{token}", methods=["GET", "POST"], response_class=HTMLResponse)
+@router.get("/unsubscribe/{token}", response_class=HTMLResponse, operation_id="unsubscribe_by_link")
+@router.post("/unsubscribe/{token}", response_class=HTMLResponse, operation_id="unsubscribe_one_click")
 async def unsubscribe(token: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     """One click (GET from the link, or POST from a List-Unsubscribe-Post capable mail client)."""
     verified = await _token(session, settings.signing_secret, token)
