@@ -9,9 +9,8 @@ from temporalio import activity
 
 from core.db import SessionFactory
 from domain.base import utcnow
-from domain.events.service import emit_system_event
 from domain.journeys.entry import Occurrence, admit, enter_for_event, live_entrance, published, run_input
-from domain.journeys.execution import perform_step
+from domain.journeys.execution import end_run, perform_step
 from domain.journeys.models import JourneyRun
 from domain.journeys.pipeline import (
     FinishInput,
@@ -52,16 +51,7 @@ class JourneyActivities:
     async def finish_run(self, job: FinishInput) -> None:
         """Mark the run ended and record `journey.completed` or `journey.exited`; idempotent."""
         async with self.sessions() as session:
-            run = await session.get(JourneyRun, uuid.UUID(job.run_id), with_for_update=True)
-            if run is None or run.ended_at is not None:
-                return
-            run.status, run.exit_reason, run.ended_at = job.status, job.reason, utcnow()
-            if job.step_id:
-                run.current_step = job.step_id
-            data = {"journey_id": job.journey_id, "run_id": job.run_id, "step": job.step_id}
-            if job.reason:
-                data["reason"] = job.reason
-            emit_system_event(session, run.project_id, f"journey.{job.status}", data, user_id=run.user_id)
+            await end_run(session, job)
             await self.starter.commit_and_dispatch(session)
 
     @activity.defn

@@ -15,12 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
 from core.errors import Invalid
+from domain.base import utcnow
 from domain.events.service import emit_system_event
 from domain.journeys.definition import Balancer, Delay, EmitEvent, Entrance, Gate, Link, Update, parse_step
 from domain.journeys.engine import balancer_window, resume_at
 from domain.journeys.entry import admit, published
 from domain.journeys.models import BalancerCount, Journey, JourneyRun, JourneyStepVisit
-from domain.journeys.pipeline import StepInput, StepOutcome
+from domain.journeys.pipeline import FinishInput, StepInput, StepOutcome
 from domain.lists.facts import load_facts
 from domain.organizations.models import Organization, OrganizationMember
 from domain.rules.engine import matches
@@ -84,6 +85,10 @@ async def perform_step(session: AsyncSession, job: StepInput, now: datetime) -> 
     context = await enter_step(session, job, now)
     if context is None:
         return GONE
+    if job.finish_status is not None:
+        finish = FinishInput(job.project_id, job.journey_id, job.run_id, job.user_id, job.finish_status, job.step_id)
+        await end_run(session, finish)
+        return StepOutcome()
     step = parse_step(job.step_id, job.step)
     match step:
         case Delay():
@@ -193,3 +198,17 @@ async def template_context(session: AsyncSession, user: User, journey: dict[str,
         "journey": journey,
         "now": now.isoformat(),
     }
+
+
+async def end_run(session: AsyncSession, job: FinishInput) -> None:
+    """Mark the run ended and record `journey.completed` or `journey.exited`; a no-op if it already ended."""
+    run = await session.get(JourneyRun, uuid.UUID(job.run_id), with_for_update=True)
+    if run is None or run.ended_at is not None:
+        return
+    run.status, run.exit_reason, run.ended_at = job.status, job.reason, utcnow()
+    if job.step_id:
+        run.current_step = job.step_id
+    data = {"journey_id": job.journey_id, "run_id": job.run_id, "step": job.step_id}
+    if job.reason:
+        data["reason"] = job.reason
+    emit_system_event(session, run.project_id, f"journey.{job.status}", data, user_id=run.user_id)

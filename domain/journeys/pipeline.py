@@ -62,6 +62,8 @@ class StepInput:
     chosen: str | None = None
     # The workflow's clock (ISO 8601): delays are computed from the time the run sees, not the worker's.
     now: str = ""
+    # The run's last step (an exit): end the run in the same transaction, with this status.
+    finish_status: str | None = None
 
 
 @dataclass
