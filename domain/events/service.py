@@ -1,6 +1,7 @@
 """System events: written in the transaction that causes them, dispatched to the pipeline after commit."""
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
@@ -28,20 +29,34 @@ def emit_system_event(
     organization_id: uuid.UUID | None = None,
 ) -> Event:
     """Record a system event on the timeline; it enters the pipeline once the transaction commits."""
-    event = Event(
-        id=uuid.uuid4(),
+    event = system_event(project_id, name, data or {}, user_id=user_id, organization_id=organization_id)
+    session.add(event)
+    session.info.setdefault(PENDING_EVENTS, []).append(event)
+    return event
+
+
+def system_event(
+    project_id: uuid.UUID,
+    name: str,
+    data: dict[str, Any],
+    *,
+    user_id: uuid.UUID | None = None,
+    organization_id: uuid.UUID | None = None,
+    event_id: uuid.UUID | None = None,
+    at: datetime | None = None,
+) -> Event:
+    """A system event row, not yet dispatched (written by `emit_system_event`, or in bulk by `insert_events`)."""
+    return Event(
+        id=event_id or uuid.uuid4(),
         project_id=project_id,
         user_id=user_id,
         organization_id=organization_id,
         name=name,
-        data=data or {},
+        data=data,
         source="system",
         dispatched=False,
-        created_at=utcnow(),
+        created_at=at or utcnow(),
     )
-    session.add(event)
-    session.info.setdefault(PENDING_EVENTS, []).append(event)
-    return event
 
 
 def take_pending_events(session: AsyncSession) -> list[Event]:

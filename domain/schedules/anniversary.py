@@ -14,11 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events.listeners import heard_events
 from domain.events.models import Event
-from domain.events.service import insert_events
+from domain.events.service import insert_events, system_event
 from domain.organizations.models import Organization
 from domain.schedules.anniversary_index import MONTH_DAY, TIME_OF_DAY
 from domain.schedules.models import ScheduleCursor
 from domain.schedules.pipeline import ANNIVERSARY_EVENT
+from domain.schedules.recurrence import ZERO_OFFSET
 from domain.users.models import User
 
 CURSOR = "anniversary"
@@ -93,24 +94,22 @@ def _event(
     entity: str, entity_id: uuid.UUID, project_id: uuid.UUID, created_at: datetime, year: int, now: datetime
 ) -> Event:
     created = created_at.astimezone(UTC)
-    day = min(created.day, calendar.monthrange(year, created.month)[1])
-    fire_at = created.replace(year=year, day=day)
-    return Event(
-        id=uuid.uuid5(entity_id, f"anniversary/{year}"),
-        project_id=project_id,
+    fire_at = _in_year(created, year)
+    data = {
+        "schedule_id": None,
+        "schedule_offset_id": None,
+        "offset": str(ZERO_OFFSET),
+        "fire_at": fire_at.isoformat(),
+        "years": year - created.year,
+    }
+    return system_event(
+        project_id,
+        ANNIVERSARY_EVENT,
+        data,
         user_id=entity_id if entity == "user" else None,
         organization_id=entity_id if entity == "organization" else None,
-        name=ANNIVERSARY_EVENT,
-        data={
-            "schedule_id": None,
-            "schedule_offset_id": None,
-            "offset": "0 minutes after",
-            "fire_at": fire_at.isoformat(),
-            "years": year - created.year,
-        },
-        source="system",
-        dispatched=False,
-        created_at=now,
+        event_id=uuid.uuid5(entity_id, f"anniversary/{year}"),
+        at=now,
     )
 
 
@@ -118,9 +117,11 @@ def next_anniversary(created_at: datetime, now: datetime) -> datetime:
     """When `scheduled.anniversary` next fires for something created at `created_at`."""
     created = created_at.astimezone(UTC)
     year = max(now.year, created.year + 1)
-    while True:
-        day = min(created.day, calendar.monthrange(year, created.month)[1])
-        candidate = created.replace(year=year, day=day)
-        if candidate > now:
-            return candidate
+    while _in_year(created, year) <= now:
         year += 1
+    return _in_year(created, year)
+
+
+def _in_year(created: datetime, year: int) -> datetime:
+    """The anniversary in `year`: 29 February becomes 28 February in common years."""
+    return created.replace(year=year, day=min(created.day, calendar.monthrange(year, created.month)[1]))

@@ -20,17 +20,21 @@ def event_name(name: str) -> str:
 async def ensure_definition(
     session: AsyncSession, project_id: uuid.UUID, entity: Entity, name: str
 ) -> ScheduleDefinition:
-    """The definition of `name`, created (with the zero offset) on its first use; safe under concurrency."""
-    zero = {"id": str(uuid.uuid4()), "interval": "0 minutes", "direction": "after"}
-    await session.execute(
-        insert(ScheduleDefinition)
-        .values(id=uuid.uuid4(), project_id=project_id, entity=entity, name=name, offsets=[zero])
-        .on_conflict_do_nothing()
-    )
-    return await _definition(session, project_id, entity, name)
+    """The definition of `name`, created (with the zero offset) on its first use; safe under concurrency.
+    Once it exists (every upsert but the first), one read."""
+    try:
+        return await get_definition(session, project_id, entity, name)
+    except NotFound:
+        zero = {"id": str(uuid.uuid4()), "interval": "0 minutes", "direction": "after"}
+        await session.execute(
+            insert(ScheduleDefinition)
+            .values(id=uuid.uuid4(), project_id=project_id, entity=entity, name=name, offsets=[zero])
+            .on_conflict_do_nothing()
+        )
+        return await get_definition(session, project_id, entity, name)
 
 
-async def _definition(session: AsyncSession, project_id: uuid.UUID, entity: str, name: str) -> ScheduleDefinition:
+async def get_definition(session: AsyncSession, project_id: uuid.UUID, entity: str, name: str) -> ScheduleDefinition:
     found = await session.scalar(
         select(ScheduleDefinition).where(
             ScheduleDefinition.project_id == project_id,
@@ -58,10 +62,6 @@ async def list_definitions(session: AsyncSession, project_id: uuid.UUID) -> list
     return [(definition, count) for definition, count in rows]
 
 
-async def get_definition(session: AsyncSession, project_id: uuid.UUID, entity: Entity, name: str) -> ScheduleDefinition:
-    return await _definition(session, project_id, entity, name)
-
-
 async def put_definition(
     session: AsyncSession, project_id: uuid.UUID, entity: Entity, name: str, body: DefinitionIn
 ) -> tuple[ScheduleDefinition, bool]:
@@ -70,10 +70,12 @@ async def put_definition(
     definition = await ensure_definition(session, project_id, entity, name)
     current = {(o["interval"], o["direction"]): o["id"] for o in definition.offsets}
     offsets = []
+    listed: set[tuple[str, str]] = set()
     for item in body.offsets:
         key = (parse_offset(item.interval, item.direction).span, item.direction)
-        if key in {(o["interval"], o["direction"]) for o in offsets}:
+        if key in listed:
             raise Invalid(f"offsets: {item.interval} {item.direction} is listed twice")
+        listed.add(key)
         offsets.append({"id": current.get(key, str(uuid.uuid4())), "interval": key[0], "direction": key[1]})
     changed = {o["id"] for o in offsets} != set(current.values())
     definition.offsets = offsets

@@ -10,12 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events.listeners import heard_events
 from domain.events.models import Event
-from domain.events.service import insert_events
+from domain.events.service import insert_events, system_event
 from domain.schedules.definitions import event_name
 from domain.schedules.models import ScheduleAssignment, ScheduleDefinition, ScheduleFire
 from domain.schedules.planning import PlannedFire, fire_event_id, next_fire, offsets_of
 from domain.schedules.recurrence import Offset
-from domain.schedules.service import fire_row, timing_of
+from domain.schedules.service import timing_of
 
 
 @dataclass
@@ -48,7 +48,7 @@ async def fire_due(
     )
     definitions = await _definitions(session, {assignment.definition_id for _, assignment in rows})
     batch = FiredBatch()
-    advanced: list[dict[str, object]] = []
+    advanced: list[tuple[uuid.UUID, PlannedFire]] = []
     finished: list[tuple[uuid.UUID, uuid.UUID]] = []
     touched: set[uuid.UUID] = set()
     for fire, assignment in rows:
@@ -70,7 +70,7 @@ async def fire_due(
         if due is None:
             finished.append((fire.assignment_id, fire.offset_id))
         else:
-            advanced.append(fire_row(fire.assignment_id, due))
+            advanced.append((fire.assignment_id, due))
     session.expunge_all()
     if batch.events:
         batch.heard = list(batch.events) if every_fire_a_workflow else await heard_events(session, batch.events)
@@ -107,16 +107,16 @@ _MOVE = text(
 )
 
 
-async def _move(session: AsyncSession, rows: list[dict[str, object]]) -> None:
-    """Move each row to its next fire."""
+async def _move(session: AsyncSession, moves: list[tuple[uuid.UUID, PlannedFire]]) -> None:
+    """Move each assignment's row of that offset to its next fire."""
     await session.execute(
         _MOVE,
         {
-            "assignment_ids": [row["assignment_id"] for row in rows],
-            "offset_ids": [row["offset_id"] for row in rows],
-            "occurrences": [row["occurrence"] for row in rows],
-            "base_ats": [row["base_at"] for row in rows],
-            "fire_ats": [row["fire_at"] for row in rows],
+            "assignment_ids": [assignment_id for assignment_id, _ in moves],
+            "offset_ids": [fire.offset_id for _, fire in moves],
+            "occurrences": [fire.occurrence for _, fire in moves],
+            "base_ats": [fire.base_at for _, fire in moves],
+            "fire_ats": [fire.fire_at for _, fire in moves],
         },
     )
 
@@ -144,14 +144,12 @@ def _event(fire: PlannedFire, assignment: ScheduleAssignment, name: str, offset:
         "offset": offset,
         "fire_at": fire.fire_at.isoformat(),
     }
-    return Event(
-        id=fire_event_id(assignment.id, fire.offset_id, fire.base_at),
-        project_id=assignment.project_id,
+    return system_event(
+        assignment.project_id,
+        event_name(name),
+        data,
         user_id=assignment.user_id,
         organization_id=assignment.organization_id,
-        name=event_name(name),
-        data=data,
-        source="system",
-        dispatched=False,
-        created_at=now,
+        event_id=fire_event_id(assignment.id, fire.offset_id, fire.base_at),
+        at=now,
     )

@@ -79,12 +79,13 @@ async def upsert_assignment(
     statement = insert(ScheduleAssignment).values(
         id=uuid.uuid4(), project_id=project_id, definition_id=definition.id, **owner.columns(), **values
     )
-    assignment_id = await session.scalar(
+    assignment = await session.scalar(
         statement.on_conflict_do_update(constraint="uq_schedule_assignments_definition_id", set_=values).returning(
-            ScheduleAssignment.id
-        )
+            ScheduleAssignment
+        ),
+        execution_options={"populate_existing": True},
     )
-    assignment = await session.get_one(ScheduleAssignment, assignment_id, populate_existing=True)
+    assert assignment is not None
     await replan(session, assignment, definition, now - PAST_GRACE)
     return await describe(session, assignment, definition)
 
@@ -98,10 +99,10 @@ async def replan(
         return
     fires = plan(timing_of(assignment), offsets_of(definition.offsets), not_before)
     if fires:
-        await session.execute(insert(ScheduleFire).values([fire_row(assignment.id, fire) for fire in fires]))
+        await session.execute(insert(ScheduleFire).values([_fire_row(assignment.id, fire) for fire in fires]))
 
 
-def fire_row(assignment_id: uuid.UUID, fire: PlannedFire) -> dict[str, object]:
+def _fire_row(assignment_id: uuid.UUID, fire: PlannedFire) -> dict[str, object]:
     return {
         "assignment_id": assignment_id,
         "offset_id": fire.offset_id,
@@ -268,6 +269,6 @@ async def replan_assignments(
     rows = []
     for assignment in assignments:
         missing = {i: o for i, o in offsets.items() if (assignment.id, i) not in present}
-        rows.extend(fire_row(assignment.id, fire) for fire in plan(timing_of(assignment), missing, now))
+        rows.extend(_fire_row(assignment.id, fire) for fire in plan(timing_of(assignment), missing, now))
     if rows:
         await session.execute(insert(ScheduleFire).values(rows).on_conflict_do_nothing())
