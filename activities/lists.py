@@ -26,7 +26,9 @@ class ListActivities:
         async with self.sessions() as session:
             lst = await session.get(List, uuid.UUID(job.list_id), with_for_update=True)
             if lst is None or lst.version != job.version or lst.rule is None:
-                return ListRecomputePage(job.after_user_id, job.scanned, job.added, job.removed, True, True)
+                return ListRecomputePage(
+                    job.after_user_id, job.scanned, job.added, job.removed, True, True, job.pending
+                )
             after = uuid.UUID(job.after_user_id) if job.after_user_id else None
             as_of = datetime.fromisoformat(job.as_of) if job.as_of else datetime.now(UTC)
             page = await recompute_page(session, lst, after, job.page_size, as_of)
@@ -36,6 +38,7 @@ class ListActivities:
                 added=job.added + page.added,
                 removed=job.removed + page.removed,
                 done=page.last_user_id is None,
+                pending=job.pending + page.pending,
             )
             lst.recompute_progress = {"scanned": result.scanned, "added": result.added, "removed": result.removed}
             lst.recompute_state = "idle" if result.done else "running"

@@ -40,13 +40,21 @@ class ListRecompute:
             if self.progress.done:
                 # Started once, at the end: dispatching per page would queue the recompute's own tasks
                 # behind thousands of event workflows (measured: 40x slower).
-                if self.progress.added + self.progress.removed:
+                if self._has_events_to_dispatch():
                     await self._dispatch_membership_events(job.list_id)
                 return self.progress
             job.after_user_id = self.progress.after_user_id
             job.scanned, job.added, job.removed = self.progress.scanned, self.progress.added, self.progress.removed
+            job.pending = self.progress.pending
             if workflow.info().is_continue_as_new_suggested():
                 workflow.continue_as_new(job)
+
+    def _has_events_to_dispatch(self) -> bool:
+        assert self.progress is not None
+        if workflow.patched("dispatch-heard-membership-events"):
+            # Membership events nothing listens for were written complete: no dispatcher needed.
+            return self.progress.pending > 0
+        return self.progress.added + self.progress.removed > 0
 
     async def _dispatch_membership_events(self, list_id: str) -> None:
         """Make sure the list's dispatcher runs: it starts the pipeline for the membership events this

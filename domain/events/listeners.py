@@ -32,8 +32,14 @@ async def heard_events(session: AsyncSession, events: Sequence[Event]) -> list[E
     return heard
 
 
+async def heard_in_project(session: AsyncSession, project_id: uuid.UUID, names: Sequence[str]) -> set[str]:
+    """Which of `names` something in the project listens for, for any of its users: the test for events
+    emitted in bulk (a list recompute's membership changes)."""
+    return await _listened(session, {project_id}, set(names), None)
+
+
 async def _listened(
-    session: AsyncSession, project_ids: set[uuid.UUID], names: set[str], user_ids: set[uuid.UUID]
+    session: AsyncSession, project_ids: set[uuid.UUID], names: set[str], user_ids: set[uuid.UUID] | None
 ) -> set[str]:
     heard: set[str] = set()
     for name in names:
@@ -43,8 +49,9 @@ async def _listened(
         journeys = select(Journey.id).where(
             Journey.project_id.in_(project_ids), Journey.status == "live", any_(Journey.entrance_events) == name
         )
-        runs = select(JourneyRun.id).where(
-            JourneyRun.user_id.in_(user_ids), JourneyRun.ended_at.is_(None), any_(JourneyRun.exit_events) == name
+        runs = select(JourneyRun.id).where(JourneyRun.ended_at.is_(None), any_(JourneyRun.exit_events) == name)
+        runs = runs.where(
+            JourneyRun.user_id.in_(user_ids) if user_ids is not None else JourneyRun.project_id.in_(project_ids)
         )
         if await session.scalar(select(lists.exists() | journeys.exists() | runs.exists())):
             heard.add(name)

@@ -4,15 +4,19 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import DateTime, Text, Uuid, any_, cast, delete, exists, false, func, literal, select
+from sqlalchemy import DateTime, Text, Uuid, any_, cast, delete, exists, func, literal, select
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
 
+from domain.events.listeners import heard_in_project
 from domain.events.models import Event
+from domain.events.pipeline import ProcessEventInput
+from domain.events.recording import extract_schema
 from domain.events.service import emit_system_event
 from domain.lists.facts import load_facts
 from domain.lists.models import List, ListMember
+from domain.lists.pipeline import LIST_EVENTS
 from domain.rules.engine import RuleSql, matches
 from domain.rules.model import parse_rule
 from domain.users.models import User
@@ -97,6 +101,8 @@ class PageResult:
     scanned: int
     added: int
     removed: int
+    # Membership events something listens for, left undispatched for the list's dispatcher.
+    pending: int = 0
 
 
 async def recompute_page(
@@ -105,8 +111,10 @@ async def recompute_page(
     """Bring membership in line with the rule for the next `limit` users (by id) after `after`.
 
     Set-based: one statement adds the users who match and records their `list.user.added` events, one
-    removes those who no longer do and records `list.user.removed`. The events are left undispatched
-    for the list's dispatcher, so a large recompute is not held back by starting their pipelines."""
+    removes those who no longer do and records `list.user.removed`. Events something listens for (a
+    journey entrance, another list's rule, a run's `exit_on`) are left undispatched for the list's
+    dispatcher, so a large recompute is not held back by starting their pipelines; the others are
+    complete once written, as any unheard system event is."""
     page = select(User.id).where(User.project_id == lst.project_id)
     if after is not None:
         page = page.where(User.id > after)
@@ -141,7 +149,8 @@ async def recompute_page(
         .returning(ListMember.user_id)
         .cte("removed")
     )
-    counts = []
+    heard = await heard_in_project(session, lst.project_id, LIST_EVENTS)
+    counts, pending = [], 0
     for changed, name in ((added, "list.user.added"), (removed, "list.user.removed")):
         emitted = (
             insert(Event)
@@ -154,12 +163,24 @@ async def recompute_page(
                     literal(name),
                     literal({"list_id": str(lst.id)}, JSONB),
                     literal("system"),
-                    false(),
+                    literal(name not in heard),
                     literal(now, DateTime(timezone=True)),
                 ),
             )
             .returning(Event.id)
             .cte("emitted")
         )
-        counts.append(await session.scalar(select(func.count()).select_from(emitted)) or 0)
-    return PageResult(high if scanned == limit else None, scanned, counts[0], counts[1])
+        count = await session.scalar(select(func.count()).select_from(emitted)) or 0
+        counts.append(count)
+        if name in heard:
+            pending += count
+        elif count:
+            await extract_schema(session, _membership_event(lst, name), set())
+    return PageResult(high if scanned == limit else None, scanned, counts[0], counts[1], pending)
+
+
+def _membership_event(lst: List, name: str) -> ProcessEventInput:
+    """What the pipeline would have seen for one membership event (for the schema of unheard ones)."""
+    return ProcessEventInput(
+        project_id=str(lst.project_id), event_id="", entity="user", name=name, data={"list_id": str(lst.id)}
+    )

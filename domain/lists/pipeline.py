@@ -15,6 +15,7 @@ class ListRecomputeInput:
     scanned: int = 0
     added: int = 0
     removed: int = 0
+    pending: int = 0
     page_size: int = 10_000
     # The instant the rule is evaluated at (relative dates, `within` windows): the workflow's time
     # when it started, so every page sees the same moment and replays agree.
@@ -31,6 +32,8 @@ class ListRecomputePage:
     removed: int
     done: bool
     superseded: bool = False
+    # Membership events something listens for, waiting for the list's dispatcher.
+    pending: int = 0
 
 
 @dataclass

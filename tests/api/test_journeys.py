@@ -334,6 +334,21 @@ async def test_joining_a_list_enters_a_journey(api, project: ProjectKeys, tempor
     assert run["entrance_step"] == "entry"
 
 
+async def test_members_found_by_a_new_lists_recompute_enter_a_journey(api, project: ProjectKeys, temporal_client):
+    journey = await live_journey(api, project, {
+        "entry": {"type": "entrance", "event": "list.user.added", "next": "done"},
+        "done": {"type": "exit"},
+    })  # fmt: skip
+    lee = await upsert(api, project, "lee", data={"vip": True})
+    response = await api.post(
+        project.admin("/lists"),
+        json={"name": "vips", "rule": {"property": "user.data.vip", "op": "=", "value": True}},
+        headers=project.secret,
+    )
+    assert response.status_code == 201, response.text
+    assert (await run_result(temporal_client, journey["id"], lee["id"]))["status"] == "completed"
+
+
 async def test_a_recurring_list_entrance_enters_the_lists_members_on_its_schedule(
     api, project: ProjectKeys, temporal_client
 ):

@@ -3,6 +3,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+import pytest
+from temporalio.service import RPCError
 
 from tests.conftest import ProjectKeys, timeline, wait_processed
 from workflows.starters import start_list_recompute
@@ -69,6 +71,12 @@ async def test_creating_a_dynamic_list_recomputes_it_as_a_workflow(api, project:
     assert await member_ids(api, project, created["id"]) == {premium["id"]}
     added = [e for e in await timeline(api, project, premium["id"]) if e["name"] == "list.user.added"]
     assert [e["data"] for e in added] == [{"list_id": created["id"]}]
+    # Nothing listens for this list's membership events: they are complete once written (timeline and
+    # schema), and no dispatcher workflow starts pipelines for them.
+    with pytest.raises(RPCError):
+        await temporal_client.get_workflow_handle(f"list/{created['id']}/dispatch").describe()
+    schema = (await api.get(project.admin("/events/schema"), headers=project.secret)).json()
+    assert {"data.list_id"} <= {p["path"] for s in schema if s["name"] == "list.user.added" for p in s["properties"]}
 
     # Re-running the recompute changes nothing and emits nothing.
 
