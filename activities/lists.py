@@ -7,9 +7,21 @@ from sqlalchemy import func, or_, select
 from temporalio import activity
 
 from core.db import SessionFactory
-from domain.lists.membership import recompute_for_user, recompute_page
+from domain.lists.membership import (
+    PageResult,
+    recompute_for_user,
+    recompute_page,
+    record_progress,
+    users_table_blocks,
+)
 from domain.lists.models import List
-from domain.lists.pipeline import ListRecomputeInput, ListRecomputePage, OrganizationMembersInput, RefreshInput
+from domain.lists.pipeline import (
+    ListRecomputeInput,
+    ListRecomputePage,
+    OrganizationMembersInput,
+    RecomputeProgressInput,
+    RefreshInput,
+)
 from domain.organizations.models import OrganizationMember
 from domain.paging import user_id_pages
 from workflows.starters import EventStarter, start_list_recompute
@@ -22,30 +34,40 @@ class ListActivities:
 
     @activity.defn
     async def recompute_list_page(self, job: ListRecomputeInput) -> ListRecomputePage:
-        """Recompute the next page of users; idempotent (a diff against current membership)."""
+        """Recompute the page of users stored from `job.next_block` on; idempotent (a diff against current
+        membership). Returns the job's totals with this page added."""
         async with self.sessions() as session:
-            lst = await session.get(List, uuid.UUID(job.list_id), with_for_update=True)
+            # Shared: pages run side by side, and a rule edit waits for the pages in flight to commit.
+            lst = await session.get(List, uuid.UUID(job.list_id), with_for_update={"read": True})
+            end = job.end_block if job.end_block is not None else await users_table_blocks(session)
             if lst is None or lst.version != job.version or lst.rule is None:
                 return ListRecomputePage(
-                    job.after_user_id, job.scanned, job.added, job.removed, True, True, job.pending
+                    job.scanned, job.added, job.removed, True, True, job.pending, job.next_block, end
                 )
-            after = uuid.UUID(job.after_user_id) if job.after_user_id else None
-            as_of = datetime.fromisoformat(job.as_of) if job.as_of else datetime.now(UTC)
-            page = await recompute_page(session, lst, after, job.page_size, as_of)
+            blocks = range(job.next_block, min(job.next_block + job.page_blocks, end))
+            page = await recompute_page(session, lst, blocks, _as_of(job.as_of)) if blocks else PageResult(0, 0, 0)
             result = ListRecomputePage(
-                after_user_id=str(page.last_user_id) if page.last_user_id else None,
+                next_block=max(blocks.stop, job.next_block),
+                end_block=end,
                 scanned=job.scanned + page.scanned,
                 added=job.added + page.added,
                 removed=job.removed + page.removed,
-                done=page.last_user_id is None,
+                done=blocks.stop >= end,
                 pending=job.pending + page.pending,
             )
-            lst.recompute_progress = {"scanned": result.scanned, "added": result.added, "removed": result.removed}
-            lst.recompute_state = "idle" if result.done else "running"
-            if result.done:
-                lst.recomputed_at = as_of
+            if job.record_progress:
+                record_progress(lst, result, _as_of(job.as_of))
             await self.starter.commit_and_dispatch(session)
         return result
+
+    @activity.defn
+    async def record_list_recompute_progress(self, job: RecomputeProgressInput) -> None:
+        """Show a recompute's progress (and, once done, its end) on the list, unless its rule changed."""
+        async with self.sessions() as session:
+            lst = await session.get(List, uuid.UUID(job.list_id), with_for_update=True)
+            if lst is not None and lst.version == job.version:
+                record_progress(lst, job.progress, _as_of(job.as_of))
+            await session.commit()
 
     @activity.defn
     async def recompute_organization_members(self, job: OrganizationMembersInput) -> int:
@@ -91,3 +113,7 @@ class ListActivities:
                 replace_running=False,
             )
         return len(due)
+
+
+def _as_of(value: str) -> datetime:
+    return datetime.fromisoformat(value) if value else datetime.now(UTC)

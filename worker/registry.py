@@ -65,6 +65,7 @@ def build_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         events.deliver_match_page,
         events.dispatch_pending_events,
         lists.recompute_list_page,
+        lists.record_list_recompute_progress,
         lists.recompute_organization_members,
         lists.start_due_list_refreshes,
         journeys.perform_step,

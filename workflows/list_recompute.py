@@ -1,5 +1,7 @@
 """Recompute a whole list from its rule, page by page; safe to re-run (each page is a diff)."""
 
+import asyncio
+import dataclasses
 from datetime import timedelta
 
 from temporalio import workflow
@@ -12,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
         LIST_RECOMPUTE_WORKFLOW,
         ListRecomputeInput,
         ListRecomputePage,
+        RecomputeProgressInput,
         RefreshInput,
         dispatch_workflow_id,
     )
@@ -30,24 +33,84 @@ class ListRecompute:
     @workflow.run
     async def run(self, job: ListRecomputeInput) -> ListRecomputePage:
         job.as_of = job.as_of or workflow.now().isoformat()
+        if workflow.patched("recompute-in-lanes"):
+            self.progress = await self._in_lanes(job)
+        else:
+            self.progress = await self._page_by_page(job)
+        if self.progress.done and self._has_events_to_dispatch():
+            # Started once, at the end: dispatching per page would queue the recompute's own tasks
+            # behind thousands of event workflows (measured: 40x slower).
+            await self._dispatch_membership_events(job.list_id)
+        return self.progress
+
+    async def _in_lanes(self, job: ListRecomputeInput) -> ListRecomputePage:
+        """Walk the users table `job.lanes` pages at a time, then show the totals on the list. The first
+        page goes alone: it learns how far the table reaches."""
         while True:
-            self.progress = await workflow.execute_activity_method(
+            lanes = 1 if job.end_block is None else job.lanes
+            starts = [job.next_block + lane * job.page_blocks for lane in range(lanes)]
+            if job.end_block is not None:
+                starts = [start for start in starts if start < job.end_block] or starts[:1]
+            pages = await asyncio.gather(*(self._page(job, start) for start in starts))
+            progress = ListRecomputePage(
+                next_block=max(page.next_block for page in pages),
+                end_block=pages[0].end_block,
+                scanned=job.scanned + sum(page.scanned for page in pages),
+                added=job.added + sum(page.added for page in pages),
+                removed=job.removed + sum(page.removed for page in pages),
+                done=any(page.done for page in pages),
+                superseded=any(page.superseded for page in pages),
+                pending=job.pending + sum(page.pending for page in pages),
+            )
+            self.progress = progress
+            if progress.superseded:
+                return progress
+            await workflow.execute_activity_method(
+                ListActivities.record_list_recompute_progress,
+                RecomputeProgressInput(job.list_id, job.version, job.as_of, progress),
+                start_to_close_timeout=timedelta(minutes=1),
+                retry_policy=DATABASE_RETRY,
+            )
+            if progress.done:
+                return progress
+            self._advance(job, progress)
+            if workflow.info().is_continue_as_new_suggested():
+                workflow.continue_as_new(job)
+
+    async def _page(self, job: ListRecomputeInput, start: int) -> ListRecomputePage:
+        """One page from block `start`, counted on its own (the lanes' totals are summed here)."""
+        page = dataclasses.replace(
+            job, next_block=start, scanned=0, added=0, removed=0, pending=0, record_progress=False
+        )
+        return await workflow.execute_activity_method(
+            ListActivities.recompute_list_page,
+            page,
+            start_to_close_timeout=timedelta(minutes=5),
+            retry_policy=DATABASE_RETRY,
+        )
+
+    async def _page_by_page(self, job: ListRecomputeInput) -> ListRecomputePage:
+        """How recomputes started before lanes run to their end: one page at a time, each page showing
+        its own progress on the list."""
+        while True:
+            progress = await workflow.execute_activity_method(
                 ListActivities.recompute_list_page,
                 job,
                 start_to_close_timeout=timedelta(minutes=5),
                 retry_policy=DATABASE_RETRY,
             )
-            if self.progress.done:
-                # Started once, at the end: dispatching per page would queue the recompute's own tasks
-                # behind thousands of event workflows (measured: 40x slower).
-                if self._has_events_to_dispatch():
-                    await self._dispatch_membership_events(job.list_id)
-                return self.progress
-            job.after_user_id = self.progress.after_user_id
-            job.scanned, job.added, job.removed = self.progress.scanned, self.progress.added, self.progress.removed
-            job.pending = self.progress.pending
+            self.progress = progress
+            if progress.done:
+                return progress
+            self._advance(job, progress)
             if workflow.info().is_continue_as_new_suggested():
                 workflow.continue_as_new(job)
+
+    @staticmethod
+    def _advance(job: ListRecomputeInput, progress: ListRecomputePage) -> None:
+        job.next_block, job.end_block = progress.next_block, progress.end_block
+        job.scanned, job.added, job.removed = progress.scanned, progress.added, progress.removed
+        job.pending = progress.pending
 
     def _has_events_to_dispatch(self) -> bool:
         assert self.progress is not None

@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import DateTime, Text, Uuid, any_, cast, delete, exists, func, literal, select
+from sqlalchemy import DateTime, Integer, Uuid, any_, cast, delete, false, func, literal, select, text
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
@@ -16,7 +16,7 @@ from domain.events.recording import extract_schema
 from domain.events.service import emit_system_event
 from domain.lists.facts import load_facts
 from domain.lists.models import List, ListMember
-from domain.lists.pipeline import LIST_EVENTS
+from domain.lists.pipeline import LIST_EVENTS, ListRecomputePage
 from domain.rules.engine import RuleSql, matches
 from domain.rules.model import parse_rule
 from domain.users.models import User
@@ -97,7 +97,6 @@ async def recompute_for_user(
 
 @dataclass
 class PageResult:
-    last_user_id: uuid.UUID | None
     scanned: int
     added: int
     removed: int
@@ -105,35 +104,38 @@ class PageResult:
     pending: int = 0
 
 
-async def recompute_page(
-    session: AsyncSession, lst: List, after: uuid.UUID | None, limit: int, now: datetime
-) -> PageResult:
-    """Bring membership in line with the rule for the next `limit` users (by id) after `after`.
+async def users_table_blocks(session: AsyncSession) -> int:
+    """How many heap blocks the users table has now: a full recompute walks them in ranges."""
+    size = func.pg_relation_size(literal(User.__tablename__)) / cast(func.current_setting("block_size"), Integer)
+    return int(await session.scalar(select(size)) or 0)
 
-    Set-based: one statement adds the users who match and records their `list.user.added` events, one
-    removes those who no longer do and records `list.user.removed`. Events something listens for (a
-    journey entrance, another list's rule, a run's `exit_on`) are left undispatched for the list's
-    dispatcher, so a large recompute is not held back by starting their pipelines; the others are
-    complete once written, as any unheard system event is."""
-    page = select(User.id).where(User.project_id == lst.project_id)
-    if after is not None:
-        page = page.where(User.id > after)
-    window = page.order_by(User.id).limit(limit).subquery()
-    # UUIDs order bytewise, as their lowercase hex text does (PostgreSQL has no min/max over uuid).
-    id_text = cast(window.c.id, Text)
-    low, high, scanned = (await session.execute(select(func.min(id_text), func.max(id_text), func.count()))).one()
-    if not scanned:
-        return PageResult(None, 0, 0, 0)
-    low, high = uuid.UUID(low), uuid.UUID(high)
+
+async def recompute_page(session: AsyncSession, lst: List, blocks: range, now: datetime) -> PageResult:
+    """Bring membership in line with the rule for the project's users stored in heap `blocks`.
+
+    Pages are ranges of the table's physical blocks, not of user ids: random ids make an id-ordered
+    page touch a block per user, a block range reads each block once, in order. A user whose row
+    moves or appears while the recompute runs was changed, and that change recomputed them in real time.
+
+    One statement: the rule is evaluated once per user of the page; the users who match and are not
+    members are added and those who are members but no longer match are removed, each change with its
+    `list.user.added`/`removed` event. Events something listens for (a journey entrance, another list's
+    rule, a run's `exit_on`) are left undispatched for the list's dispatcher, so a large recompute is
+    not held back by starting their pipelines; the others are complete once written, as any unheard
+    system event is."""
     assert lst.rule is not None
-    matches_rule = RuleSql(now).condition(parse_rule(lst.rule))
-    in_page = (User.project_id == lst.project_id) & User.id.between(low, high)
-
+    matches_rule = func.coalesce(RuleSql(now).condition(parse_rule(lst.rule)), false())
+    stored_in = text("users.ctid >= CAST(:low AS tid) AND users.ctid < CAST(:high AS tid)").bindparams(
+        low=f"({blocks.start},0)", high=f"({blocks.stop},0)"
+    )
+    page = (
+        select(User.id, matches_rule.label("matches")).where(User.project_id == lst.project_id, stored_in).cte("page")
+    )
     added = (
         insert(ListMember)
         .from_select(
             ["list_id", "user_id", "added_at"],
-            select(literal(lst.id, Uuid), User.id, literal(now, DateTime(timezone=True))).where(in_page, matches_rule),
+            select(literal(lst.id, Uuid), page.c.id, literal(now, DateTime(timezone=True))).where(page.c.matches),
         )
         .on_conflict_do_nothing()
         .returning(ListMember.user_id)
@@ -141,16 +143,12 @@ async def recompute_page(
     )
     removed = (
         delete(ListMember)
-        .where(
-            ListMember.list_id == lst.id,
-            ListMember.user_id.between(low, high),
-            ~exists(select(1).where(User.id == ListMember.user_id, matches_rule)),
-        )
+        .where(ListMember.list_id == lst.id, ListMember.user_id.in_(select(page.c.id).where(~page.c.matches)))
         .returning(ListMember.user_id)
         .cte("removed")
     )
     heard = await heard_in_project(session, lst.project_id, LIST_EVENTS)
-    counts, pending = [], 0
+    counts = [select(func.count()).select_from(page).scalar_subquery()]
     for changed, name in ((added, "list.user.added"), (removed, "list.user.removed")):
         emitted = (
             insert(Event)
@@ -168,15 +166,31 @@ async def recompute_page(
                 ),
             )
             .returning(Event.id)
-            .cte("emitted")
+            .cte(f"emitted_{name.rsplit('.', 1)[1]}")
         )
-        count = await session.scalar(select(func.count()).select_from(emitted)) or 0
-        counts.append(count)
+        counts.append(select(func.count()).select_from(emitted).scalar_subquery())
+    scanned, added_count, removed_count = (await session.execute(select(*counts))).one()
+    pending = 0
+    for name, count in (("list.user.added", added_count), ("list.user.removed", removed_count)):
         if name in heard:
             pending += count
         elif count:
             await extract_schema(session, _membership_event(lst, name), set())
-    return PageResult(high if scanned == limit else None, scanned, counts[0], counts[1], pending)
+    return PageResult(scanned, added_count, removed_count, pending)
+
+
+def record_progress(lst: List, progress: ListRecomputePage, as_of: datetime) -> None:
+    """What the API and the list show of a recompute: counts so far, share of the table walked, state."""
+    walked = progress.next_block * 100 // progress.end_block if progress.end_block else 100
+    lst.recompute_progress = {
+        "scanned": progress.scanned,
+        "added": progress.added,
+        "removed": progress.removed,
+        "percent": 100 if progress.done else walked,
+    }
+    lst.recompute_state = "idle" if progress.done else "running"
+    if progress.done:
+        lst.recomputed_at = as_of
 
 
 def _membership_event(lst: List, name: str) -> ProcessEventInput:

@@ -11,12 +11,18 @@ class ListRecomputeInput:
     project_id: str
     list_id: str
     version: int
-    after_user_id: str | None = None
+    # Where the next page starts, in heap blocks of the users table, and where the recompute ends (the
+    # table's size when it started; unknown until the first page).
+    next_block: int = 0
+    end_block: int | None = None
     scanned: int = 0
     added: int = 0
     removed: int = 0
     pending: int = 0
-    page_size: int = 10_000
+    page_blocks: int = 1_000
+    # Pages recomputed at once (a page per lane, each its own activity and transaction).
+    lanes: int = 2
+    record_progress: bool = True
     # The instant the rule is evaluated at (relative dates, `within` windows): the workflow's time
     # when it started, so every page sees the same moment and replays agree.
     as_of: str = ""
@@ -26,7 +32,6 @@ class ListRecomputeInput:
 class ListRecomputePage:
     """The progress after one page; `done` when every user was scanned or the list changed version."""
 
-    after_user_id: str | None
     scanned: int
     added: int
     removed: int
@@ -34,6 +39,18 @@ class ListRecomputePage:
     superseded: bool = False
     # Membership events something listens for, waiting for the list's dispatcher.
     pending: int = 0
+    # Where the next page starts and where the walk ends, in heap blocks (None in progress recorded
+    # before pages were block ranges: the walk then starts over, which a diff makes harmless).
+    next_block: int = 0
+    end_block: int | None = None
+
+
+@dataclass
+class RecomputeProgressInput:
+    list_id: str
+    version: int
+    as_of: str
+    progress: ListRecomputePage
 
 
 @dataclass

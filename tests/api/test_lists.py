@@ -4,8 +4,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 from temporalio.service import RPCError
 
+from domain.lists.pipeline import LIST_RECOMPUTE_WORKFLOW, ListRecomputeInput
 from tests.conftest import ProjectKeys, timeline, wait_processed
 from workflows.starters import start_list_recompute
 
@@ -85,6 +87,40 @@ async def test_creating_a_dynamic_list_recomputes_it_as_a_workflow(api, project:
     rerun = await handle.result()
     assert rerun["added"] == 0 and rerun["removed"] == 0
     assert len([e for e in await timeline(api, project, premium["id"]) if e["name"] == "list.user.added"]) == 1
+
+
+async def test_a_recompute_walks_the_users_table_in_pages_side_by_side(
+    api, project: ProjectKeys, temporal_client, sessions
+):
+    users = await asyncio.gather(*(upsert(api, project, f"walker-{n}", data={"n": n}) for n in range(150)))
+    rule = {"property": "user.data.n", "op": ">=", "value": 20}
+    created = await create_list(api, project, rule, temporal_client)
+    should = {user["id"] for user in users if user["data"]["n"] >= 20}
+    assert await member_ids(api, project, created["id"]) == should
+    # Drift the stored membership: one member gone, one outsider in.
+    [gone, outsider] = [users[30]["id"], users[3]["id"]]
+    async with sessions() as session:
+        await session.execute(
+            text("DELETE FROM list_members WHERE list_id = :l AND user_id = :u"), {"l": created["id"], "u": gone}
+        )
+        await session.execute(
+            text("INSERT INTO list_members (list_id, user_id, added_at) VALUES (:l, :u, now())"),
+            {"l": created["id"], "u": outsider},
+        )
+        await session.commit()
+
+    # One heap block per page (these users fill several), three pages at a time: every block is walked once.
+    job = ListRecomputeInput(project.id, created["id"], 1, page_blocks=1, lanes=3)
+    handle = temporal_client.get_workflow_handle(f"list/{created['id']}/recompute")
+    task_queue = (await handle.describe()).task_queue
+    result = await temporal_client.execute_workflow(
+        LIST_RECOMPUTE_WORKFLOW, job, id=f"list/{created['id']}/recompute", task_queue=task_queue
+    )
+    assert (result["added"], result["removed"], result["scanned"]) == (1, 1, 150)
+    assert await member_ids(api, project, created["id"]) == should
+    shown = (await api.get(project.admin(f"/lists/{created['id']}"), headers=project.secret)).json()
+    assert shown["recompute"]["state"] == "idle"
+    assert shown["recompute"]["progress"] == {"scanned": 150, "added": 1, "removed": 1, "percent": 100}
 
 
 async def test_malformed_rules_are_rejected_naming_the_node(api, project: ProjectKeys):
