@@ -10,12 +10,10 @@ property rule and of an event rule — the real `list/<id>/recompute` workflow, 
 
 import argparse
 import asyncio
-import json
 import os
-import random
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -42,43 +40,47 @@ EVENT_RULE = {
     "where": {"property": "event.data.total", "op": ">=", "value": 100},
 }
 PLANS, COUNTRIES = ["free", "starter", "premium", "enterprise"], ["US", "FR", "DE", "BR", "JP", "IN"]
-EVENT_NAMES = ["order.completed", "page.viewed", "page.viewed", "cta.clicked"]
 
 
-def load(dsn: str, project_id: str, users: int, events: int) -> list[uuid.UUID]:
-    rng = random.Random(7)
-    now = datetime.now(UTC)
-    ids = [uuid.uuid4() for _ in range(users)]
+def load(dsn: str, project_id: str, users: int, events: int) -> None:
+    """Generate the users and their events inside PostgreSQL (random plans, values, countries, event
+    names and times over 90 days)."""
     started = time.perf_counter()
-    with psycopg.connect(dsn) as connection, connection.cursor() as cursor:
-        with cursor.copy(
-            "COPY users (id, project_id, email, data, has_push_device, version, created_at, updated_at) FROM STDIN"
-        ) as copy:
-            for i, user_id in enumerate(ids):
-                data = {
-                    "plan": rng.choice(PLANS),
-                    "lifetime_value": rng.randint(0, 2000),
-                    "country": rng.choice(COUNTRIES),
-                    "first_name": f"user{i}",
-                }
-                created = now - timedelta(days=rng.randint(0, 700))
-                copy.write_row(
-                    (user_id, project_id, f"user{i}@example.com", json.dumps(data), False, 1, created, created)
-                )
-        with cursor.copy(
-            "COPY events (id, project_id, user_id, name, data, source, dispatched, created_at, recorded_at) FROM STDIN"
-        ) as copy:
-            for _ in range(events):
-                name = rng.choice(EVENT_NAMES)
-                data = {"total": rng.randint(5, 300), "currency": "USD"} if name == "order.completed" else {"path": "/"}
-                at = now - timedelta(minutes=rng.randint(0, 90 * 24 * 60))
-                copy.write_row(
-                    (uuid.uuid4(), project_id, rng.choice(ids), name, json.dumps(data), "client", True, at, at)
-                )
-        cursor.execute("ANALYZE users; ANALYZE events")
-        connection.commit()
+    parameters = {"p": project_id, "users": users, "events": events, "plans": PLANS, "countries": COUNTRIES}
+    with psycopg.connect(dsn) as connection:
+        connection.execute("SELECT setseed(0.7)")
+        connection.execute(
+            "INSERT INTO users (id, project_id, email, data, has_push_device, version, created_at, updated_at)"
+            " SELECT gen_random_uuid(), %(p)s, 'user' || i || '@example.com',"
+            "  jsonb_build_object('plan', (%(plans)s::text[])[1 + floor(random() * 4)::int],"
+            "   'lifetime_value', floor(random() * 2001)::int,"
+            "   'country', (%(countries)s::text[])[1 + floor(random() * 6)::int], 'first_name', 'user' || i),"
+            "  false, 1, at, at"
+            " FROM (SELECT i, now() - random() * interval '700 days' AS at FROM generate_series(1, %(users)s) i) g",
+            parameters,
+        )
+        connection.execute(
+            "CREATE TEMP TABLE bench_users AS SELECT row_number() OVER () AS n, id FROM users WHERE project_id = %(p)s",
+            parameters,
+        )
+        connection.execute("CREATE INDEX ON bench_users (n)")
+        # order.completed a quarter of the time, page.viewed half, cta.clicked a quarter.
+        connection.execute(
+            "INSERT INTO events (id, project_id, user_id, name, data, source, dispatched, created_at, recorded_at)"
+            " SELECT gen_random_uuid(), %(p)s, u.id, g.name,"
+            "  CASE WHEN g.name = 'order.completed'"
+            "   THEN jsonb_build_object('total', 5 + floor(random() * 296)::int, 'currency', 'USD')"
+            '   ELSE \'{"path": "/"}\'::jsonb END,'
+            "  'client', true, g.at, g.at"
+            " FROM (SELECT 1 + floor(random() * %(users)s)::int AS n,"
+            "   (ARRAY['order.completed', 'page.viewed', 'page.viewed', 'cta.clicked'])[1 + floor(random() * 4)::int]"
+            "    AS name, now() - random() * interval '90 days' AS at"
+            "  FROM generate_series(1, %(events)s)) g JOIN bench_users u USING (n)",
+            parameters,
+        )
+        connection.execute("ANALYZE users")
+        connection.execute("ANALYZE events")
     print(f"loaded {users} users and {events} events in {time.perf_counter() - started:.0f}s")
-    return ids
 
 
 async def floor_seconds(engine: AsyncEngine, project_id: str, rule: dict) -> tuple[float, int]:
