@@ -1,6 +1,7 @@
 """List I/O: a page of a full recompute, and real-time recompute for an organization's members."""
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy import func, or_, select
@@ -8,11 +9,13 @@ from temporalio import activity
 
 from core.db import SessionFactory
 from domain.lists.membership import (
+    Blocks,
     PageResult,
+    UsersAfter,
+    plan_walk,
     recompute_for_user,
     recompute_page,
     record_progress,
-    users_table_blocks,
 )
 from domain.lists.models import List
 from domain.lists.pipeline import (
@@ -34,27 +37,27 @@ class ListActivities:
 
     @activity.defn
     async def recompute_list_page(self, job: ListRecomputeInput) -> ListRecomputePage:
-        """Recompute the page of users stored from `job.next_block` on; idempotent (a diff against current
-        membership). Returns the job's totals with this page added."""
+        """Recompute the page of users where `job` stands; idempotent (a diff against current membership).
+        Returns the job's totals with this page added, and where the walk continues."""
         async with self.sessions() as session:
             # Shared: pages run side by side, and a rule edit waits for the pages in flight to commit.
             lst = await session.get(List, uuid.UUID(job.list_id), with_for_update={"read": True})
-            end = job.end_block if job.end_block is not None else await users_table_blocks(session)
             if lst is None or lst.version != job.version or lst.rule is None:
-                return ListRecomputePage(
-                    job.scanned, job.added, job.removed, True, True, job.pending, job.next_block, end
-                )
-            blocks = range(job.next_block, min(job.next_block + job.page_blocks, end))
-            page = await recompute_page(session, lst, blocks, _as_of(job.as_of)) if blocks else PageResult(0, 0, 0)
-            result = ListRecomputePage(
-                next_block=max(blocks.stop, job.next_block),
-                end_block=end,
-                scanned=job.scanned + page.scanned,
-                added=job.added + page.added,
-                removed=job.removed + page.removed,
-                done=blocks.stop >= end,
-                pending=job.pending + page.pending,
-            )
+                return _progress(job, PageResult(0, 0, 0), done=True, superseded=True)
+            if not job.walk or job.end_block is None:
+                plan = await plan_walk(session, lst.project_id)
+                job = replace(job, walk=job.walk or plan.walk, end_block=plan.end_block, total_users=plan.total_users)
+            assert job.end_block is not None
+            if job.walk == "blocks":
+                blocks = range(job.next_block, min(job.next_block + job.page_blocks, job.end_block))
+                page = await recompute_page(session, lst, Blocks(blocks), _as_of(job.as_of))
+                result = _progress(job, page, done=blocks.stop >= job.end_block)
+                result.next_block = max(blocks.stop, job.next_block)
+            else:
+                after = uuid.UUID(job.after_user_id) if job.after_user_id else None
+                page = await recompute_page(session, lst, UsersAfter(after, job.page_users), _as_of(job.as_of))
+                result = _progress(job, page, done=page.scanned < job.page_users)
+                result.after_user_id = str(page.last_user_id) if page.last_user_id else job.after_user_id
             if job.record_progress:
                 record_progress(lst, result, _as_of(job.as_of))
             await self.starter.commit_and_dispatch(session)
@@ -113,6 +116,23 @@ class ListActivities:
                 replace_running=False,
             )
         return len(due)
+
+
+def _progress(job: ListRecomputeInput, page: PageResult, *, done: bool, superseded: bool = False) -> ListRecomputePage:
+    """The job's totals with `page` added; the walk stays where the job stands until the caller moves it."""
+    return ListRecomputePage(
+        scanned=job.scanned + page.scanned,
+        added=job.added + page.added,
+        removed=job.removed + page.removed,
+        done=done,
+        superseded=superseded,
+        pending=job.pending + page.pending,
+        walk=job.walk,
+        next_block=job.next_block,
+        end_block=job.end_block,
+        after_user_id=job.after_user_id,
+        total_users=job.total_users,
+    )
 
 
 def _as_of(value: str) -> datetime:

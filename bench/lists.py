@@ -2,10 +2,11 @@
 
     python -m bench.lists [--users 1000000] [--events 5000000]
 
-Loads users with realistic data and events (COPY), then prints (a) the full recompute time of a
+Generates users with realistic data and events (in SQL), then prints (a) the full recompute time of a
 property rule and of an event rule — the real `list/<id>/recompute` workflow, started by the API —,
-(b) the same predicate as one `SELECT count(*)` in the same run (the floor) with the ratio, and
-(c) real-time latency: an event posted through the API → the user is a member of the event-rule list.
+(b) the same predicate as one `SELECT count(*)` in the same run (the floor) with the ratio, the same
+first build's writes as one raw statement (the write floor) with the ratio, and an unchanged re-run,
+and (c) real-time latency: an event posted through the API → the user is a member of the event-rule list.
 """
 
 import argparse
@@ -18,14 +19,19 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from sqlalchemy import func, select, text
+from sqlalchemy import Uuid, func, literal, select, text, true
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from temporalio.client import Client
 
 from bench.ingest import create_project, dev_database_url, spread
+from domain.events.models import Event
+from domain.lists.models import List, ListMember
+from domain.lists.pipeline import recompute_workflow_id
 from domain.rules.engine import RuleSql
 from domain.rules.model import parse_rule
 from domain.users.models import User
+from workflows.starters import start_list_recompute
 
 PROPERTY_RULE = {
     "all": [
@@ -91,6 +97,62 @@ async def floor_seconds(engine: AsyncEngine, project_id: str, rule: dict) -> tup
         started = time.perf_counter()
         count = await connection.scalar(query)
     return time.perf_counter() - started, count or 0
+
+
+async def write_floor_seconds(engine: AsyncEngine, project_id: str, rule: dict) -> float:
+    """A first build's writes as one raw statement: the matching users' memberships and their
+    `list.user.added` events, into a scratch list, rolled back."""
+    project = uuid.UUID(project_id)
+    list_id = uuid.uuid4()
+    condition = RuleSql(datetime.now(UTC)).condition(parse_rule(rule))
+    added = (
+        insert(ListMember)
+        .from_select(
+            ["list_id", "user_id", "added_at"],
+            select(literal(list_id, Uuid), User.id, func.now()).where(User.project_id == project, condition),
+        )
+        .returning(ListMember.user_id)
+        .cte("added")
+    )
+    emitted = (
+        insert(Event)
+        .from_select(
+            ["id", "project_id", "user_id", "name", "data", "source", "dispatched", "created_at"],
+            select(
+                func.gen_random_uuid(),
+                literal(project, Uuid),
+                added.c.user_id,
+                literal("list.user.added"),
+                literal({"list_id": str(list_id)}, JSONB),
+                literal("system"),
+                true(),
+                func.now(),
+            ),
+        )
+        .returning(Event.id)
+        .cte("emitted")
+    )
+    async with engine.connect() as connection:
+        await connection.execute(
+            insert(List).values(
+                id=list_id, project_id=project, name="write floor", kind="dynamic", event_names=[], version=1
+            )
+        )
+        started = time.perf_counter()
+        await connection.execute(select(func.count()).select_from(emitted))
+        elapsed = time.perf_counter() - started
+        await connection.rollback()
+    return elapsed
+
+
+async def rerun_seconds(client: Client, project: dict, list_id: str) -> float:
+    """The same recompute again: nothing changes, so this is the walk without the writes."""
+    handle = client.get_workflow_handle(recompute_workflow_id(list_id))
+    task_queue = (await handle.describe()).task_queue
+    started = time.perf_counter()
+    await start_list_recompute(client, task_queue, project["id"], list_id, 1)
+    await handle.result()
+    return time.perf_counter() - started
 
 
 async def recompute_seconds(api: httpx.AsyncClient, client: Client, project: dict, rule: dict) -> tuple[float, dict]:
@@ -177,15 +239,20 @@ async def main() -> None:
         load(url.replace("postgresql+psycopg://", "postgresql://"), project["id"], args.users, args.events)
         for label, rule in (("property rule", PROPERTY_RULE), ("event rule", EVENT_RULE)):
             floor, count = await floor_seconds(engine, project["id"], rule)
+            write_floor = await write_floor_seconds(engine, project["id"], rule)
             seconds, result = await recompute_seconds(api, client, project, rule)
+            rerun = await rerun_seconds(client, project, result["list_id"])
             print(
                 f"{label}: {count} of {args.users} users match\n"
                 f"  raw SELECT count(*) {floor:.2f}s; full recompute workflow {seconds:.2f}s "
-                f"({result['added']} added); ratio {seconds / floor:.1f}x"
+                f"({result['added']} added); ratio {seconds / floor:.1f}x\n"
+                f"  raw INSERT of the same memberships and events {write_floor:.2f}s; "
+                f"ratio {seconds / write_floor:.1f}x\n"
+                f"  re-run (nothing changes) {rerun:.2f}s; ratio to the count {rerun / floor:.1f}x"
             )
         latencies = await realtime(api, engine, project, result["list_id"], args.realtime_samples)
         print(f"real time: event posted → member of the event-rule list, {len(latencies)} users: {spread(latencies)}")
-        # Stop the membership-event flood this benchmark started: the project and its data go.
+        # The project and its data go.
         async with engine.begin() as connection:
             await connection.execute(text("DELETE FROM projects WHERE id = :p"), {"p": project["id"]})
     await engine.dispose()

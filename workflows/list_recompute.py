@@ -44,23 +44,29 @@ class ListRecompute:
         return self.progress
 
     async def _in_lanes(self, job: ListRecomputeInput) -> ListRecomputePage:
-        """Walk the users table `job.lanes` pages at a time, then show the totals on the list. The first
-        page goes alone: it learns how far the table reaches."""
+        """Walk the project's users a page at a time — `job.lanes` pages side by side when walking the
+        table's blocks — and show the totals on the list after each round. The first page goes alone:
+        it chooses the walk and learns how far the table reaches."""
         while True:
-            lanes = 1 if job.end_block is None else job.lanes
-            starts = [job.next_block + lane * job.page_blocks for lane in range(lanes)]
-            if job.end_block is not None:
+            if job.walk == "blocks" and job.end_block is not None:
+                starts = [job.next_block + lane * job.page_blocks for lane in range(job.lanes)]
                 starts = [start for start in starts if start < job.end_block] or starts[:1]
+            else:
+                starts = [job.next_block]
             pages = await asyncio.gather(*(self._page(job, start) for start in starts))
+            last = pages[-1]
             progress = ListRecomputePage(
-                next_block=max(page.next_block for page in pages),
-                end_block=pages[0].end_block,
                 scanned=job.scanned + sum(page.scanned for page in pages),
                 added=job.added + sum(page.added for page in pages),
                 removed=job.removed + sum(page.removed for page in pages),
                 done=any(page.done for page in pages),
                 superseded=any(page.superseded for page in pages),
                 pending=job.pending + sum(page.pending for page in pages),
+                walk=last.walk,
+                next_block=max(page.next_block for page in pages),
+                end_block=last.end_block,
+                after_user_id=last.after_user_id,
+                total_users=last.total_users,
             )
             self.progress = progress
             if progress.superseded:
@@ -78,7 +84,8 @@ class ListRecompute:
                 workflow.continue_as_new(job)
 
     async def _page(self, job: ListRecomputeInput, start: int) -> ListRecomputePage:
-        """One page from block `start`, counted on its own (the lanes' totals are summed here)."""
+        """One page (from block `start` on a block walk), counted on its own: the lanes' totals are
+        summed here."""
         page = dataclasses.replace(
             job, next_block=start, scanned=0, added=0, removed=0, pending=0, record_progress=False
         )
@@ -108,7 +115,8 @@ class ListRecompute:
 
     @staticmethod
     def _advance(job: ListRecomputeInput, progress: ListRecomputePage) -> None:
-        job.next_block, job.end_block = progress.next_block, progress.end_block
+        job.walk, job.next_block, job.end_block = progress.walk, progress.next_block, progress.end_block
+        job.after_user_id, job.total_users = progress.after_user_id, progress.total_users
         job.scanned, job.added, job.removed = progress.scanned, progress.added, progress.removed
         job.pending = progress.pending
 

@@ -4,7 +4,22 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, Uuid, any_, cast, delete, false, func, literal, select, text
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Integer,
+    Select,
+    Text,
+    Uuid,
+    any_,
+    cast,
+    delete,
+    false,
+    func,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
@@ -102,20 +117,60 @@ class PageResult:
     removed: int
     # Membership events something listens for, left undispatched for the list's dispatcher.
     pending: int = 0
+    # The page's greatest user id (an id walk continues after it).
+    last_user_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """The project's users stored in these heap blocks of the users table."""
+
+    blocks: range
+
+
+@dataclass(frozen=True)
+class UsersAfter:
+    """The project's next `limit` users in id order after `after`."""
+
+    after: uuid.UUID | None
+    limit: int
+
+
+@dataclass(frozen=True)
+class WalkPlan:
+    walk: str  # "blocks" | "ids"
+    end_block: int
+    total_users: int
+
+
+async def plan_walk(session: AsyncSession, project_id: uuid.UUID) -> WalkPlan:
+    """Walk the table's blocks when the project holds a third of its users or more: reading every block
+    once, in order, beats fetching each user's block. A smaller project is walked by id, through the
+    project index, so it does not pay for the other projects' rows."""
+    end_block = await users_table_blocks(session)
+    project_users = await session.scalar(select(func.count()).where(User.project_id == project_id)) or 0
+    # The planner's estimate of the table's rows (-1 before the first ANALYZE).
+    table_users = await session.scalar(
+        text("SELECT reltuples::bigint FROM pg_class WHERE oid = CAST(:table AS regclass)").bindparams(
+            table=User.__tablename__
+        )
+    )
+    walk = "ids" if project_users * 3 < (table_users or 0) else "blocks"
+    return WalkPlan(walk, end_block, project_users)
 
 
 async def users_table_blocks(session: AsyncSession) -> int:
-    """How many heap blocks the users table has now: a full recompute walks them in ranges."""
+    """How many heap blocks the users table has now: a block walk covers them in ranges."""
     size = func.pg_relation_size(literal(User.__tablename__)) / cast(func.current_setting("block_size"), Integer)
     return int(await session.scalar(select(size)) or 0)
 
 
-async def recompute_page(session: AsyncSession, lst: List, blocks: range, now: datetime) -> PageResult:
-    """Bring membership in line with the rule for the project's users stored in heap `blocks`.
+async def recompute_page(session: AsyncSession, lst: List, users: Blocks | UsersAfter, now: datetime) -> PageResult:
+    """Bring membership in line with the rule for one page of the project's users.
 
-    Pages are ranges of the table's physical blocks, not of user ids: random ids make an id-ordered
-    page touch a block per user, a block range reads each block once, in order. A user whose row
-    moves or appears while the recompute runs was changed, and that change recomputed them in real time.
+    A block page reads a range of the table's physical blocks: random ids make an id-ordered page touch
+    a block per user, a block range reads each block once, in order. A user whose row moves or appears
+    while the recompute runs was changed, and that change recomputed them in real time.
 
     One statement: the rule is evaluated once per user of the page; the users who match and are not
     members are added and those who are members but no longer match are removed, each change with its
@@ -125,12 +180,7 @@ async def recompute_page(session: AsyncSession, lst: List, blocks: range, now: d
     system event is."""
     assert lst.rule is not None
     matches_rule = func.coalesce(RuleSql(now).condition(parse_rule(lst.rule)), false())
-    stored_in = text("users.ctid >= CAST(:low AS tid) AND users.ctid < CAST(:high AS tid)").bindparams(
-        low=f"({blocks.start},0)", high=f"({blocks.stop},0)"
-    )
-    page = (
-        select(User.id, matches_rule.label("matches")).where(User.project_id == lst.project_id, stored_in).cte("page")
-    )
+    page = _page_of_users(lst.project_id, users, matches_rule).cte("page")
     added = (
         insert(ListMember)
         .from_select(
@@ -148,7 +198,11 @@ async def recompute_page(session: AsyncSession, lst: List, blocks: range, now: d
         .cte("removed")
     )
     heard = await heard_in_project(session, lst.project_id, LIST_EVENTS)
-    counts = [select(func.count()).select_from(page).scalar_subquery()]
+    counts = [
+        select(func.count()).select_from(page).scalar_subquery(),
+        # UUIDs order bytewise, as their lowercase hex text does (PostgreSQL 16 has no max over uuid).
+        select(func.max(cast(page.c.id, Text))).scalar_subquery(),
+    ]
     for changed, name in ((added, "list.user.added"), (removed, "list.user.removed")):
         emitted = (
             insert(Event)
@@ -169,19 +223,34 @@ async def recompute_page(session: AsyncSession, lst: List, blocks: range, now: d
             .cte(f"emitted_{name.rsplit('.', 1)[1]}")
         )
         counts.append(select(func.count()).select_from(emitted).scalar_subquery())
-    scanned, added_count, removed_count = (await session.execute(select(*counts))).one()
+    scanned, last_id, added_count, removed_count = (await session.execute(select(*counts))).one()
     pending = 0
     for name, count in (("list.user.added", added_count), ("list.user.removed", removed_count)):
         if name in heard:
             pending += count
         elif count:
             await extract_schema(session, _membership_event(lst, name), set())
-    return PageResult(scanned, added_count, removed_count, pending)
+    return PageResult(scanned, added_count, removed_count, pending, uuid.UUID(last_id) if last_id else None)
+
+
+def _page_of_users(project_id: uuid.UUID, users: Blocks | UsersAfter, matches_rule: ColumnElement[bool]) -> Select:
+    page = select(User.id, matches_rule.label("matches")).where(User.project_id == project_id)
+    match users:
+        case Blocks(blocks):
+            stored_in = text("users.ctid >= CAST(:low AS tid) AND users.ctid < CAST(:high AS tid)")
+            return page.where(stored_in.bindparams(low=f"({blocks.start},0)", high=f"({blocks.stop},0)"))
+        case UsersAfter(after, limit):
+            if after is not None:
+                page = page.where(User.id > after)
+            return page.order_by(User.id).limit(limit)
 
 
 def record_progress(lst: List, progress: ListRecomputePage, as_of: datetime) -> None:
     """What the API and the list show of a recompute: counts so far, share of the table walked, state."""
-    walked = progress.next_block * 100 // progress.end_block if progress.end_block else 100
+    if progress.walk == "blocks":
+        walked = progress.next_block * 100 // progress.end_block if progress.end_block else 100
+    else:
+        walked = min(99, progress.scanned * 100 // progress.total_users) if progress.total_users else 0
     lst.recompute_progress = {
         "scanned": progress.scanned,
         "added": progress.added,

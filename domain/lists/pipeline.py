@@ -11,15 +11,22 @@ class ListRecomputeInput:
     project_id: str
     list_id: str
     version: int
-    # Where the next page starts, in heap blocks of the users table, and where the recompute ends (the
-    # table's size when it started; unknown until the first page).
+    # How the users are walked, chosen at the first page unless given: "blocks" (heap-block ranges of
+    # the users table, side by side) when the project holds a large share of the table, "ids" (the
+    # project's users in id order, one page at a time) when it holds a small one.
+    walk: str = ""
+    # Where the next page starts: a heap block (and where the walk ends: the table's size when it
+    # started), or the last user id seen; and how many users the project had then (for percent).
     next_block: int = 0
     end_block: int | None = None
+    after_user_id: str | None = None
+    total_users: int = 0
     scanned: int = 0
     added: int = 0
     removed: int = 0
     pending: int = 0
     page_blocks: int = 1_000
+    page_users: int = 10_000
     # Pages recomputed at once (a page per lane, each its own activity and transaction).
     lanes: int = 2
     record_progress: bool = True
@@ -39,10 +46,13 @@ class ListRecomputePage:
     superseded: bool = False
     # Membership events something listens for, waiting for the list's dispatcher.
     pending: int = 0
-    # Where the next page starts and where the walk ends, in heap blocks (None in progress recorded
-    # before pages were block ranges: the walk then starts over, which a diff makes harmless).
+    # Where the walk stands, as in ListRecomputeInput. Progress recorded before walks had a kind reads
+    # as a walk not yet chosen: it starts over, which a diff makes harmless.
+    walk: str = ""
     next_block: int = 0
     end_block: int | None = None
+    after_user_id: str | None = None
+    total_users: int = 0
 
 
 @dataclass

@@ -89,9 +89,8 @@ async def test_creating_a_dynamic_list_recomputes_it_as_a_workflow(api, project:
     assert len([e for e in await timeline(api, project, premium["id"]) if e["name"] == "list.user.added"]) == 1
 
 
-async def test_a_recompute_walks_the_users_table_in_pages_side_by_side(
-    api, project: ProjectKeys, temporal_client, sessions
-):
+@pytest.mark.parametrize("walk", ["blocks", "ids"])
+async def test_a_recompute_walks_every_user_page_by_page(api, project: ProjectKeys, temporal_client, sessions, walk):
     users = await asyncio.gather(*(upsert(api, project, f"walker-{n}", data={"n": n}) for n in range(150)))
     rule = {"property": "user.data.n", "op": ">=", "value": 20}
     created = await create_list(api, project, rule, temporal_client)
@@ -109,8 +108,9 @@ async def test_a_recompute_walks_the_users_table_in_pages_side_by_side(
         )
         await session.commit()
 
-    # One heap block per page (these users fill several), three pages at a time: every block is walked once.
-    job = ListRecomputeInput(project.id, created["id"], 1, page_blocks=1, lanes=3)
+    # One heap block per page (these users fill several), three pages at a time; or 40 users per page,
+    # in id order: either way every user is evaluated once.
+    job = ListRecomputeInput(project.id, created["id"], 1, walk=walk, page_blocks=1, lanes=3, page_users=40)
     handle = temporal_client.get_workflow_handle(f"list/{created['id']}/recompute")
     task_queue = (await handle.describe()).task_queue
     result = await temporal_client.execute_workflow(
