@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from domain.lists.pipeline import LIST_RECOMPUTE_WORKFLOW, ListRecomputeInput
 from domain.schedules.pipeline import FIRE_DUE_SCHEDULES_WORKFLOW, Tick
 from tests.api.test_journeys import order_follow_up
 from tests.api.test_lists import create_list, post_events, upsert
@@ -93,3 +94,20 @@ async def test_record_schedule_tick(api, project: ProjectKeys, temporal_client, 
     await handle.result()
     history = await handle.fetch_history()
     (HISTORIES / "fire_due_schedules.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+
+
+@pytest.mark.skipif(not os.environ.get("RECORD_HISTORIES"), reason="set RECORD_HISTORIES=1 to re-record")
+async def test_record_list_recompute_in_lanes(api, project: ProjectKeys, temporal_client, settings):
+    """A recompute walking several block pages two at a time (an unchanged re-run of the list's own)."""
+    for n in range(240):
+        await upsert(api, project, f"replay-lanes-{n}", data={"n": n})
+    lst = await create_list(api, project, {"property": "user.data.n", "op": ">=", "value": 60}, temporal_client)
+    handle = await temporal_client.start_workflow(
+        LIST_RECOMPUTE_WORKFLOW,
+        ListRecomputeInput(project.id, lst["id"], 1, walk="blocks", page_blocks=1, lanes=2),
+        id=f"list/{lst['id']}/recompute-replay",
+        task_queue=settings.temporal_task_queue,
+    )
+    await handle.result()
+    history = await handle.fetch_history()
+    (HISTORIES / "list_recompute_in_lanes.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
