@@ -19,13 +19,13 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from sqlalchemy import Uuid, func, literal, select, text, true
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy import Uuid, func, literal, select, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from temporalio.client import Client
 
 from bench.ingest import create_project, dev_database_url, spread
-from domain.events.models import Event
+from domain.lists.membership import membership_events
 from domain.lists.models import List, ListMember
 from domain.lists.pipeline import recompute_workflow_id
 from domain.rules.engine import RuleSql
@@ -102,40 +102,30 @@ async def floor_seconds(engine: AsyncEngine, project_id: str, rule: dict) -> tup
 async def write_floor_seconds(engine: AsyncEngine, project_id: str, rule: dict) -> float:
     """A first build's writes as one raw statement: the matching users' memberships and their
     `list.user.added` events, into a scratch list, rolled back."""
-    project = uuid.UUID(project_id)
-    list_id = uuid.uuid4()
-    condition = RuleSql(datetime.now(UTC)).condition(parse_rule(rule))
+    scratch = List(id=uuid.uuid4(), project_id=uuid.UUID(project_id))
+    now = datetime.now(UTC)
+    condition = RuleSql(now).condition(parse_rule(rule))
     added = (
         insert(ListMember)
         .from_select(
             ["list_id", "user_id", "added_at"],
-            select(literal(list_id, Uuid), User.id, func.now()).where(User.project_id == project, condition),
+            select(literal(scratch.id, Uuid), User.id, func.now()).where(
+                User.project_id == scratch.project_id, condition
+            ),
         )
         .returning(ListMember.user_id)
         .cte("added")
     )
-    emitted = (
-        insert(Event)
-        .from_select(
-            ["id", "project_id", "user_id", "name", "data", "source", "dispatched", "created_at"],
-            select(
-                func.gen_random_uuid(),
-                literal(project, Uuid),
-                added.c.user_id,
-                literal("list.user.added"),
-                literal({"list_id": str(list_id)}, JSONB),
-                literal("system"),
-                true(),
-                func.now(),
-            ),
-        )
-        .returning(Event.id)
-        .cte("emitted")
-    )
+    emitted = membership_events(added.c.user_id, scratch, "list.user.added", dispatched=True, at=now).cte("emitted")
     async with engine.connect() as connection:
         await connection.execute(
             insert(List).values(
-                id=list_id, project_id=project, name="write floor", kind="dynamic", event_names=[], version=1
+                id=scratch.id,
+                project_id=scratch.project_id,
+                name="write floor",
+                kind="dynamic",
+                event_names=[],
+                version=1,
             )
         )
         started = time.perf_counter()

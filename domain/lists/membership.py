@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
+from sqlalchemy.sql.dml import ReturningInsert
 
 from domain.events.listeners import heard_in_project
 from domain.events.models import Event
@@ -204,23 +205,8 @@ async def recompute_page(session: AsyncSession, lst: List, users: Blocks | Users
         select(func.max(cast(page.c.id, Text))).scalar_subquery(),
     ]
     for changed, name in ((added, "list.user.added"), (removed, "list.user.removed")):
-        emitted = (
-            insert(Event)
-            .from_select(
-                ["id", "project_id", "user_id", "name", "data", "source", "dispatched", "created_at"],
-                select(
-                    func.gen_random_uuid(),
-                    literal(lst.project_id, Uuid),
-                    changed.c.user_id,
-                    literal(name),
-                    literal({"list_id": str(lst.id)}, JSONB),
-                    literal("system"),
-                    literal(name not in heard),
-                    literal(now, DateTime(timezone=True)),
-                ),
-            )
-            .returning(Event.id)
-            .cte(f"emitted_{name.rsplit('.', 1)[1]}")
+        emitted = membership_events(changed.c.user_id, lst, name, dispatched=name not in heard, at=now).cte(
+            f"emitted_{name.rsplit('.', 1)[1]}"
         )
         counts.append(select(func.count()).select_from(emitted).scalar_subquery())
     scanned, last_id, added_count, removed_count = (await session.execute(select(*counts))).one()
@@ -231,6 +217,29 @@ async def recompute_page(session: AsyncSession, lst: List, users: Blocks | Users
         elif count:
             await extract_schema(session, _membership_event(lst, name), set())
     return PageResult(scanned, added_count, removed_count, pending, uuid.UUID(last_id) if last_id else None)
+
+
+def membership_events(
+    user_ids: ColumnElement[uuid.UUID], lst: List, name: str, *, dispatched: bool, at: datetime
+) -> ReturningInsert[tuple[uuid.UUID]]:
+    """One `name` event (data `list_id`) for each of `user_ids`, written as a set."""
+    return (
+        insert(Event)
+        .from_select(
+            ["id", "project_id", "user_id", "name", "data", "source", "dispatched", "created_at"],
+            select(
+                func.gen_random_uuid(),
+                literal(lst.project_id, Uuid),
+                user_ids,
+                literal(name),
+                literal({"list_id": str(lst.id)}, JSONB),
+                literal("system"),
+                literal(dispatched),
+                literal(at, DateTime(timezone=True)),
+            ),
+        )
+        .returning(Event.id)
+    )
 
 
 def _page_of_users(project_id: uuid.UUID, users: Blocks | UsersAfter, matches_rule: ColumnElement[bool]) -> Select:
