@@ -7,19 +7,24 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from temporalio import activity
 
+from activities.messaging import deliver_send
 from core.db import SessionFactory
 from domain.base import utcnow
 from domain.journeys.entry import Occurrence, admit, enter_for_event, live_entrance, published, run_input
 from domain.journeys.execution import end_run, perform_step
 from domain.journeys.models import JourneyRun
 from domain.journeys.pipeline import (
+    AdvanceInput,
     FinishInput,
     ListEntranceInput,
     OrganizationEntranceInput,
+    RunAdvance,
     StepInput,
     StepOutcome,
 )
+from domain.journeys.walk import Claimed, settle_send, walk
 from domain.lists.models import ListMember
+from domain.messaging.sending import Links, SendOutcome
 from domain.organizations.models import OrganizationMember
 from domain.paging import user_id_pages
 from workflows.starters import EventStarter
@@ -34,9 +39,10 @@ class PendingRunsInput:
 
 
 class JourneyActivities:
-    def __init__(self, sessions: SessionFactory, starter: EventStarter) -> None:
+    def __init__(self, sessions: SessionFactory, starter: EventStarter, links: Links) -> None:
         self.sessions = sessions
         self.starter = starter
+        self.links = links
 
     @activity.defn
     async def perform_step(self, job: StepInput) -> StepOutcome:
@@ -46,6 +52,28 @@ class JourneyActivities:
             outcome = await perform_step(session, job, now)
             await self.starter.commit_and_dispatch(session)
         return outcome
+
+    @activity.defn
+    async def advance_run(self, job: AdvanceInput) -> RunAdvance:
+        """Walk the run through every step the database alone performs, delivering its sends between
+        two transactions, up to a wait, an HTTP action or the end. Idempotent: a retry follows the
+        visits already recorded, and each send keeps its key."""
+        asked_at, scheduled = datetime.fromisoformat(job.now), activity.info().scheduled_time
+
+        def now() -> datetime:
+            return asked_at + (datetime.now(UTC) - scheduled)
+
+        delivered: tuple[Claimed, SendOutcome] | None = None
+        while True:
+            async with self.sessions() as session:
+                if delivered is not None:
+                    job = await settle_send(session, job, *delivered)
+                walked = await walk(session, job, self.links, now())
+                await self.starter.commit_and_dispatch(session)
+            if walked.claimed is None:
+                walked.advance.finished_at = now().isoformat()
+                return walked.advance
+            delivered = walked.claimed, await deliver_send(walked.claimed.send, walked.claimed.outgoing)
 
     @activity.defn
     async def finish_run(self, job: FinishInput) -> None:

@@ -51,9 +51,7 @@ class MessagingActivities:
         if isinstance(claim, SendOutcome):
             return claim.as_result()
 
-        delivery = await deliver(claim, job.key)
-        status = "sent" if delivery.accepted else "failed"
-        outcome = SendOutcome(status, job.campaign_id, claim.message_id, delivery.reason, delivery.response)
+        outcome = await deliver_send(job, claim)
         async with self.sessions() as session:
             outcome = await finish_send(session, job, claim, outcome, datetime.now(UTC))
             await self.starter.commit_and_dispatch(session)
@@ -78,6 +76,13 @@ class MessagingActivities:
         if response["status"] >= 500:
             raise ApplicationError(f"action {job.step_id}: {url} answered {response['status']}")
         return response
+
+
+async def deliver_send(job: SendInput, message: Outgoing) -> SendOutcome:
+    """Deliver a claimed send; its outcome (sent, or failed for good) for `finish_send`."""
+    delivery = await deliver(message, job.key)
+    status = "sent" if delivery.accepted else "failed"
+    return SendOutcome(status, job.campaign_id, message.message_id, delivery.reason, delivery.response)
 
 
 async def deliver(message: Outgoing, key: str) -> Delivery:

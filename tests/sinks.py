@@ -23,9 +23,15 @@ class SmtpSink:
     def __init__(self) -> None:
         self.messages: list[Message] = []
         self.port = free_port()
+        # While set, every message is answered "try again later" (a transient failure) and counted.
+        self.refusing = False
+        self.refused = 0
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
+        if self.refusing:
+            self.refused += 1
+            return "451 Try again later"
         self.messages.append(email.message_from_bytes(envelope.content))
         return "250 OK"
 

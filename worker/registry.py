@@ -57,7 +57,7 @@ def build_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
     starter = EventStarter(deps.client, deps.task_queue)
     events = EventActivities(deps.sessions, starter)
     lists = ListActivities(deps.sessions, starter)
-    journeys = JourneyActivities(deps.sessions, starter)
+    journeys = JourneyActivities(deps.sessions, starter, deps.links)
     messaging = MessagingActivities(deps.sessions, starter, deps.links)
     schedules = ScheduleActivities(deps.sessions, starter)
     return [
@@ -69,6 +69,7 @@ def build_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         lists.recompute_organization_members,
         lists.start_due_list_refreshes,
         journeys.perform_step,
+        journeys.advance_run,
         journeys.finish_run,
         journeys.enter_organization_members,
         journeys.start_pending_runs,

@@ -1,7 +1,9 @@
 """One user's run through a journey: a durable loop around the pure journey engine.
 
-Every step is one activity (the database side as a local activity; sends and HTTP actions as regular
-activities with their own retries). Delays are durable timers that an `exit_on` signal cuts short.
+The run walks from wait to wait: each stretch of steps the database and a message provider can do
+(gates, updates, events, experiments, balancers, sends, exits) is one local activity; an HTTP action
+is a regular activity with its own retries. Delays are durable timers that an `exit_on` signal cuts
+short. (Runs started before the walk replay the earlier loop: one local activity per step.)
 """
 
 from dataclasses import dataclass
@@ -20,7 +22,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.journeys.pipeline import (
         EXIT_SIGNAL,
         JOURNEY_RUN_WORKFLOW,
+        WALKS,
         ActionInput,
+        AdvanceInput,
         ExitRequest,
         FinishInput,
         JourneyRunInput,
@@ -34,6 +38,14 @@ with workflow.unsafe.imports_passed_through():
 DATABASE_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=["ProgrammingError", "DataError", "Invalid"],
+)
+# A walk may deliver a message: it retries like a provider call, without a limit (a retry follows the
+# visits already recorded and keeps each send's key).
+WALK_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
     non_retryable_error_types=["ProgrammingError", "DataError", "Invalid"],
 )
 PROVIDER_RETRY = RetryPolicy(
@@ -51,6 +63,8 @@ class JourneyRun:
         self._exit: ExitRequest | None = None
         self._seen: set[str] = set()
         self._step: str | None = None
+        # When the last walk ended: later than `workflow.now()` while the same workflow task goes on.
+        self._walked_until: datetime | None = None
 
     @workflow.signal(name=EXIT_SIGNAL)
     def exit_requested(self, request: ExitRequest) -> None:
@@ -73,6 +87,8 @@ class JourneyRun:
             return await self._finish(run, "exited", run.entrance_step, self._exit_reason())
 
         step_id = run.resume_step or next_step(definition.steps[run.entrance_step])
+        if run.engine == WALKS:
+            return await self._walk(run, definition, step_id)
         while step_id is not None:
             if self._exit is not None:
                 return await self._finish(run, "exited", step_id, self._exit_reason())
@@ -97,6 +113,69 @@ class JourneyRun:
                 run.start_delay_seconds = 0  # already waited
                 workflow.continue_as_new(run)
         return await self._finish(run, "completed", self._step, None)
+
+    async def _walk(self, run: JourneyRunInput, definition: Definition, step_id: str | None) -> JourneyRunResult:
+        """Each stretch of steps between two waits is one local activity (the sends on it included),
+        rather than one activity per step: measured, the worker's CPU per run is what limits throughput."""
+        waited = run.resume_waited
+        while True:
+            if self._exit is not None:
+                return await self._finish(run, "exited", step_id, self._exit_reason())
+            advance = await workflow.execute_local_activity_method(
+                JourneyActivities.advance_run,
+                AdvanceInput(
+                    run.project_id,
+                    run.journey_id,
+                    run.run_id,
+                    run.user_id,
+                    run.steps,
+                    step_id,
+                    run.visits,
+                    run.data,
+                    now=self._now().isoformat(),
+                    waited=waited,
+                ),  # fmt: skip
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=WALK_RETRY,
+                local_retry_threshold=timedelta(seconds=30),
+            )
+            run.visits, run.data = advance.visits, advance.data
+            self._walked_until = datetime.fromisoformat(advance.finished_at) if advance.finished_at else None
+            self._show(advance.at)
+            if advance.ended is not None:
+                return JourneyRunResult(status=advance.ended, last_step=advance.at)
+            if advance.perform == "action" and advance.at is not None:
+                await self._act(run, definition, advance.at)
+            waited = False
+            if advance.resume_at is not None:
+                if await self._wait_until(datetime.fromisoformat(advance.resume_at)):
+                    return await self._finish(run, "exited", advance.at, self._exit_reason())
+                waited = True
+            step_id = advance.then
+            if workflow.info().is_continue_as_new_suggested() and step_id is not None:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                run.resume_step, run.resume_waited, run.seen_signals = step_id, waited, sorted(self._seen)
+                run.start_delay_seconds = 0  # already waited
+                workflow.continue_as_new(run)
+
+    def _show(self, step_id: str | None) -> None:
+        """Keep the `JourneyStep` search attribute on the step the run stands at."""
+        if step_id is not None and step_id != self._step:
+            self._step = step_id
+            workflow.upsert_search_attributes([JOURNEY_STEP.value_set(step_id)])
+
+    async def _act(self, run: JourneyRunInput, definition: Definition, step_id: str) -> None:
+        """An HTTP action: a regular activity with its own retries; its response goes under `data_key`."""
+        step = definition.steps[step_id]
+        assert isinstance(step, Action)
+        result = await workflow.execute_activity_method(
+            MessagingActivities.run_action,
+            ActionInput(run.project_id, run.run_id, run.user_id, step_id, run.visits, run.steps[step_id], run.data),
+            start_to_close_timeout=timedelta(minutes=1),
+            retry_policy=PROVIDER_RETRY,
+        )
+        if step.data_key:
+            run.data[step.data_key] = result
 
     async def _perform(self, run: JourneyRunInput, definition: Definition, step_id: str) -> "_Moved":
         step = definition.steps[step_id]
@@ -180,6 +259,20 @@ class JourneyRun:
                 await workflow.wait_condition(lambda: self._exit is not None, timeout=duration)
             except TimeoutError:
                 pass
+        return self._exit is not None
+
+    def _now(self) -> datetime:
+        """`workflow.now()` is when the workflow task started; the walks since then took time too."""
+        return max(workflow.now(), self._walked_until) if self._walked_until else workflow.now()
+
+    async def _wait_until(self, resume_at: datetime) -> bool:
+        """Sleep until `resume_at`; True if an `exit_on` event ended the wait first. Should a timer end
+        early all the same (the worker's and the server's clocks apart), another waits out the rest."""
+        remaining = resume_at - self._now()
+        while remaining > timedelta(0):
+            if await self._wait(remaining):
+                return True
+            remaining = resume_at - self._now()
         return self._exit is not None
 
     def _exit_reason(self) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.events.service import emit_system_event
 from domain.journeys.definition import Definition, Entrance, parse_definition
 from domain.journeys.models import Journey, JourneyRun, JourneyVersion
-from domain.journeys.pipeline import ExitRequest, JourneyRunInput, run_workflow_id
+from domain.journeys.pipeline import WALKS, ExitRequest, JourneyRunInput, run_workflow_id
 from domain.lists.facts import load_facts
 from domain.rules.engine import EventFact, UserFacts, matches
 from domain.rules.model import Rule
@@ -248,6 +248,7 @@ def run_input(
         exit_on=list(version.exit_on),
         data=data,
         start_delay_seconds=delay,
+        engine=WALKS,
     )
 
 

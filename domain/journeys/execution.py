@@ -17,7 +17,7 @@ from sqlalchemy.orm import raiseload
 from core.errors import Invalid
 from domain.base import utcnow
 from domain.events.service import emit_system_event
-from domain.journeys.definition import Balancer, Delay, EmitEvent, Entrance, Gate, Link, Update, parse_step
+from domain.journeys.definition import Balancer, Delay, EmitEvent, Entrance, Gate, Link, Step, Update, parse_step
 from domain.journeys.engine import balancer_window, resume_at
 from domain.journeys.entry import admit, published
 from domain.journeys.models import BalancerCount, Journey, JourneyRun, JourneyStepVisit
@@ -89,7 +89,11 @@ async def perform_step(session: AsyncSession, job: StepInput, now: datetime) -> 
         finish = FinishInput(job.project_id, job.journey_id, job.run_id, job.user_id, job.finish_status, job.step_id)
         await end_run(session, finish)
         return StepOutcome()
-    step = parse_step(job.step_id, job.step)
+    return await do_step(session, context, parse_step(job.step_id, job.step), job, now)
+
+
+async def do_step(session: AsyncSession, context: RunContext, step: Step, job: StepInput, now: datetime) -> StepOutcome:
+    """The database work of one step (the visit is already recorded)."""
     match step:
         case Delay():
             return await _delay(session, context, step, job, now)

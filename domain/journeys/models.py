@@ -77,6 +77,9 @@ class JourneyStepVisit(Base):
     journey_id: Mapped[uuid.UUID]
     step_id: Mapped[str] = mapped_column(String(255))
     entered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Where the step led (`next`, `resume_at`, a send's `result`), once done: a retried walk follows it
+    # instead of deciding again. Empty while the step is still in progress (a send, a full balancer).
+    outcome: Mapped[dict[str, Any] | None]
 
 
 class BalancerCount(Base):

@@ -7,6 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 JOURNEY_RUN_WORKFLOW = "JourneyRun"
+
+# How a run moves, fixed when it starts and carried in its input (so in its history): runs started
+# before walks existed have no `engine` field and replay the one-activity-per-step loop. Chosen at start
+# rather than by `workflow.patched`, which costs every new run a marker and a search-attribute upsert.
+STEP_BY_STEP = 1
+WALKS = 2
 EXIT_SIGNAL = "exit_requested"
 
 
@@ -36,6 +42,10 @@ class JourneyRunInput:
     resume_step: str | None = None
     visits: int = 0
     seen_signals: list[str] = field(default_factory=list)
+    # Carried over continue-as-new: the wait before `resume_step` (a link's delay, a full balancer's
+    # window) is already over.
+    resume_waited: bool = False
+    engine: int = STEP_BY_STEP
 
 
 @dataclass
@@ -73,6 +83,44 @@ class StepOutcome:
     chosen: str | None = None  # balancers
     result: Any = None  # stored under the step's data_key
     stop: str | None = None  # the run must end: "missing" when the user is gone
+
+
+@dataclass
+class AdvanceInput:
+    """Walk a run from `start` through every step the database alone performs (sends included)."""
+
+    project_id: str
+    journey_id: str
+    run_id: str
+    user_id: str
+    steps: dict[str, Any]
+    start: str | None  # None: the path has ended, the run completes
+    visits: int  # visits recorded so far; the next visit is `visits + 1`
+    data: dict[str, Any] = field(default_factory=dict)
+    # The workflow's clock (ISO 8601) when it asked for the walk; the walk moves it on by the time it
+    # then spends queued and working (measured on one clock, the worker's).
+    now: str = ""
+    # The wait the previous walk asked for before `start` is over (a link enters its journey, a full
+    # balancer tries its window again under the same visit).
+    waited: bool = False
+
+
+@dataclass
+class RunAdvance:
+    """Where a walk left the run. Either it `ended` (finished in the walk's transaction), or it stands
+    at step `at`: waiting until `resume_at`, or with an HTTP action to `perform`, before going on at
+    `then`."""
+
+    at: str | None
+    visits: int
+    data: dict[str, Any] = field(default_factory=dict)
+    then: str | None = None
+    resume_at: str | None = None  # ISO 8601
+    perform: str | None = None  # "action"
+    ended: str | None = None  # completed | exited
+    # When the walk ended, on the workflow's clock (ISO 8601): `now` moved on by the time the walk
+    # spent queued and working. A wait that follows counts from here, not from the workflow task's start.
+    finished_at: str = ""
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """Journeys end to end: API → event pipeline → journey run workflow → SMTP, on real PostgreSQL and Temporal."""
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -64,6 +65,31 @@ async def test_the_order_follow_up_journey_sends_a_personalised_email_once(
         "entered": 2, "active": 0, "completed": 2, "exited": 0,
         "steps": {"plan": 2, "thanks": 1, "remember": 1, "wait": 1, "done": 2},
     }  # fmt: skip
+
+
+async def test_a_send_retried_after_a_provider_failure_keeps_the_path_the_run_took(
+    api, project: ProjectKeys, temporal_client, smtp: SmtpSink
+):
+    """The gate and the send are one walk; the provider fails after the gate has decided. The retry
+    sends once, down the same path, although the user no longer passes the gate by then."""
+    campaign = await email_campaign(api, project, smtp.port, {"en": {"subject": "Thanks", "text": "Hi"}})
+    journey = await live_journey(api, project, order_follow_up(campaign["id"]))
+    rita = await upsert(api, project, "rita", email="rita@example.com", data={"plan": "premium"})
+    smtp.refusing = True
+    ordered = {"name": "order.completed", "identifier": [{"external_id": "rita"}], "data": {"total": 12}}
+    await post_events(api, project, temporal_client, [ordered])
+    for _ in range(200):
+        if smtp.refused:
+            break
+        await asyncio.sleep(0.05)
+    assert smtp.refused, "the send was never attempted"
+    await upsert(api, project, "rita", data={"plan": "free"})
+    smtp.refusing = False
+
+    assert (await run_result(temporal_client, journey["id"], rita["id"]))["status"] == "completed"
+    assert len(smtp.to("rita@example.com")) == 1
+    [run] = await runs(api, project, journey["id"], rita["id"])
+    assert [visit["step_id"] for visit in run["history"]] == ["plan", "thanks", "remember", "wait", "done"]
 
 
 async def test_an_unsubscribed_user_is_never_sent_to_and_the_skip_says_why(

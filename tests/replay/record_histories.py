@@ -49,7 +49,9 @@ async def test_record(api, project: ProjectKeys, temporal_client):
 
 @pytest.mark.skipif(not os.environ.get("RECORD_HISTORIES"), reason="set RECORD_HISTORIES=1 to re-record")
 async def test_record_journey_runs(api, project: ProjectKeys, temporal_client, smtp: SmtpSink):
-    """A representative journey (gate, send, update, delay, exit), and a run ended by its `exit_on` event."""
+    """A representative journey (gate, send, update, delay, exit), and a run ended by its `exit_on` event.
+    (`journey_run_order_follow_up` and `journey_run_exit_on` are the same runs from before walks: one
+    local activity per step.)"""
     campaign = await email_campaign(
         api, project, smtp.port, {"en": {"subject": "Hi", "text": "{{ journey.order.total }}"}}
     )
@@ -71,7 +73,7 @@ async def test_record_journey_runs(api, project: ProjectKeys, temporal_client, s
     await run_result(temporal_client, follow_up["id"], user["id"])
     await post_events(api, project, temporal_client, [{"name": "order.refunded", "identifier": identifier}])
     await run_result(temporal_client, waiting["id"], user["id"])
-    for name, journey in (("journey_run_order_follow_up", follow_up), ("journey_run_exit_on", waiting)):
+    for name, journey in (("journey_run_walk_order_follow_up", follow_up), ("journey_run_walk_exit_on", waiting)):
         handle = temporal_client.get_workflow_handle(f"journey/{journey['id']}/{user['id']}")
         history = await handle.fetch_history()
         (HISTORIES / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
