@@ -36,12 +36,14 @@ class Settings(BaseSettings):
     schedule_every_fire_a_workflow: bool = False
     log_level: str = "INFO"
     # Worker sizing. Journey runs wait in delays for days: keep them cached rather than replayed on each
-    # wake-up; bound concurrent tasks so that a flood of work queues in Temporal instead of starving the
-    # worker's event loop past workflow-task timeouts.
+    # wake-up; bound concurrent tasks so that a flood of work queues in Temporal, where task priorities
+    # put a run's next step ahead of new intake, instead of in the worker's event loop, which takes
+    # work first come, first served (measured on one machine: 40 → 10 per process, same throughput,
+    # timer lateness p50 3.3 s → 0.9 s). Raise them when the database is far away (more waiting per task).
     worker_max_cached_workflows: int = 5000
-    worker_max_concurrent_workflow_tasks: int = 40
+    worker_max_concurrent_workflow_tasks: int = 10
     worker_max_concurrent_activities: int = 40
-    worker_max_concurrent_local_activities: int = 40
+    worker_max_concurrent_local_activities: int = 10
     # Where recipients reach this API (one-click unsubscribe links in messages).
     public_url: str = "http://localhost:8000"
     # Signs unsubscribe links. Set a long random value in production; the default is for development.
