@@ -22,9 +22,9 @@ from domain.journeys.pipeline import (
     StepInput,
     StepOutcome,
 )
-from domain.journeys.walk import Claimed, settle_send, walk
+from domain.journeys.walk import Delivered, walk
 from domain.lists.models import ListMember
-from domain.messaging.sending import Links, SendOutcome
+from domain.messaging.sending import Links
 from domain.organizations.models import OrganizationMember
 from domain.paging import user_id_pages
 from workflows.starters import EventStarter
@@ -63,17 +63,15 @@ class JourneyActivities:
         def now() -> datetime:
             return asked_at + (datetime.now(UTC) - scheduled)
 
-        delivered: tuple[Claimed, SendOutcome] | None = None
+        delivered: Delivered | None = None
         while True:
             async with self.sessions() as session:
-                if delivered is not None:
-                    job = await settle_send(session, job, *delivered)
-                walked = await walk(session, job, self.links, now())
+                walked = await walk(session, job, self.links, now(), delivered)
                 await self.starter.commit_and_dispatch(session)
             if walked.claimed is None:
                 walked.advance.finished_at = now().isoformat()
                 return walked.advance
-            delivered = walked.claimed, await deliver_send(walked.claimed.send, walked.claimed.outgoing)
+            delivered = Delivered(walked.claimed, await deliver_send(walked.claimed.send, walked.claimed.outgoing))
 
     @activity.defn
     async def finish_run(self, job: FinishInput) -> None:

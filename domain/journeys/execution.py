@@ -36,7 +36,7 @@ GONE = StepOutcome(stop="missing")
 class RunContext:
     project_id: uuid.UUID
     journey_id: uuid.UUID
-    user: User
+    user: User | None  # loaded only for the steps that read it
 
 
 async def load_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
@@ -79,6 +79,15 @@ async def enter_step(session: AsyncSession, job: StepInput, now: datetime) -> Ru
 
 # Steps that read the user's profile (timezone, facts, templates); the others skip loading it.
 USES_USER = frozenset({"delay", "gate", "update", "event", "link"})
+
+
+def needs_user(raw: dict[str, Any]) -> bool:
+    """Whether the step reads the user's profile. A plain `duration` delay does not (no timezone, no
+    template, no excluded days)."""
+    if raw.get("type") == "delay":
+        duration = raw.get("duration")
+        return not (isinstance(duration, str) and "{" not in duration and not raw.get("exclusion_days"))
+    return raw.get("type") in USES_USER
 
 
 async def perform_step(session: AsyncSession, job: StepInput, now: datetime) -> StepOutcome:
@@ -126,7 +135,7 @@ async def _delay(session: AsyncSession, context: RunContext, step: Delay, job: S
     raw = step.duration or step.until_time or step.until_date or ""
     value = render(raw, await template_context(session, context.user, job.data, now)) if "{" in raw else raw
     try:
-        wake = resume_at(step, value.strip(), now, context.user.timezone)
+        wake = resume_at(step, value.strip(), now, context.user.timezone if context.user else None)
     except ValueError:
         raise Invalid(f"steps.{step.id}: {value!r} is not a valid delay") from None
     return StepOutcome(resume_at=wake.isoformat())

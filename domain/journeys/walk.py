@@ -9,17 +9,17 @@ the send further down the path is the same send under the same key.
 
 import random
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.journeys.definition import Action, Balancer, Exit, Experiment, Link, Send, parse_step
 from domain.journeys.engine import choose_variant, next_step
-from domain.journeys.execution import USES_USER, RunContext, do_step, end_run, load_user
+from domain.journeys.execution import RunContext, do_step, end_run, load_user, needs_user
 from domain.journeys.models import JourneyRun, JourneyStepVisit
 from domain.journeys.pipeline import AdvanceInput, FinishInput, RunAdvance, SendInput, StepInput
 from domain.messaging.sending import Links, Outgoing, SendOutcome, claim_send, finish_send
@@ -40,139 +40,166 @@ class Claimed:
 
 
 @dataclass
+class Delivered:
+    """A claimed send, and what its provider answered."""
+
+    claimed: Claimed
+    outcome: SendOutcome
+
+
+@dataclass
 class Walked:
     advance: RunAdvance
     claimed: Claimed | None = None
 
 
-async def walk(session: AsyncSession, job: AdvanceInput, links: Links, now: datetime) -> Walked:
-    run = (
+@dataclass
+class _Visits:
+    """The walk's visits, written in one statement where it stops. `outcome` None: still in progress
+    (a claimed send, a full balancer); a later walk fills it in."""
+
+    run_id: uuid.UUID
+    journey_id: uuid.UUID
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, seq: int, step_id: str, at: datetime, outcome: dict[str, Any] | None) -> None:
+        self.rows.append({"seq": seq, "step_id": step_id, "entered_at": at, "outcome": outcome})
+
+    async def write(self, session: AsyncSession) -> None:
+        if not self.rows:
+            return
+        ids = {"run_id": self.run_id, "journey_id": self.journey_id}
+        statement = insert(JourneyStepVisit).values([{**ids, **row} for row in self.rows])
+        kept = JourneyStepVisit.__table__.c.outcome
+        await session.execute(statement.on_conflict_do_update(
+            index_elements=["run_id", "seq"], set_={"outcome": func.coalesce(statement.excluded.outcome, kept)}
+        ))  # fmt: skip
+        self.rows.clear()
+
+
+async def walk(
+    session: AsyncSession, job: AdvanceInput, links: Links, now: datetime, delivered: Delivered | None = None
+) -> Walked:
+    """Walk the run from `job.start`; with `delivered`, first record that send and go on after it."""
+    rows = (
         await session.execute(
-            select(JourneyRun.project_id, JourneyRun.journey_id, JourneyRun.ended_at, JourneyRun.status).where(
-                JourneyRun.id == uuid.UUID(job.run_id)
-            )
+            select(JourneyRun.project_id, JourneyRun.journey_id, JourneyRun.ended_at, JourneyRun.status,
+                   JourneyStepVisit.seq, JourneyStepVisit.outcome)
+            .outerjoin(JourneyStepVisit, and_(
+                JourneyStepVisit.run_id == JourneyRun.id,
+                JourneyStepVisit.seq >= job.visits,
+                JourneyStepVisit.outcome.is_not(None),
+            ))
+            .where(JourneyRun.id == uuid.UUID(job.run_id))
         )
-    ).first()
+    ).all()  # fmt: skip
+    run = rows[0] if rows else None
     if run is None or run.ended_at is not None:  # ended meanwhile (a retried walk, the journey deleted)
         ended = run.status if run is not None and run.status in ("completed", "exited") else "exited"
         return Walked(RunAdvance(at=job.start, visits=job.visits, data=job.data, ended=ended))
-    recorded = await _recorded_visits(session, job)
-    context = RunContext(run.project_id, run.journey_id, None)  # type: ignore[arg-type]
-    visits, data, step_id, waited = job.visits, dict(job.data), job.start, job.waited
+    # Visits an earlier attempt of this walk already decided (normally none).
+    recorded = {row.seq: row.outcome for row in rows if row.seq is not None}
+    context = RunContext(run.project_id, run.journey_id, None)
+    visits = _Visits(uuid.UUID(job.run_id), run.journey_id)
+    if delivered is not None:
+        job = await _settle(session, job, delivered, visits, now)
+    walked = await _walk(session, job, links, now, context, recorded, visits)
+    await visits.write(session)
+    return walked
+
+
+async def _walk(
+    session: AsyncSession,
+    job: AdvanceInput,
+    links: Links,
+    now: datetime,
+    context: RunContext,
+    recorded: dict[int, dict[str, Any]],
+    visits: _Visits,
+) -> Walked:
+    seq, data, step_id, waited = job.visits, dict(job.data), job.start, job.waited
     last = step_id
     for _ in range(MAX_STEPS):
         if step_id is None:
             await _end(session, job, "completed", last)
-            return Walked(RunAdvance(at=last, visits=visits, data=data, ended="completed"))
-        step = parse_step(step_id, job.steps[step_id])
+            return Walked(RunAdvance(at=last, visits=seq, data=data, ended="completed"))
+        raw = job.steps[step_id]
+        step = parse_step(step_id, raw)
         if isinstance(step, Link) and not waited:
-            wake = now + parse_span(step.delay)
-            return await _stop(
-                session, job, RunAdvance(step_id, visits, data, then=step_id, resume_at=wake.isoformat())
-            )
-        seq = visits if waited and isinstance(step, Balancer) else visits + 1
-        visits, waited, last = seq, False, step_id
+            wake = (now + parse_span(step.delay)).isoformat()
+            return await _stop(session, job, RunAdvance(step_id, seq, data, then=step_id, resume_at=wake))
+        seq = seq if waited and isinstance(step, Balancer) else seq + 1
+        waited, last = False, step_id
         if (outcome := recorded.get(seq)) is not None:
             step_id = outcome.get("next")
             if isinstance(step, Send) and step.data_key:
                 data[step.data_key] = outcome.get("result")
             if outcome.get("resume_at") and datetime.fromisoformat(outcome["resume_at"]) > now:
                 return await _stop(
-                    session, job, RunAdvance(last, visits, data, then=step_id, resume_at=outcome["resume_at"])
+                    session, job, RunAdvance(last, seq, data, then=step_id, resume_at=outcome["resume_at"])
                 )
             continue
-        if job.steps[step_id].get("type") in USES_USER:
-            context.user = context.user or await load_user(session, uuid.UUID(job.user_id))  # type: ignore[assignment]
+        if needs_user(raw) and context.user is None:
+            context.user = await load_user(session, uuid.UUID(job.user_id))
             if context.user is None:
                 await _end(session, job, "exited", step_id, "the user no longer exists")
-                return Walked(RunAdvance(at=step_id, visits=visits, data=data, ended="exited"))
-        single = StepInput(
-            job.project_id, job.journey_id, job.run_id, job.user_id, step_id, job.steps[step_id], seq, data
-        )
+                return Walked(RunAdvance(at=step_id, visits=seq, data=data, ended="exited"))
+        single = StepInput(job.project_id, job.journey_id, job.run_id, job.user_id, step_id, raw, seq, data)
         match step:
             case Exit():
-                await _record(session, context, single, now, {"next": None})
+                visits.add(seq, step_id, now, {"next": None})
                 await _end(session, job, "completed", step_id)
-                return Walked(RunAdvance(at=step_id, visits=visits, data=data, ended="completed"))
+                return Walked(RunAdvance(at=step_id, visits=seq, data=data, ended="completed"))
             case Link():
-                await _record(session, context, single, now, {"next": None})
+                visits.add(seq, step_id, now, {"next": None})
                 await do_step(session, context, step, single, now)
                 await _end(session, job, "completed", step_id)
-                return Walked(RunAdvance(at=step_id, visits=visits, data=data, ended="completed"))
+                return Walked(RunAdvance(at=step_id, visits=seq, data=data, ended="completed"))
             case Action():
-                await _record(session, context, single, now, None)
-                return await _stop(session, job, RunAdvance(step_id, visits, data, then=step.next, perform="action"))
+                visits.add(seq, step_id, now, None)
+                return await _stop(session, job, RunAdvance(step_id, seq, data, then=step.next, perform="action"))
             case Send():
                 send = SendInput(job.project_id, job.run_id, job.user_id, step_id, seq, step.campaign_id, data)
                 claim = await claim_send(session, send, links, now)
-                if isinstance(claim, Outgoing):  # the caller commits, delivers and settles it
-                    await _record(session, context, single, now, None)
-                    stopped = await _stop(session, job, RunAdvance(step_id, visits, data))
+                if isinstance(claim, Outgoing):  # the caller commits, delivers, and walks on with `delivered`
+                    visits.add(seq, step_id, now, None)
+                    stopped = await _stop(session, job, RunAdvance(step_id, seq, data))
                     stopped.claimed = Claimed(send, claim, step.next, step.data_key)
                     return stopped
                 result = claim.as_result()
                 if step.data_key:
                     data[step.data_key] = result
-                await _record(session, context, single, now, {"next": step.next, "result": result})
+                visits.add(seq, step_id, now, {"next": step.next, "result": result})
                 step_id = step.next
                 continue
             case Experiment():
                 chosen = choose_variant(step, random.Random(f"{job.run_id}/{seq}").random())
-                await _record(session, context, single, now, {"next": chosen})
+                visits.add(seq, step_id, now, {"next": chosen})
                 step_id = chosen
                 continue
         done = await do_step(session, context, step, single, now)
         if isinstance(step, Balancer) and done.resume_at is not None:  # every path full: wait, same visit
-            await _record(session, context, single, now, None)
-            return await _stop(session, job, RunAdvance(step_id, visits, data, then=step_id, resume_at=done.resume_at))
+            visits.add(seq, step_id, now, None)
+            return await _stop(session, job, RunAdvance(step_id, seq, data, then=step_id, resume_at=done.resume_at))
         step_id = next_step(step, passed=done.passed, chosen=done.chosen)
-        await _record(session, context, single, now, {"next": step_id, "resume_at": done.resume_at})
+        visits.add(seq, last, now, {"next": step_id, "resume_at": done.resume_at})
         if done.resume_at is not None and datetime.fromisoformat(done.resume_at) > now:
-            return await _stop(session, job, RunAdvance(last, visits, data, then=step_id, resume_at=done.resume_at))
-    return await _stop(session, job, RunAdvance(step_id, visits, data, then=step_id))
+            return await _stop(session, job, RunAdvance(last, seq, data, then=step_id, resume_at=done.resume_at))
+    return await _stop(session, job, RunAdvance(step_id, seq, data, then=step_id))
 
 
-async def settle_send(session: AsyncSession, job: AdvanceInput, claimed: Claimed, outcome: SendOutcome) -> AdvanceInput:
-    """Record a delivered send (`email.sent`, the visit's outcome) and where the walk goes on from."""
-    outcome = await finish_send(session, claimed.send, claimed.outgoing, outcome, datetime.now(UTC))
+async def _settle(
+    session: AsyncSession, job: AdvanceInput, delivered: Delivered, visits: _Visits, now: datetime
+) -> AdvanceInput:
+    """Record a delivered send (`email.sent`, the visit's outcome); the walk goes on after it."""
+    claimed = delivered.claimed
+    outcome = await finish_send(session, claimed.send, claimed.outgoing, delivered.outcome, datetime.now(UTC))
     result = outcome.as_result()
     data = dict(claimed.send.data)
     if claimed.data_key:
         data[claimed.data_key] = result
-    await session.execute(
-        update(JourneyStepVisit)
-        .where(JourneyStepVisit.run_id == uuid.UUID(job.run_id), JourneyStepVisit.seq == claimed.send.seq)
-        .values(outcome={"next": claimed.then, "result": result})
-    )
+    visits.add(claimed.send.seq, claimed.send.step_id, now, {"next": claimed.then, "result": result})
     return replace(job, start=claimed.then, visits=claimed.send.seq, data=data, waited=False)
-
-
-async def _recorded_visits(session: AsyncSession, job: AdvanceInput) -> dict[int, dict[str, Any]]:
-    """Visits an earlier attempt of this walk already decided (normally none)."""
-    rows = await session.execute(
-        select(JourneyStepVisit.seq, JourneyStepVisit.outcome).where(
-            JourneyStepVisit.run_id == uuid.UUID(job.run_id),
-            JourneyStepVisit.seq >= job.visits,
-            JourneyStepVisit.outcome.is_not(None),
-        )
-    )
-    return {row.seq: row.outcome for row in rows}
-
-
-async def _record(
-    session: AsyncSession, context: RunContext, job: StepInput, now: datetime, outcome: dict[str, Any] | None
-) -> None:
-    """The visit, with where it led once that is known (a visit recorded in progress gets it later)."""
-    statement = insert(JourneyStepVisit).values(
-        run_id=uuid.UUID(job.run_id), seq=job.seq, journey_id=context.journey_id, step_id=job.step_id,
-        entered_at=now, outcome=outcome,
-    )  # fmt: skip
-    if outcome is None:
-        await session.execute(statement.on_conflict_do_nothing())
-    else:
-        await session.execute(statement.on_conflict_do_update(
-            index_elements=["run_id", "seq"], set_={"outcome": statement.excluded.outcome}
-        ))  # fmt: skip
 
 
 async def _stop(session: AsyncSession, job: AdvanceInput, advance: RunAdvance) -> Walked:
