@@ -134,7 +134,7 @@ class JourneyRun:
                     run.data,
                     now=self._now().isoformat(),
                     waited=waited,
-                ),  # fmt: skip
+                ),
                 start_to_close_timeout=timedelta(minutes=2),
                 retry_policy=WALK_RETRY,
                 local_retry_threshold=timedelta(seconds=30),

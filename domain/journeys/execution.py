@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
@@ -24,7 +24,9 @@ from domain.journeys.models import BalancerCount, Journey, JourneyRun, JourneySt
 from domain.journeys.pipeline import FinishInput, StepInput, StepOutcome
 from domain.lists.facts import load_facts
 from domain.organizations.models import Organization, OrganizationMember
-from domain.rules.engine import matches
+from domain.rules.analysis import walk
+from domain.rules.engine import UserFacts, matches
+from domain.rules.model import EventRule, Rule, VisitedStep
 from domain.templating import render, render_json
 from domain.users.models import User, UserIdentifier
 from domain.users.service import update_user_data
@@ -109,6 +111,8 @@ async def do_step(session: AsyncSession, context: RunContext, step: Step, job: S
         case Gate():
             facts = await load_facts(session, context.user, [step.rule], now)
             facts.journey = job.data
+            if reads_the_run(step.rule):
+                await load_run_facts(session, facts, job)
             return StepOutcome(passed=matches(step.rule, facts, now))
         case Update():
             body = render_json(step.body, await template_context(session, context.user, job.data, now), "body")
@@ -129,6 +133,29 @@ async def do_step(session: AsyncSession, context: RunContext, step: Step, job: S
             await _link(session, context, step, job.data)
             return StepOutcome()
     return StepOutcome(chosen=job.chosen)
+
+
+def reads_the_run(rule: Rule) -> bool:
+    """Whether a gate's rule counts visits or events since the run entered."""
+    return any(isinstance(n, VisitedStep) or (isinstance(n, EventRule) and n.since_entered) for n in walk(rule))
+
+
+async def load_run_facts(session: AsyncSession, facts: UserFacts, job: StepInput) -> None:
+    """When the run entered, and how often this run and all the user's runs of the journey visited each step."""
+    run_id = uuid.UUID(job.run_id)
+    facts.entered_at = await session.scalar(select(JourneyRun.created_at).where(JourneyRun.id == run_id))
+    counts = await session.execute(
+        select(
+            JourneyStepVisit.step_id,
+            func.count().filter(JourneyStepVisit.run_id == run_id),
+            func.count(),
+        )
+        .join(JourneyRun, JourneyRun.id == JourneyStepVisit.run_id)
+        .where(JourneyRun.journey_id == uuid.UUID(job.journey_id), JourneyRun.user_id == uuid.UUID(job.user_id))
+        .group_by(JourneyStepVisit.step_id)
+    )
+    for step_id, in_run, in_journey in counts:
+        facts.run_visits[step_id], facts.journey_visits[step_id] = in_run, in_journey
 
 
 async def _delay(session: AsyncSession, context: RunContext, step: Delay, job: StepInput, now: datetime) -> StepOutcome:

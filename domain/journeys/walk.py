@@ -17,9 +17,9 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.journeys.definition import Action, Balancer, Exit, Experiment, Link, Send, parse_step
+from domain.journeys.definition import Action, Balancer, Exit, Experiment, Gate, Link, Send, parse_step
 from domain.journeys.engine import choose_variant, next_step
-from domain.journeys.execution import RunContext, do_step, end_run, load_user, needs_user
+from domain.journeys.execution import RunContext, do_step, end_run, load_user, needs_user, reads_the_run
 from domain.journeys.models import JourneyRun, JourneyStepVisit
 from domain.journeys.pipeline import AdvanceInput, FinishInput, RunAdvance, SendInput, StepInput
 from domain.messaging.sending import Links, Outgoing, SendOutcome, claim_send, finish_send
@@ -95,6 +95,9 @@ async def walk(
     ).all()  # fmt: skip
     run = rows[0] if rows else None
     if run is None or run.ended_at is not None:  # ended meanwhile (a retried walk, the journey deleted)
+        if delivered is not None:  # the message went out all the same: record it
+            claimed = delivered.claimed
+            await finish_send(session, claimed.send, claimed.outgoing, delivered.outcome, datetime.now(UTC))
         ended = run.status if run is not None and run.status in ("completed", "exited") else "exited"
         return Walked(RunAdvance(at=job.start, visits=job.visits, data=job.data, ended=ended))
     # Visits an earlier attempt of this walk already decided (normally none).
@@ -177,6 +180,8 @@ async def _walk(
                 visits.add(seq, step_id, now, {"next": chosen})
                 step_id = chosen
                 continue
+        if isinstance(step, Gate) and reads_the_run(step.rule):
+            await visits.write(session)  # the visits earlier in this walk count too
         done = await do_step(session, context, step, single, now)
         if isinstance(step, Balancer) and done.resume_at is not None:  # every path full: wait, same visit
             visits.add(seq, step_id, now, None)

@@ -4,7 +4,7 @@ import json
 from datetime import timedelta
 
 from domain.rules.durations import DURATION
-from domain.rules.model import DATE_OPS, All, Any_, EventRule, InList, Not, Property, Rule
+from domain.rules.model import DATE_OPS, All, Any_, EventRule, InList, Not, Property, Rule, VisitedStep
 
 USER_CHANGES = ("user.created", "user.updated")
 ORGANIZATION_CHANGES = (
@@ -85,11 +85,16 @@ def summarize(rule: Rule) -> str:
             return f"NOT {summarize(inner)}"
         case InList(list_id):
             return f"in list {list_id}"
+        case VisitedStep():
+            where = "this run" if rule.scope == "run" else "any run of this journey"
+            return f"visited step {rule.step_id} {rule.count_op} {rule.count} times in {where}"
         case EventRule():
             who = "did" if rule.entity == "user" else "organization did"
             text = f"{who} {rule.name} {rule.count_op} {rule.count} times"
             if rule.within is not None:
                 text += f" in the last {_duration(rule.within)}"
+            elif rule.since_entered:
+                text += " since entering the journey"
             return text + (f" where {summarize(rule.where)}" if rule.where is not None else "")
         case Property():
             target = ".".join([rule.scope, *([rule.field] if rule.field else ["data", *rule.path])])

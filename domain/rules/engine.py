@@ -44,7 +44,7 @@ from domain.json_kind import json_kind
 from domain.lists.models import ListMember
 from domain.organizations.models import Organization, OrganizationMember
 from domain.rules.durations import parse_instant
-from domain.rules.model import All, Any_, EventRule, InList, Not, Property, Rule
+from domain.rules.model import All, Any_, EventRule, InList, Not, Property, Rule, VisitedStep
 from domain.users.models import User
 
 ISO_DATE = (
@@ -91,6 +91,10 @@ class UserFacts:
     lists: frozenset[str] = frozenset()
     # `journey.<data_key>…` in gates: the run's entrance data and step results.
     journey: dict[str, Any] = field(default_factory=dict)
+    # In gates: when the run entered, and visits per step of this run and of all the user's runs of the journey.
+    entered_at: datetime | None = None
+    run_visits: dict[str, int] = field(default_factory=dict)
+    journey_visits: dict[str, int] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- JSON value helpers (Python face)
@@ -338,6 +342,9 @@ def matches(rule: Rule, facts: UserFacts, now: datetime, event: EventFact | None
             return not matches(inner, facts, now, event)
         case InList(list_id):
             return list_id in facts.lists
+        case VisitedStep():
+            visits = facts.run_visits if rule.scope == "run" else facts.journey_visits
+            return bool(ORDER[rule.count_op](visits.get(rule.step_id, 0), rule.count))
         case EventRule():
             return _event_matches(rule, facts, now)
         case Property():
@@ -372,7 +379,7 @@ def _column_or_data(owner: Any, rule: Property) -> Any:
 
 def _event_matches(rule: EventRule, facts: UserFacts, now: datetime) -> bool:
     def count(events: list[EventFact]) -> int:
-        since = now - rule.within if rule.within is not None else None
+        since = now - rule.within if rule.within is not None else facts.entered_at if rule.since_entered else None
         return sum(
             1
             for e in events

@@ -40,6 +40,19 @@ class EventRule:
     count_op: str
     count: int
     within: timedelta | None
+    # In journey gates, `"within": "since_entered"`: counted from the run's entry.
+    since_entered: bool = False
+
+
+@dataclass(frozen=True)
+class VisitedStep:
+    """In journey gates: how often this run (`scope` run) or any of the user's runs of the journey
+    (`scope` journey) reached a step."""
+
+    step_id: str
+    count_op: str
+    count: int
+    scope: str
 
 
 @dataclass(frozen=True)
@@ -62,7 +75,9 @@ class Not:
     rule: "Rule"
 
 
-Rule = Property | EventRule | InList | All | Any_ | Not
+Rule = Property | EventRule | InList | VisitedStep | All | Any_ | Not
+# Rule kinds, and which of them only journey gates may use (`extra_scopes` holds "journey").
+KINDS = ("all", "any", "not", "property", "event", "organization_event", "in_list", "visited_step")
 
 
 def parse_rule(
@@ -71,11 +86,9 @@ def parse_rule(
     """`extra_scopes` widens where properties may point: `journey` in gates, `event` in entrance conditions."""
     if not isinstance(raw, dict):
         raise Invalid(f"{path}: a rule must be an object")
-    kinds = [k for k in ("all", "any", "not", "property", "event", "organization_event", "in_list") if k in raw]
+    kinds = [k for k in KINDS if k in raw]
     if len(kinds) != 1:
-        raise Invalid(
-            f"{path}: a rule needs exactly one of all, any, not, property, event, organization_event, in_list"
-        )
+        raise Invalid(f"{path}: a rule needs exactly one of {', '.join(KINDS)}")
     kind = kinds[0]
     if kind in ("all", "any"):
         items = raw[kind]
@@ -94,17 +107,18 @@ def parse_rule(
         if not isinstance(raw["in_list"], str) or not raw["in_list"]:
             raise Invalid(f"{path}.in_list: must be a list id")
         return InList(raw["in_list"])
+    if kind == "visited_step":
+        if in_event or "journey" not in extra_scopes:
+            raise Invalid(f"{path}.visited_step: only in a journey's gates")
+        return _parse_visited(raw, path)
     if kind in ("event", "organization_event"):
         if in_event:
             raise Invalid(f"{path}.{kind}: event rules cannot nest")
-        return _parse_event(raw, kind, path)
+        return _parse_event(raw, kind, path, in_gate="journey" in extra_scopes)
     return _parse_property(raw, path, in_event=in_event, extra_scopes=extra_scopes)
 
 
-def _parse_event(raw: dict[str, Any], kind: str, path: str) -> EventRule:
-    name = raw[kind]
-    if not isinstance(name, str) or not name:
-        raise Invalid(f"{path}.{kind}: must be an event name")
+def _parse_count(raw: dict[str, Any], path: str) -> tuple[str, int]:
     count = raw.get("count", {"op": ">=", "value": 1})
     if (
         not isinstance(count, dict)
@@ -114,9 +128,31 @@ def _parse_event(raw: dict[str, Any], kind: str, path: str) -> EventRule:
         or count["value"] < 0
     ):
         raise Invalid(f'{path}.count: must be {{"op": one of {" ".join(sorted(COUNT_OPS))}, "value": n >= 0}}')
+    return count["op"], count["value"]
+
+
+def _parse_visited(raw: dict[str, Any], path: str) -> VisitedStep:
+    step_id = raw["visited_step"]
+    if not isinstance(step_id, str) or not step_id:
+        raise Invalid(f"{path}.visited_step: must be a step id")
+    scope = raw.get("scope", "run")
+    if scope not in ("run", "journey"):
+        raise Invalid(f"{path}.scope: must be run or journey")
+    count_op, count = _parse_count(raw, path)
+    return VisitedStep(step_id, count_op, count, scope)
+
+
+def _parse_event(raw: dict[str, Any], kind: str, path: str, *, in_gate: bool = False) -> EventRule:
+    name = raw[kind]
+    if not isinstance(name, str) or not name:
+        raise Invalid(f"{path}.{kind}: must be an event name")
+    count_op, count = _parse_count(raw, path)
     within = raw.get("within")
     window = None
-    if within is not None:
+    since_entered = within == "since_entered"
+    if since_entered and not in_gate:
+        raise Invalid(f"{path}.within: since_entered is only for a journey's gates")
+    if within is not None and not since_entered:
         try:
             window = parse_duration(within) if isinstance(within, str) else None
         except ValueError as error:
@@ -128,9 +164,10 @@ def _parse_event(raw: dict[str, Any], kind: str, path: str) -> EventRule:
         entity="user" if kind == "event" else "organization",
         name=name,
         where=parse_rule(where, f"{path}.where", in_event=True) if where is not None else None,
-        count_op=count["op"],
-        count=count["value"],
+        count_op=count_op,
+        count=count,
         within=window,
+        since_entered=since_entered,
     )
 
 

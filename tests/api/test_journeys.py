@@ -400,3 +400,54 @@ async def test_a_recurring_list_entrance_enters_the_lists_members_on_its_schedul
     assert response.status_code == 200, response.text
     with pytest.raises(RPCError):
         await schedule.describe()  # pausing the journey removed its recurring entrance
+
+
+async def test_gates_count_visited_steps_and_events_since_the_run_entered(api, project: ProjectKeys, temporal_client):
+    returning = await live_journey(api, project, {
+        "entry": {"type": "entrance", "event": "order.completed", "multiple": True, "next": "tag"},
+        "tag": {"type": "update", "body": {"orders_seen": True}, "next": "again"},
+        "again": {"type": "gate", "rule": {"all": [
+            {"visited_step": "tag", "count": {"op": "=", "value": 1}},
+            {"visited_step": "tag", "scope": "journey", "count": {"op": ">=", "value": 2}},
+        ]}, "yes": "loyal", "no": "done"},
+        "loyal": {"type": "update", "body": {"returning": True}, "next": "done"},
+        "done": {"type": "exit"},
+    })  # fmt: skip
+    browsing = await live_journey(api, project, {
+        "entry": {"type": "entrance", "event": "session.started", "next": "wait"},
+        "wait": {"type": "delay", "duration": "3 seconds", "next": "viewed"},
+        "viewed": {"type": "gate", "rule": {"event": "cart.viewed", "within": "since_entered",
+                                            "count": {"op": "=", "value": 2}}, "yes": "mark", "no": "done"},
+        "mark": {"type": "update", "body": {"viewed_since_entering": True}, "next": "done"},
+        "done": {"type": "exit"},
+    })  # fmt: skip
+    user = await upsert(api, project, "vera", data={})
+    who = [{"external_id": "vera"}]
+
+    async def profile() -> dict:
+        return (await api.get(project.admin(f"/users/{user['id']}"), headers=project.secret)).json()["data"]
+
+    await post_events(api, project, temporal_client, [{"name": "order.completed", "identifier": who}])
+    await run_result(temporal_client, returning["id"], user["id"])
+    assert "returning" not in await profile()  # the first run: one visit of `tag` in the journey
+    await post_events(api, project, temporal_client, [{"name": "order.completed", "identifier": who}])
+    await run_result(temporal_client, returning["id"], user["id"], sequence=2)
+    assert (await profile())["returning"] is True
+
+    # Exactly two cart views since entering: the one before does not count.
+    viewed = {"name": "cart.viewed", "identifier": who}
+    await post_events(api, project, temporal_client, [viewed])
+    await post_events(api, project, temporal_client, [{"name": "session.started", "identifier": who}])
+    await post_events(api, project, temporal_client, [viewed, viewed])
+    await run_result(temporal_client, browsing["id"], user["id"])
+    assert (await profile())["viewed_since_entering"] is True
+
+
+async def test_visited_step_and_since_entered_are_for_journey_gates_only(api, project: ProjectKeys):
+    for rule, where in (
+        ({"visited_step": "tag"}, "rule.visited_step"),
+        ({"event": "cart.viewed", "within": "since_entered"}, "rule.within"),
+    ):
+        response = await api.post(project.admin("/lists"), json={"name": "x", "rule": rule}, headers=project.secret)
+        assert response.status_code == 400, response.text
+        assert where in response.text
