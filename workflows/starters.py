@@ -4,7 +4,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import (
@@ -12,9 +12,11 @@ from temporalio.client import (
     Schedule,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
+    ScheduleRange,
     ScheduleSpec,
     ScheduleUpdate,
 )
@@ -34,6 +36,7 @@ from domain.events.models import Event
 from domain.events.pipeline import PROCESS_EVENT_WORKFLOW, ProcessEventInput, workflow_id
 from domain.events.recording import SchemaKey, extract_schema
 from domain.events.service import take_pending_events
+from domain.journeys.definition import Entrance, calendar_interval
 from domain.journeys.entry import PendingExit, take_pending_exits, take_pending_runs
 from domain.journeys.pipeline import (
     ENTER_LIST_MEMBERS_WORKFLOW,
@@ -236,6 +239,37 @@ async def stop_runs(client: Client, workflow_ids: Sequence[str], reason: str) ->
     await asyncio.gather(*(stop(w) for w in workflow_ids))
 
 
+def entrance_schedule_spec(entrance: Entrance) -> ScheduleSpec:
+    """A fixed interval (`"7 days"`), or calendar months / years on `start_at`'s day and time (UTC)."""
+    assert entrance.interval is not None  # validated at parse
+    start = datetime.fromisoformat(entrance.start_at) if entrance.start_at else None
+    end = datetime.fromisoformat(entrance.end_at) if entrance.end_at else None
+    calendar = calendar_interval(entrance.interval)
+    if calendar is None:
+        return ScheduleSpec(
+            intervals=[ScheduleIntervalSpec(every=parse_span(entrance.interval))], start_at=start, end_at=end
+        )
+    assert start is not None  # validated at parse
+    amount, unit = calendar
+    first = start.astimezone(UTC)
+    months = (
+        [ScheduleRange(first.month)]
+        if unit == "year"
+        else [ScheduleRange(m) for m in range(1, 13) if (m - first.month) % amount == 0]
+    )
+    # Every `amount` years from the first (month and day fixed above); any year for months.
+    years = [ScheduleRange(first.year, first.year + 100 * amount, amount)] if unit == "year" else []
+    when = ScheduleCalendarSpec(
+        second=[ScheduleRange(first.second)],
+        minute=[ScheduleRange(first.minute)],
+        hour=[ScheduleRange(first.hour)],
+        day_of_month=[ScheduleRange(first.day)],
+        month=months,
+        year=years,
+    )
+    return ScheduleSpec(calendars=[when], start_at=start, end_at=end)
+
+
 async def sync_entrance_schedules(
     client: Client, task_queue: str, project_id: str, journey_id: str, schedules: EntranceSchedules
 ) -> None:
@@ -253,11 +287,7 @@ async def sync_entrance_schedules(
                     [SearchAttributePair(PROJECT_ID, project_id), SearchAttributePair(JOURNEY_ID, journey_id)]
                 ),
             ),
-            spec=ScheduleSpec(
-                intervals=[ScheduleIntervalSpec(every=parse_span(entrance.interval))],
-                start_at=datetime.fromisoformat(entrance.start_at) if entrance.start_at else None,
-                end_at=datetime.fromisoformat(entrance.end_at) if entrance.end_at else None,
-            ),
+            spec=entrance_schedule_spec(entrance),
             policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(minutes=1)),
         )
         schedule_id = entrance_schedule_id(journey_id, entrance.id)

@@ -3,8 +3,9 @@
 Pure and deterministic: the journey workflow parses the frozen version's JSON with this same code.
 """
 
+import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from core.errors import Invalid
@@ -295,11 +296,14 @@ def _parse_entrance(step_id: str, f: _Fields, nxt: str | None) -> Entrance:
     if trigger == "schedule":
         if entrance.list_id is None or entrance.interval is None:
             raise Invalid(f"{f.where}.list_id: a recurring list entrance needs list_id and interval")
-        _check_span(entrance.interval, f"{f.where}.interval")
         for name in ("start_at", "end_at"):
             value = getattr(entrance, name)
             if value is not None:
                 _check(_instant, value, f"{f.where}.{name}", "an ISO 8601 date-time with a timezone")
+        if calendar_interval(entrance.interval) is None:
+            _check_span(entrance.interval, f"{f.where}.interval")
+        else:
+            _check_calendar(entrance, f.where)
     if entrance.simultaneous and not entrance.multiple:
         raise Invalid(f"{f.where}.simultaneous: needs multiple: true")
     return entrance
@@ -389,6 +393,28 @@ def _parse_exit_on(raw: Any) -> tuple[ExitOn, ...]:
         )
         exits.append(ExitOn(item["event"], rule))
     return tuple(exits)
+
+
+CALENDAR_INTERVAL = re.compile(r"^\s*(\d+)\s*(month|year)s?\s*$", re.IGNORECASE)
+
+
+def calendar_interval(text: str) -> tuple[int, str] | None:
+    """`"3 months"` → (3, "month"), `"1 year"` → (1, "year"); None for a fixed-length interval."""
+    match = CALENDAR_INTERVAL.match(text)
+    return (int(match.group(1)), match.group(2).lower()) if match else None
+
+
+def _check_calendar(entrance: Entrance, where: str) -> None:
+    """Months and years are calendar ones, anchored on `start_at`'s day and time (UTC)."""
+    amount, unit = calendar_interval(entrance.interval or "") or (0, "")
+    if unit == "month" and amount not in (1, 2, 3, 4, 6, 12):
+        raise Invalid(f"{where}.interval: months must divide a year: 1, 2, 3, 4, 6 or 12 months")
+    if amount < 1:
+        raise Invalid(f"{where}.interval: must be at least 1 {unit}")
+    if entrance.start_at is None:
+        raise Invalid(f"{where}.start_at: a monthly or yearly entrance needs start_at (its day and time)")
+    if _instant(entrance.start_at).astimezone(UTC).day > 28:
+        raise Invalid(f"{where}.start_at: a monthly or yearly entrance starts on day 1-28 (every month has it)")
 
 
 def _check_span(value: str, where: str) -> None:

@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from temporalio.service import RPCError
@@ -451,3 +452,34 @@ async def test_visited_step_and_since_entered_are_for_journey_gates_only(api, pr
         response = await api.post(project.admin("/lists"), json={"name": "x", "rule": rule}, headers=project.secret)
         assert response.status_code == 400, response.text
         assert where in response.text
+
+
+async def test_a_monthly_list_entrance_fires_on_its_calendar_day(api, project: ProjectKeys, temporal_client):
+    static = await created(api, project, "/lists", {"name": "members", "kind": "static"})
+
+    def entrance(interval: str, start_at: str | None) -> dict:
+        return {
+            "monthly": {"type": "entrance", "trigger": "schedule", "list_id": static["id"], "interval": interval,
+                        "multiple": True, **({"start_at": start_at} if start_at else {}), "next": "done"},
+            "done": {"type": "exit"},
+        }  # fmt: skip
+
+    journey = await live_journey(api, project, entrance("1 month", "2027-01-15T09:30:00Z"))
+    described = await temporal_client.get_schedule_handle(f"journey/{journey['id']}/entrance/monthly").describe()
+    assert described.info.next_action_times[:3] == [
+        datetime(2027, 1, 15, 9, 30, tzinfo=UTC), datetime(2027, 2, 15, 9, 30, tzinfo=UTC),
+        datetime(2027, 3, 15, 9, 30, tzinfo=UTC),
+    ]  # fmt: skip
+    quarterly = await live_journey(api, project, entrance("3 months", "2027-02-01T00:00:00Z"))
+    described = await temporal_client.get_schedule_handle(f"journey/{quarterly['id']}/entrance/monthly").describe()
+    assert [t.month for t in described.info.next_action_times[:3]] == [2, 5, 8]
+
+    for interval, start_at, field in (
+        ("5 months", "2027-01-15T09:30:00Z", "interval"),
+        ("1 month", None, "start_at"),
+        ("1 year", "2027-01-31T09:30:00Z", "start_at"),
+    ):
+        body = {"name": "bad", "steps": entrance(interval, start_at)}
+        response = await api.post(project.admin("/journeys"), json=body, headers=project.secret)
+        assert response.status_code == 400, response.text
+        assert f"steps.monthly.{field}" in response.text
