@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 JOURNEY_RUN_WORKFLOW = "JourneyRun"
+EXIT_SIGNAL = "exit_requested"
 
 # How a run moves, fixed when it starts and carried in its input (so in its history): runs started
 # before walks existed have no `engine` field and replay the one-activity-per-step loop. Chosen at start
 # rather than by `workflow.patched`, which costs every new run a marker and a search-attribute upsert.
 STEP_BY_STEP = 1
 WALKS = 2
-EXIT_SIGNAL = "exit_requested"
 
 
 def run_workflow_id(journey_id: str, user_id: str, sequence: int) -> str:
