@@ -96,8 +96,7 @@ async def walk(
     run = rows[0] if rows else None
     if run is None or run.ended_at is not None:  # ended meanwhile (a retried walk, the journey deleted)
         if delivered is not None:  # the message went out all the same: record it
-            claimed = delivered.claimed
-            await finish_send(session, claimed.send, claimed.outgoing, delivered.outcome, datetime.now(UTC))
+            await _finish(session, delivered)
         ended = run.status if run is not None and run.status in ("completed", "exited") else "exited"
         return Walked(RunAdvance(at=job.start, visits=job.visits, data=job.data, ended=ended))
     # Visits an earlier attempt of this walk already decided (normally none).
@@ -130,7 +129,7 @@ async def _walk(
         step = parse_step(step_id, raw)
         if isinstance(step, Link) and not waited:
             wake = (now + parse_span(step.delay)).isoformat()
-            return await _stop(session, job, RunAdvance(step_id, seq, data, then=step_id, resume_at=wake))
+            return await _stop(session, job, now, RunAdvance(step_id, seq, data, then=step_id, resume_at=wake))
         seq = seq if waited and isinstance(step, Balancer) else seq + 1
         waited, last = False, step_id
         if (outcome := recorded.get(seq)) is not None:
@@ -139,7 +138,7 @@ async def _walk(
                 data[step.data_key] = outcome.get("result")
             if outcome.get("resume_at") and datetime.fromisoformat(outcome["resume_at"]) > now:
                 return await _stop(
-                    session, job, RunAdvance(last, seq, data, then=step_id, resume_at=outcome["resume_at"])
+                    session, job, now, RunAdvance(last, seq, data, then=step_id, resume_at=outcome["resume_at"])
                 )
             continue
         if needs_user(raw) and context.user is None:
@@ -160,13 +159,13 @@ async def _walk(
                 return Walked(RunAdvance(at=step_id, visits=seq, data=data, ended="completed"))
             case Action():
                 visits.add(seq, step_id, now, None)
-                return await _stop(session, job, RunAdvance(step_id, seq, data, then=step.next, perform="action"))
+                return await _stop(session, job, now, RunAdvance(step_id, seq, data, then=step.next, perform="action"))
             case Send():
                 send = SendInput(job.project_id, job.run_id, job.user_id, step_id, seq, step.campaign_id, data)
                 claim = await claim_send(session, send, links, now)
                 if isinstance(claim, Outgoing):  # the caller commits, delivers, and walks on with `delivered`
                     visits.add(seq, step_id, now, None)
-                    stopped = await _stop(session, job, RunAdvance(step_id, seq, data))
+                    stopped = await _stop(session, job, now, RunAdvance(step_id, seq, data))
                     stopped.claimed = Claimed(send, claim, step.next, step.data_key)
                     return stopped
                 result = claim.as_result()
@@ -185,12 +184,17 @@ async def _walk(
         done = await do_step(session, context, step, single, now)
         if isinstance(step, Balancer) and done.resume_at is not None:  # every path full: wait, same visit
             visits.add(seq, step_id, now, None)
-            return await _stop(session, job, RunAdvance(step_id, seq, data, then=step_id, resume_at=done.resume_at))
-        step_id = next_step(step, passed=done.passed, chosen=done.chosen)
-        visits.add(seq, last, now, {"next": step_id, "resume_at": done.resume_at})
+            return await _stop(
+                session, job, now, RunAdvance(step_id, seq, data, then=step_id, resume_at=done.resume_at)
+            )
+        following = next_step(step, passed=done.passed, chosen=done.chosen)
+        visits.add(seq, step_id, now, {"next": following, "resume_at": done.resume_at})
         if done.resume_at is not None and datetime.fromisoformat(done.resume_at) > now:
-            return await _stop(session, job, RunAdvance(last, seq, data, then=step_id, resume_at=done.resume_at))
-    return await _stop(session, job, RunAdvance(step_id, seq, data, then=step_id))
+            return await _stop(
+                session, job, now, RunAdvance(step_id, seq, data, then=following, resume_at=done.resume_at)
+            )
+        step_id = following
+    return await _stop(session, job, now, RunAdvance(step_id, seq, data, then=step_id))
 
 
 async def _settle(
@@ -198,8 +202,7 @@ async def _settle(
 ) -> AdvanceInput:
     """Record a delivered send (`email.sent`, the visit's outcome); the walk goes on after it."""
     claimed = delivered.claimed
-    outcome = await finish_send(session, claimed.send, claimed.outgoing, delivered.outcome, datetime.now(UTC))
-    result = outcome.as_result()
+    result = (await _finish(session, delivered)).as_result()
     data = dict(claimed.send.data)
     if claimed.data_key:
         data[claimed.data_key] = result
@@ -207,12 +210,18 @@ async def _settle(
     return replace(job, start=claimed.then, visits=claimed.send.seq, data=data, waited=False)
 
 
-async def _stop(session: AsyncSession, job: AdvanceInput, advance: RunAdvance) -> Walked:
+async def _finish(session: AsyncSession, delivered: Delivered) -> SendOutcome:
+    """The provider's answer recorded on the send (and `email.sent` …)."""
+    claimed = delivered.claimed
+    return await finish_send(session, claimed.send, claimed.outgoing, delivered.outcome, datetime.now(UTC))
+
+
+async def _stop(session: AsyncSession, job: AdvanceInput, now: datetime, advance: RunAdvance) -> Walked:
     """The run stands at `advance.at` until the workflow goes on."""
     await session.execute(
         update(JourneyRun)
         .where(JourneyRun.id == uuid.UUID(job.run_id))
-        .values(current_step=advance.at, updated_at=datetime.fromisoformat(job.now), started=True)
+        .values(current_step=advance.at, updated_at=now, started=True)
     )
     return Walked(advance)
 
