@@ -24,7 +24,7 @@ from domain.journeys.pipeline import (
 )
 from domain.journeys.walk import Delivered, walk
 from domain.lists.models import ListMember
-from domain.messaging.sending import Links
+from domain.messaging.links import Links
 from domain.organizations.models import OrganizationMember
 from domain.paging import user_id_pages
 from workflows.starters import EventStarter

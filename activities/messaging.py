@@ -19,7 +19,8 @@ from core.db import SessionFactory
 from domain.journeys.definition import Action, parse_step
 from domain.journeys.execution import run_user, template_context
 from domain.journeys.pipeline import ActionInput, SendInput
-from domain.messaging.sending import Links, Outgoing, SendOutcome, claim_send, finish_send
+from domain.messaging.links import Links
+from domain.messaging.sending import Outgoing, SendOutcome, claim_send, finish_send
 from domain.templating import render, render_json
 from workflows.starters import EventStarter
 

@@ -26,6 +26,7 @@ from api.routes import (
     health,
     lumail,
     projects,
+    tracking,
     unsubscribe,
 )
 from core.config import Settings, get_settings
@@ -79,6 +80,7 @@ def create_app(
         admin_schedules.router,
         client_schedules.router,
         unsubscribe.router,
+        tracking.router,
         lumail.router,
     ):
         app.include_router(router)

@@ -9,7 +9,7 @@ from core.config import Settings, get_settings
 from core.db import create_engine, create_session_factory
 from core.logging import configure_logging
 from core.temporal import connect_client
-from domain.messaging.sending import Links
+from domain.messaging.links import Links
 from worker.registry import WORKFLOWS, WorkerDeps, build_activities, workflow_runner
 from worker.schedules import ensure_system_schedules
 

@@ -16,7 +16,7 @@ from activities.messaging import MessagingActivities
 from activities.schedules import ScheduleActivities
 from core.config import Settings
 from core.db import SessionFactory
-from domain.messaging.sending import Links
+from domain.messaging.links import Links
 from workflows.fire_schedules import FireDueSchedules, ReplanSchedule
 from workflows.journey_entrances import EnterListMembers
 from workflows.journey_run import JourneyRun

@@ -22,7 +22,8 @@ from domain.journeys.engine import choose_variant, next_step
 from domain.journeys.execution import RunContext, do_step, end_run, load_user, needs_user, reads_the_run
 from domain.journeys.models import JourneyRun, JourneyStepVisit
 from domain.journeys.pipeline import AdvanceInput, FinishInput, RunAdvance, SendInput, StepInput
-from domain.messaging.sending import Links, Outgoing, SendOutcome, claim_send, finish_send
+from domain.messaging.links import Links
+from domain.messaging.sending import Outgoing, SendOutcome, claim_send, finish_send
 from domain.rules.durations import parse_span
 
 # A walk this long hands back to the workflow (which checks `exit_on` and history size) and goes on.

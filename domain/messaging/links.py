@@ -1,12 +1,49 @@
-"""Signed one-click links: unsubscribe from one subscription group without logging in."""
+"""Signed links in messages: one-click unsubscribe from a subscription group, and the click and open
+tracking of an email. The signature (HMAC with the deployment's signing secret) is the only credential."""
 
 import base64
 import hashlib
 import hmac
+import re
 import uuid
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from core.errors import Invalid
+
+MESSAGE_ID_DOMAIN = "@tempogram"
+_MESSAGE_KEY = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass
+class Links:
+    """Where recipients reach this deployment (`public_url`) and the secret its links are signed with."""
+
+    public_url: str
+    secret: str
+
+    def click(self, message_key: str, url: str) -> str:
+        signature = _mac(self.secret, f"click\n{message_key}\n{url}")
+        return f"{self.public_url}/api/track/{message_key}/click/{signature}?url={quote(url, safe='')}"
+
+    def open_pixel(self, message_key: str) -> str:
+        signature = _mac(self.secret, f"open\n{message_key}")
+        return f"{self.public_url}/api/track/{message_key}/open/{signature}.gif"
+
+
+def message_key(message_id: str) -> str:
+    """The part of a message id that tracking links carry (`<32 hex>@tempogram` → the hex)."""
+    return message_id.removesuffix(MESSAGE_ID_DOMAIN)
+
+
+def verify_click(secret: str, key: str, url: str, signature: str) -> None:
+    if not _MESSAGE_KEY.match(key) or not hmac.compare_digest(signature, _mac(secret, f"click\n{key}\n{url}")):
+        raise Invalid("signature: not a valid tracking link")
+
+
+def verify_open(secret: str, key: str, signature: str) -> None:
+    if not _MESSAGE_KEY.match(key) or not hmac.compare_digest(signature, _mac(secret, f"open\n{key}")):
+        raise Invalid("signature: not a valid tracking pixel")
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,10 @@ class MessageSend(Base):
     finished after, so a retried activity never sends twice."""
 
     __tablename__ = "message_sends"
-    __table_args__ = (Index("ix_message_sends_user", "user_id"),)
+    __table_args__ = (
+        Index("ix_message_sends_user", "user_id"),
+        Index("ix_message_sends_message_id", "message_id"),
+    )
 
     key: Mapped[str] = mapped_column(String(400), primary_key=True)
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))

@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.events.service import emit_system_event
 from domain.journeys.execution import load_user, template_context
 from domain.journeys.pipeline import SendInput
-from domain.messaging.links import UnsubscribeToken, sign_unsubscribe
+from domain.messaging.links import MESSAGE_ID_DOMAIN, Links, UnsubscribeToken, sign_unsubscribe
 from domain.messaging.models import Campaign, MessageSend, Provider, SubscriptionGroup
 from domain.messaging.service import subscription_state
+from domain.messaging.tracking import track_html
 from domain.projects.models import Project
 from domain.templating import render, render_json
 from domain.users.models import User
@@ -57,12 +58,6 @@ class SendOutcome:
         return result
 
 
-@dataclass
-class Links:
-    public_url: str
-    secret: str
-
-
 async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: datetime) -> Outgoing | SendOutcome:
     """A finished outcome when this key was sent or skipped before, or the send must be skipped now;
     else the rendered message, with the key recorded as `sending` (the caller commits before sending).
@@ -95,7 +90,10 @@ async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: d
         name: render_json(source, context, name) if name in ("headers", "body") else render(source, context)
         for name, source in template.items()
     }
-    message_id = f"{hashlib.sha256(job.key.encode()).hexdigest()[:32]}@tempogram"
+    key = hashlib.sha256(job.key.encode()).hexdigest()[:32]
+    message_id = f"{key}{MESSAGE_ID_DOMAIN}"
+    if campaign.channel == "email" and fields.get("html"):
+        fields["html"] = track_html(fields["html"], key, links)
     if previous is None:
         session.add(
             MessageSend(

@@ -1,0 +1,37 @@
+"""Tracking links in sent emails: a click is recorded and redirected to its original URL; the open
+pixel records an open. Both are signed per message, so they neither redirect anywhere else nor
+record for anyone else."""
+
+import base64
+
+from fastapi import APIRouter, Response
+from fastapi.responses import RedirectResponse
+
+from api.deps import SessionDep, SettingsDep, StarterDep
+from domain.messaging.feedback import record_click, record_open
+from domain.messaging.links import verify_click, verify_open
+
+router = APIRouter(prefix="/api/track", tags=["recipients"])
+
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+NOT_CACHED = {"Cache-Control": "no-store, max-age=0"}
+
+
+@router.get("/{key}/click/{signature}", response_class=RedirectResponse, status_code=302)
+async def click(
+    key: str, signature: str, url: str, session: SessionDep, settings: SettingsDep, starter: StarterDep
+) -> RedirectResponse:
+    verify_click(settings.signing_secret, key, url, signature)
+    await record_click(session, key, url)
+    await starter.commit_and_dispatch(session)
+    return RedirectResponse(url, status_code=302, headers=NOT_CACHED)
+
+
+@router.get("/{key}/open/{signature}.gif")
+async def open_pixel(
+    key: str, signature: str, session: SessionDep, settings: SettingsDep, starter: StarterDep
+) -> Response:
+    verify_open(settings.signing_secret, key, signature)
+    await record_open(session, key)
+    await starter.commit_and_dispatch(session)
+    return Response(PIXEL, media_type="image/gif", headers=NOT_CACHED)
