@@ -34,6 +34,7 @@ class Delivery:
     accepted: bool
     reason: str | None = None
     response: dict[str, Any] | None = None
+    bounced: bool = False
 
 
 class MessagingActivities:
@@ -83,7 +84,9 @@ async def deliver_send(job: SendInput, message: Outgoing) -> SendOutcome:
     """Deliver a claimed send; its outcome (sent, or failed for good) for `finish_send`."""
     delivery = await deliver(message, job.key)
     status = "sent" if delivery.accepted else "failed"
-    return SendOutcome(status, job.campaign_id, message.message_id, delivery.reason, delivery.response)
+    return SendOutcome(
+        status, job.campaign_id, message.message_id, delivery.reason, delivery.response, bounced=delivery.bounced
+    )
 
 
 async def deliver(message: Outgoing, key: str) -> Delivery:
@@ -117,7 +120,7 @@ async def _send_email(message: Outgoing) -> Delivery:
             timeout=30,
         )
     except aiosmtplib.SMTPRecipientsRefused as error:
-        return Delivery(False, f"recipient refused: {error}")
+        return Delivery(False, f"recipient refused: {error}", bounced=True)
     except aiosmtplib.SMTPResponseException as error:
         if 500 <= error.code < 600:  # permanent: retrying will not help
             return Delivery(False, f"SMTP {error.code}: {error.message}")
@@ -131,7 +134,12 @@ async def _send_sms(message: Outgoing) -> Delivery:
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as client:
         response = await client.post(
             config["url"],
-            data={"To": message.to, "From": config["from_number"], "Body": message.fields.get("text", "")},
+            data={
+                "To": message.to,
+                "From": config["from_number"],
+                "Body": message.fields.get("text", ""),
+                "StatusCallback": message.status_callback,
+            },
             auth=auth,  # type: ignore[arg-type]
             headers={"Idempotency-Key": message.message_id},
         )

@@ -13,6 +13,7 @@ from temporalio.client import Client
 from api.rate_limit import RateLimiter
 from core.config import Settings
 from core.db import SessionFactory
+from domain.messaging.links import Links
 from domain.projects.service import KeyKind, ProjectKey, find_project_key
 from workflows.starters import EventStarter
 
@@ -31,6 +32,11 @@ def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def get_links(request: Request) -> Links:
+    settings: Settings = request.app.state.settings
+    return Links(settings.public_url, settings.signing_secret)
+
+
 def get_temporal(request: Request) -> Client:
     return request.app.state.temporal
 
@@ -38,6 +44,7 @@ def get_temporal(request: Request) -> Client:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 StarterDep = Annotated[EventStarter, Depends(get_starter)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+LinksDep = Annotated[Links, Depends(get_links)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 
 

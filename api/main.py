@@ -26,6 +26,7 @@ from api.routes import (
     health,
     lumail,
     projects,
+    provider_feedback,
     tracking,
     unsubscribe,
 )
@@ -81,6 +82,7 @@ def create_app(
         client_schedules.router,
         unsubscribe.router,
         tracking.router,
+        provider_feedback.router,
         lumail.router,
     ):
         app.include_router(router)

@@ -4,7 +4,14 @@ from domain.base import Base
 from domain.events.models import Event, EventSchemaProperty
 from domain.journeys.models import BalancerCount, Journey, JourneyRun, JourneyStepVisit, JourneyVersion
 from domain.lists.models import List, ListMember
-from domain.messaging.models import Campaign, MessageSend, Provider, SubscriptionGroup, UserSubscription
+from domain.messaging.models import (
+    Campaign,
+    MessageSend,
+    Provider,
+    SubscriptionGroup,
+    Suppression,
+    UserSubscription,
+)
 from domain.organizations.models import Organization, OrganizationIdentifier, OrganizationMember
 from domain.projects.models import Project
 from domain.schedules.models import ScheduleAssignment, ScheduleCursor, ScheduleDefinition, ScheduleFire
@@ -33,6 +40,7 @@ __all__ = [
     "ScheduleDefinition",
     "ScheduleFire",
     "SubscriptionGroup",
+    "Suppression",
     "User",
     "UserIdentifier",
     "UserSubscription",

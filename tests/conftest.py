@@ -21,7 +21,7 @@ from core.config import Settings
 from core.db import SessionFactory, create_engine, create_session_factory
 from core.migrate import upgrade_to_head
 from core.temporal import SEARCH_ATTRIBUTES
-from tests.sinks import SmtpSink
+from tests.sinks import HttpSink, SmtpSink
 from worker.registry import WORKFLOWS, WorkerDeps, build_activities, workflow_runner
 
 ADMIN_KEY = "test-admin-key"
@@ -53,6 +53,15 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
 def smtp() -> Iterator[SmtpSink]:
     """A real SMTP server (aiosmtpd) that keeps what it receives."""
     sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def http_sink() -> Iterator[HttpSink]:
+    """A real HTTP server that records requests and answers 200 with a JSON body."""
+    sink = HttpSink(answer={"score": 9, "id": "crm-1"})
     sink.start()
     yield sink
     sink.stop()

@@ -26,7 +26,15 @@ class SmtpSink:
         # While set, every message is answered "try again later" (a transient failure) and counted.
         self.refusing = False
         self.refused = 0
+        # Addresses answered "no such user" (a hard bounce) when named as a recipient.
+        self.unknown_recipients: set[str] = set()
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_RCPT(self, _server: Any, _session: Any, envelope: Any, address: str, _options: Any) -> str:  # noqa: N802
+        if address in self.unknown_recipients:
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
         if self.refusing:

@@ -1,10 +1,14 @@
 """Providers, subscription groups, campaigns, and a user's subscriptions and messages."""
 
 import uuid
+from typing import Literal
 
 from fastapi import APIRouter, Response
 
-from api.deps import AdminProjectDep, SessionDep
+from api.deps import AdminProjectDep, LinksDep, SessionDep
+from core.errors import NotFound
+from domain.messaging.feedback import lift_suppression, project_suppressions
+from domain.messaging.links import Links
 from domain.messaging.models import Provider
 from domain.messaging.schemas import (
     CHANNEL_OF_PROVIDER,
@@ -17,6 +21,7 @@ from domain.messaging.schemas import (
     SubscriptionGroupOut,
     SubscriptionIn,
     SubscriptionOut,
+    SuppressionOut,
 )
 from domain.messaging.sending import user_messages
 from domain.messaging.service import (
@@ -40,27 +45,30 @@ from domain.users.service import get_user
 router = APIRouter(prefix="/api/admin/projects/{project_id}", tags=["admin: messaging"])
 
 
-def _provider_out(provider: Provider) -> ProviderOut:
+def _provider_out(provider: Provider, links: Links) -> ProviderOut:
     """Never echoes the provider's credentials."""
     return ProviderOut(
         id=provider.id,
         name=provider.name,
         kind=provider.kind,
         channel=CHANNEL_OF_PROVIDER[provider.kind],
+        feedback_url=links.provider_feedback(provider.id, provider.kind),
         created_at=provider.created_at,
     )
 
 
 @router.post("/providers", status_code=201)
-async def add_provider(body: ProviderIn, project_id: AdminProjectDep, session: SessionDep) -> ProviderOut:
+async def add_provider(
+    body: ProviderIn, project_id: AdminProjectDep, session: SessionDep, links: LinksDep
+) -> ProviderOut:
     provider = await create_provider(session, project_id, body)
     await session.commit()
-    return _provider_out(provider)
+    return _provider_out(provider, links)
 
 
 @router.get("/providers")
-async def providers(project_id: AdminProjectDep, session: SessionDep) -> list[ProviderOut]:
-    return [_provider_out(p) for p in await project_providers(session, project_id)]
+async def providers(project_id: AdminProjectDep, session: SessionDep, links: LinksDep) -> list[ProviderOut]:
+    return [_provider_out(p, links) for p in await project_providers(session, project_id)]
 
 
 @router.delete("/providers/{provider_id}", status_code=204)
@@ -147,3 +155,20 @@ async def messages(project_id: AdminProjectDep, user_id: uuid.UUID, session: Ses
     """The user's sends, newest first: sent, skipped (with the reason) or failed."""
     user = await get_user(session, project_id, user_id)
     return [MessageOut.model_validate(m) for m in await user_messages(session, user.id)]
+
+
+@router.get("/suppressions")
+async def suppressions(project_id: AdminProjectDep, session: SessionDep) -> list[SuppressionOut]:
+    """Addresses nothing is sent to: hard bounces, spam complaints, SMS STOP replies (newest first)."""
+    return [SuppressionOut.model_validate(s) for s in await project_suppressions(session, project_id)]
+
+
+@router.delete("/suppressions/{channel}/{address}", status_code=204)
+async def lift(
+    project_id: AdminProjectDep, channel: Literal["email", "sms"], address: str, session: SessionDep
+) -> Response:
+    """Send to this address again (after the recipient fixed their mailbox, or asked to be contacted)."""
+    if not await lift_suppression(session, project_id, channel, address):
+        raise NotFound(f"address: {address} is not suppressed for {channel}")
+    await session.commit()
+    return Response(status_code=204)

@@ -30,6 +30,17 @@ class Links:
         signature = _mac(self.secret, f"open\n{message_key}")
         return f"{self.public_url}/api/track/{message_key}/open/{signature}.gif"
 
+    def provider_feedback(self, provider_id: uuid.UUID, kind: str) -> str:
+        """Where a provider reports deliveries, bounces and complaints (JSON), or, for an SMS provider,
+        posts its Twilio-style status callbacks and inbound replies (form fields)."""
+        signature = _mac(self.secret, f"provider\n{provider_id}")
+        return f"{self.public_url}/api/providers/{provider_id}/{'sms' if kind == 'sms' else 'reports'}/{signature}"
+
+
+def verify_provider(secret: str, provider_id: uuid.UUID, signature: str) -> None:
+    if not hmac.compare_digest(signature, _mac(secret, f"provider\n{provider_id}")):
+        raise Invalid("signature: not this provider's feedback address")
+
 
 def message_key(message_id: str) -> str:
     """The part of a message id that tracking links carry (`<32 hex>@tempogram` → the hex)."""

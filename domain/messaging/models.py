@@ -80,3 +80,17 @@ class MessageSend(Base):
     attempts: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Suppression(Base):
+    """An address no message goes to, transactional or not: it bounced hard, its owner complained,
+    or (SMS) replied STOP. Lifted by the operator, or by a START reply."""
+
+    __tablename__ = "suppressions"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)  # email | sms
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(20))  # hard_bounce | complaint | stop
+    detail: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -48,6 +48,9 @@ class ProviderOut(OutModel):
     name: str
     kind: str
     channel: str
+    # Give this URL to the provider: delivery reports, bounces and complaints (email, JSON `DeliveryReport`),
+    # or status callbacks and inbound replies (SMS, Twilio-style form posts).
+    feedback_url: str
     created_at: datetime
 
 
@@ -111,3 +114,27 @@ class MessageOut(OutModel):
 class ProjectSettingsIn(WireModel):
     default_locale: str | None = Field(default=None, min_length=2, max_length=35)
     subscription_default: Literal["opt_in", "opt_out"] | None = None
+
+
+class DeliveryReport(WireModel):
+    """A provider's word about one sent email. Post one or a list to the provider's `feedback_url`."""
+
+    type: Literal["delivered", "bounced", "complained", "opened", "clicked"]
+    message_id: str = Field(min_length=1, max_length=400)  # the Message-ID header Tempogram sent
+    recipient: str | None = Field(default=None, max_length=320)  # default: the user's email address
+    reason: str | None = Field(default=None, max_length=500)
+    bounce_type: Literal["hard", "soft"] = "hard"
+    url: str | None = None  # clicked
+
+
+class ReportsOut(OutModel):
+    recorded: int
+    unknown: list[str]  # message ids this project never sent (ignored, so the provider stops retrying)
+
+
+class SuppressionOut(OutModel):
+    channel: str
+    address: str
+    reason: str
+    detail: str | None
+    created_at: datetime

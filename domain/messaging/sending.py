@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.events.service import emit_system_event
 from domain.journeys.execution import load_user, template_context
 from domain.journeys.pipeline import SendInput
+from domain.messaging.feedback import describe, suppress, suppression_of
 from domain.messaging.links import MESSAGE_ID_DOMAIN, Links, UnsubscribeToken, sign_unsubscribe
 from domain.messaging.models import Campaign, MessageSend, Provider, SubscriptionGroup
 from domain.messaging.service import subscription_state
@@ -36,6 +37,7 @@ class Outgoing:
     to: str | None
     fields: dict[str, Any]
     message_id: str
+    status_callback: str | None = None  # SMS: where the provider reports delivery
 
 
 @dataclass
@@ -48,6 +50,7 @@ class SendOutcome:
     reason: str | None = None
     response: dict[str, Any] | None = None
     result: dict[str, Any] = field(default_factory=dict)
+    bounced: bool = False  # the receiving server refused the address for good (a hard bounce)
 
     def as_result(self) -> dict[str, Any]:
         result = {"status": self.status, "campaign_id": self.campaign_id, "message_id": self.message_id}
@@ -113,7 +116,10 @@ async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: d
         previous.attempts += 1
         previous.updated_at = now
     to = user.email if campaign.channel == "email" else user.phone if campaign.channel == "sms" else None
-    return Outgoing(campaign.channel, provider.kind, provider.config, to, fields, message_id)
+    outgoing = Outgoing(campaign.channel, provider.kind, provider.config, to, fields, message_id)
+    if provider.kind == "sms":
+        outgoing.status_callback = f"{links.provider_feedback(provider.id, 'sms')}?message_id={key}"
+    return outgoing
 
 
 async def _skip_reason(session: AsyncSession, project: Project, user: User, campaign: Campaign) -> str | None:
@@ -121,6 +127,9 @@ async def _skip_reason(session: AsyncSession, project: Project, user: User, camp
         return "the user has no email address"
     if campaign.channel == "sms" and not user.phone:
         return "the user has no phone number"
+    address = user.email if campaign.channel == "email" else user.phone
+    if address and (suppressed := await suppression_of(session, project.id, campaign.channel, address)):
+        return describe(suppressed)
     if campaign.transactional or campaign.subscription_group_id is None:
         return None
     state = await subscription_state(session, project, user.id, campaign.subscription_group_id)
@@ -163,6 +172,11 @@ async def finish_send(
     send.status, send.reason, send.updated_at = outcome.status, outcome.reason, now
     send.result = outcome.as_result()
     event: dict[str, Any] = {"campaign_id": job.campaign_id, "message_id": outgoing.message_id}
+    if outcome.bounced and outgoing.to:
+        bounce = event | {"reason": outcome.reason, "bounce_type": "hard"}
+        emit_system_event(session, send.project_id, "email.bounced", bounce, user_id=send.user_id)
+        await suppress(session, send.project_id, outgoing.channel, outgoing.to, "hard_bounce", outcome.reason)
+        return outcome
     if outgoing.channel == "webhook":
         status = (outcome.response or {}).get("status")
         event |= {"status": status, "success": outcome.status == "sent", "error_message": outcome.reason}

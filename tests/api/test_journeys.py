@@ -1,7 +1,6 @@
 """Journeys end to end: API → event pipeline → journey run workflow → SMTP, on real PostgreSQL and Temporal."""
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -235,14 +234,6 @@ async def test_an_exit_on_event_ends_a_waiting_run_at_once(api, project: Project
     assert run["exit_reason"] == "exit_on order.completed"
     names = [e["name"] for e in await timeline(api, project, user["id"])]
     assert "journey.exited" in names and "journey.completed" not in names
-
-
-@pytest.fixture
-def http_sink() -> Iterator[HttpSink]:
-    sink = HttpSink(answer={"score": 9, "id": "crm-1"})
-    sink.start()
-    yield sink
-    sink.stop()
 
 
 async def test_action_gate_event_experiment_webhook_sms_balancer_and_link_steps(

@@ -3,11 +3,12 @@ bounces, complaints and SMS replies — on real PostgreSQL, Temporal and an SMTP
 
 import re
 from html import unescape
+from urllib.parse import parse_qs
 
 from tests.api.test_lists import post_events, upsert
 from tests.conftest import ProjectKeys, timeline
-from tests.journeys import email_campaign, live_journey, run_result
-from tests.sinks import SmtpSink
+from tests.journeys import created, email_campaign, live_journey, run_result
+from tests.sinks import HttpSink, SmtpSink
 
 PUBLIC_URL = "http://localhost:8000"
 
@@ -64,3 +65,136 @@ async def test_clicks_and_opens_of_an_email_are_recorded_and_redirect_to_the_ori
     assert events["link.clicked"] == message | {"original_url": "https://shop.example.com/offer?a=1&b=2"}
     assert events["email.opened"] == message
     assert [e["name"] for e in await timeline(api, project, erin["id"])].count("email.clicked") == 1
+
+
+async def feedback_url(api, project: ProjectKeys, provider_id: str) -> str:
+    providers = (await api.get(project.admin("/providers"), headers=project.secret)).json()
+    [url] = [p["feedback_url"] for p in providers if p["id"] == provider_id]
+    return url.removeprefix(PUBLIC_URL)
+
+
+async def messages(api, project: ProjectKeys, user_id: str) -> list[tuple[str, str | None]]:
+    response = await api.get(project.admin(f"/users/{user_id}/messages"), headers=project.secret)
+    return [(m["status"], m["reason"]) for m in reversed(response.json())]
+
+
+async def test_bounces_and_complaints_suppress_the_address_even_for_transactional_email(
+    api, project: ProjectKeys, temporal_client, smtp: SmtpSink
+):
+    receipt = await email_campaign(api, project, smtp.port, {"en": {"subject": "Receipt", "text": "Paid"}},
+                                   transactional=True)  # fmt: skip
+    steps = welcome(receipt["id"])
+    steps["entry"] |= {"event": "paid", "multiple": True}
+    journey = await live_journey(api, project, steps)
+    names = ("ivy", "jack", "kim", "lou")
+    users = {name: await upsert(api, project, name, email=f"{name}@example.com") for name in names}
+    smtp.unknown_recipients.add("lou@example.com")  # refused by the receiving server at send time
+
+    async def pay(sequence: int) -> None:
+        await post_events(api, project, temporal_client,
+                          [{"name": "paid", "identifier": [{"external_id": name}]} for name in names])  # fmt: skip
+        for user in users.values():
+            await run_result(temporal_client, journey["id"], user["id"], sequence)
+
+    await pay(1)
+    message_ids = {name: smtp.to(f"{name}@example.com")[0]["Message-ID"] for name in ("ivy", "jack", "kim")}
+    url = await feedback_url(api, project, receipt["provider_id"])
+    response = await api.post(url, json=[
+        {"type": "delivered", "message_id": message_ids["ivy"]},
+        {"type": "bounced", "message_id": message_ids["jack"], "bounce_type": "hard", "reason": "mailbox unknown"},
+        {"type": "complained", "message_id": message_ids["kim"]},
+        {"type": "delivered", "message_id": "<0123456789abcdef0123456789abcdef@tempogram>"},
+    ])  # fmt: skip
+    assert response.status_code == 200, response.text
+    assert response.json() == {"recorded": 3, "unknown": ["<0123456789abcdef0123456789abcdef@tempogram>"]}
+
+    await pay(2)
+    assert len(smtp.to("ivy@example.com")) == 2
+    assert len(smtp.to("jack@example.com")) == len(smtp.to("kim@example.com")) == 1
+    assert await messages(api, project, users["jack"]["id"]) == [
+        ("sent", None), ("skipped", "the address bounced (mailbox unknown)")
+    ]  # fmt: skip
+    assert (await messages(api, project, users["kim"]["id"]))[1] == (
+        "skipped", "the recipient reported a message as spam"
+    )  # fmt: skip
+    [(status, reason), skipped] = await messages(api, project, users["lou"]["id"])
+    assert status == "failed" and "No such user" in reason and skipped[0] == "skipped"
+
+    def names_of(events: list[dict]) -> list[str]:
+        return [event["name"] for event in events if event["name"].startswith("email.")]
+
+    assert names_of(await timeline(api, project, users["ivy"]["id"])).count("email.delivered") == 1
+    [bounce] = [e for e in await timeline(api, project, users["jack"]["id"]) if e["name"] == "email.bounced"]
+    assert bounce["data"] == {"campaign_id": receipt["id"], "message_id": message_ids["jack"].strip("<>"),
+                              "reason": "mailbox unknown", "bounce_type": "hard"}  # fmt: skip
+    assert "email.complained" in names_of(await timeline(api, project, users["kim"]["id"]))
+    assert "email.bounced" in names_of(await timeline(api, project, users["lou"]["id"]))
+
+    listed = (await api.get(project.admin("/suppressions"), headers=project.secret)).json()
+    assert sorted((s["address"], s["reason"]) for s in listed) == [
+        ("jack@example.com", "hard_bounce"), ("kim@example.com", "complaint"), ("lou@example.com", "hard_bounce")
+    ]  # fmt: skip
+    # The operator lifts Jack's suppression after he fixed his mailbox: he is sent to again.
+    response = await api.delete(project.admin("/suppressions/email/jack@example.com"), headers=project.secret)
+    assert response.status_code == 204
+    response = await api.delete(project.admin("/suppressions/email/jack@example.com"), headers=project.secret)
+    assert response.status_code == 404 and "jack@example.com" in response.json()["detail"]
+    await pay(3)
+    assert len(smtp.to("jack@example.com")) == 2 and len(smtp.to("kim@example.com")) == 1
+
+
+async def test_provider_reports_are_checked(api, project: ProjectKeys, smtp: SmtpSink):
+    campaign = await email_campaign(api, project, smtp.port, {"en": {"subject": "Hi", "text": "Hi"}})
+    url = await feedback_url(api, project, campaign["provider_id"])
+    response = await api.post(url, json={"type": "lost", "message_id": "x"})
+    assert response.status_code == 400 and "type" in response.json()["detail"]
+    response = await api.post(url[:-3] + "abc", json={"type": "delivered", "message_id": "x"})
+    assert response.status_code == 400 and "signature" in response.json()["detail"]
+    response = await api.post(url.replace("/reports/", "/sms/"), data={"From": "+1555"})
+    assert response.status_code == 400 and "provider" in response.json()["detail"]
+
+
+async def test_sms_delivery_callbacks_and_stop_and_start_replies(
+    api, project: ProjectKeys, temporal_client, http_sink: HttpSink
+):
+    group = await created(api, project, "/subscriptions", {"name": "Offers by SMS", "channel": "sms"})
+    provider = await created(api, project, "/providers", {
+        "name": "sms", "kind": "sms", "config": {"url": f"{http_sink.url}/sms", "from": "+15550000000"},
+    })  # fmt: skip
+    campaign = await created(api, project, "/campaigns", {
+        "name": "offer", "channel": "sms", "provider_id": provider["id"], "subscription_group_id": group["id"],
+        "templates": {"en": {"text": "20% off today"}},
+    })  # fmt: skip
+    steps = welcome(campaign["id"])
+    steps["entry"] |= {"event": "browsed", "multiple": True}
+    journey = await live_journey(api, project, steps)
+    mia = await upsert(api, project, "mia", phone="+15557654321")
+
+    async def browse(sequence: int) -> None:
+        await post_events(api, project, temporal_client, [{"name": "browsed", "identifier": [{"external_id": "mia"}]}])
+        await run_result(temporal_client, journey["id"], mia["id"], sequence)
+
+    async def reply(text: str) -> None:
+        url = await feedback_url(api, project, provider["id"])
+        response = await api.post(url, data={"From": "+15557654321", "To": "+15550000000", "Body": text})
+        assert response.status_code == 204, response.text
+
+    await browse(1)
+    [sent] = [parse_qs(r.body) for r in http_sink.requests if r.path == "/sms"]
+    [status_callback] = sent["StatusCallback"]
+    response = await api.post(status_callback.removeprefix(PUBLIC_URL), data={"MessageStatus": "delivered"})
+    assert response.status_code == 204, response.text
+
+    await reply(" Stop ")
+    subscriptions = (await api.get(project.admin(f"/users/{mia['id']}/subscriptions"), headers=project.secret)).json()
+    assert [(s["name"], s["state"]) for s in subscriptions] == [("Offers by SMS", "unsubscribed")]
+    await browse(2)
+    await reply("START")
+    await browse(3)
+
+    assert len([r for r in http_sink.requests if r.path == "/sms"]) == 2
+    assert [status for status, _ in await messages(api, project, mia["id"])] == ["sent", "skipped", "sent"]
+    assert (await messages(api, project, mia["id"]))[1][1] == "the recipient replied STOP"
+    events = [(e["name"], e["data"]) for e in await timeline(api, project, mia["id"]) if e["name"].startswith("sms.")]
+    assert [name for name, _ in events].count("sms.delivered") == 1
+    assert sorted(data["body"] for name, data in events if name == "sms.received") == ["START", "Stop"]
