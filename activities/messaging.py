@@ -4,6 +4,7 @@ Each send is claimed in PostgreSQL under its idempotency key (run + step visit) 
 called and finished after; a retry after a recorded outcome returns that outcome without sending.
 """
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -12,6 +13,7 @@ from typing import Any
 
 import aiosmtplib
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -47,17 +49,7 @@ class MessagingActivities:
     async def send_message(self, job: SendInput) -> dict[str, Any]:
         """Send a campaign to the run's user once per run step; returns the step's result
         (`status` sent | skipped | failed, `reason`, `message_id`, a webhook's `response`)."""
-        async with self.sessions() as session:
-            claim = await claim_send(session, job, self.links, datetime.now(UTC))
-            await session.commit()
-        if isinstance(claim, SendOutcome):
-            return claim.as_result()
-
-        outcome = await deliver_send(job, claim)
-        async with self.sessions() as session:
-            outcome = await finish_send(session, job, claim, outcome, datetime.now(UTC))
-            await self.starter.commit_and_dispatch(session)
-        return outcome.as_result()
+        return (await send_once(self.sessions, self.starter, self.links, job)).as_result()
 
     @activity.defn
     async def run_action(self, job: ActionInput) -> dict[str, Any]:
@@ -78,6 +70,32 @@ class MessagingActivities:
         if response["status"] >= 500:
             raise ApplicationError(f"action {job.step_id}: {url} answered {response['status']}")
         return response
+
+
+async def send_once(
+    sessions: SessionFactory,
+    starter: EventStarter,
+    links: Links,
+    job: SendInput,
+    finished: Callable[[AsyncSession, SendOutcome], Awaitable[None]] | None = None,
+) -> SendOutcome:
+    """Claim, deliver and record one send (its key makes a retry return the first outcome);
+    `finished` records more in the transaction that records the outcome."""
+    async with sessions() as session:
+        claim = await claim_send(session, job, links, datetime.now(UTC))
+        if isinstance(claim, SendOutcome) and finished:
+            await finished(session, claim)
+        await session.commit()
+    if isinstance(claim, SendOutcome):
+        return claim
+
+    outcome = await deliver_send(job, claim)
+    async with sessions() as session:
+        outcome = await finish_send(session, job, claim, outcome, datetime.now(UTC))
+        if finished:
+            await finished(session, outcome)
+        await starter.commit_and_dispatch(session)
+    return outcome
 
 
 async def deliver_send(job: SendInput, message: Outgoing) -> SendOutcome:

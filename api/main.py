@@ -13,6 +13,7 @@ from api.deps import KeyCache
 from api.errors import install_error_handlers
 from api.rate_limit import RateLimiter
 from api.routes import (
+    admin_broadcasts,
     admin_events,
     admin_journeys,
     admin_lists,
@@ -78,6 +79,7 @@ def create_app(
         admin_lists.router,
         admin_journeys.router,
         admin_messaging.router,
+        admin_broadcasts.router,
         admin_schedules.router,
         client_schedules.router,
         unsubscribe.router,

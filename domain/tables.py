@@ -1,6 +1,7 @@
 """Imports every area's tables so `Base.metadata` is complete (Alembic and tests use it)."""
 
 from domain.base import Base
+from domain.broadcasts.models import Broadcast, BroadcastRecipient
 from domain.events.models import Event, EventSchemaProperty
 from domain.journeys.models import BalancerCount, Journey, JourneyRun, JourneyStepVisit, JourneyVersion
 from domain.lists.models import List, ListMember
@@ -20,6 +21,8 @@ from domain.users.models import User, UserIdentifier
 __all__ = [
     "BalancerCount",
     "Base",
+    "Broadcast",
+    "BroadcastRecipient",
     "Campaign",
     "Event",
     "EventSchemaProperty",

@@ -9,6 +9,7 @@ from temporalio.worker import WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 import domain.tables  # noqa: F401 - every mapped table, so foreign keys resolve in this process
+from activities.broadcasts import BroadcastActivities
 from activities.events import EventActivities
 from activities.journeys import JourneyActivities
 from activities.lists import ListActivities
@@ -17,6 +18,7 @@ from activities.schedules import ScheduleActivities
 from core.config import Settings
 from core.db import SessionFactory
 from domain.messaging.links import Links
+from workflows.broadcast import SendBroadcast
 from workflows.fire_schedules import FireDueSchedules, ReplanSchedule
 from workflows.journey_entrances import EnterListMembers
 from workflows.journey_run import JourneyRun
@@ -35,6 +37,7 @@ WORKFLOWS: Sequence[type] = (
     EnterListMembers,
     FireDueSchedules,
     ReplanSchedule,
+    SendBroadcast,
 )
 
 
@@ -60,6 +63,7 @@ def build_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
     journeys = JourneyActivities(deps.sessions, starter, deps.links)
     messaging = MessagingActivities(deps.sessions, starter, deps.links)
     schedules = ScheduleActivities(deps.sessions, starter)
+    broadcasts = BroadcastActivities(deps.sessions, starter, deps.links)
     return [
         events.record_event,
         events.deliver_match_page,
@@ -79,4 +83,7 @@ def build_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         schedules.fire_due_schedules,
         schedules.fire_anniversaries,
         schedules.replan_schedule,
+        broadcasts.take_broadcast_audience,
+        broadcasts.send_broadcast_batch,
+        broadcasts.finish_broadcast,
     ]

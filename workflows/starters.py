@@ -31,6 +31,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from core.temporal import EVENT_NAME, JOURNEY_ID, JOURNEY_STEP, PROJECT_ID, USER_ID
+from domain.broadcasts.pipeline import BROADCAST_WORKFLOW, BroadcastInput, broadcast_workflow_id
 from domain.events.listeners import heard_events
 from domain.events.models import Event
 from domain.events.pipeline import PROCESS_EVENT_WORKFLOW, ProcessEventInput, workflow_id
@@ -210,6 +211,28 @@ async def start_schedule_replan(
         id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
         search_attributes=TypedSearchAttributes([SearchAttributePair(PROJECT_ID, str(project_id))]),
     )
+
+
+async def start_broadcast(client: Client, task_queue: str, broadcast: BroadcastInput) -> str:
+    """Start `broadcast/<project>/<broadcast_id>`; it sleeps until its moment, so this returns at once."""
+    workflow_id = broadcast_workflow_id(broadcast.project_id, broadcast.broadcast_id)
+    await client.start_workflow(
+        BROADCAST_WORKFLOW,
+        broadcast,
+        id=workflow_id,
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        search_attributes=TypedSearchAttributes([SearchAttributePair(PROJECT_ID, broadcast.project_id)]),
+    )
+    return workflow_id
+
+
+async def cancel_broadcast_workflow(client: Client, project_id: str, broadcast_id: str) -> None:
+    try:
+        await client.get_workflow_handle(broadcast_workflow_id(project_id, broadcast_id)).cancel()
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
 
 
 def recorded_input(event: Event) -> ProcessEventInput:

@@ -132,11 +132,13 @@ class SendInput:
     seq: int
     campaign_id: str
     data: dict[str, Any] = field(default_factory=dict)
+    # A send outside a journey run (a broadcast) names its own key.
+    idempotency_key: str = ""
 
     @property
     def key(self) -> str:
         """The idempotency key of this send: one per run and step visit."""
-        return f"{self.run_id}/{self.step_id}/{self.seq}"
+        return self.idempotency_key or f"{self.run_id}/{self.step_id}/{self.seq}"
 
 
 @dataclass

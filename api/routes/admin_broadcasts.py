@@ -1,0 +1,54 @@
+"""Broadcasts: a campaign sent once to a list, at a time or in each recipient's timezone."""
+
+import uuid
+
+from fastapi import APIRouter
+
+from api.deps import AdminProjectDep, SessionDep, SettingsDep, TemporalDep
+from domain.broadcasts.pipeline import BroadcastInput, audience_moment
+from domain.broadcasts.schemas import BroadcastIn, BroadcastOut
+from domain.broadcasts.service import (
+    broadcast_out,
+    cancel_broadcast,
+    create_broadcast,
+    get_broadcast,
+    project_broadcasts,
+)
+from workflows.starters import cancel_broadcast_workflow, start_broadcast
+
+router = APIRouter(prefix="/api/admin/projects/{project_id}/broadcasts", tags=["admin: broadcasts"])
+
+
+@router.post("", status_code=201)
+async def schedule(
+    body: BroadcastIn, project_id: AdminProjectDep, session: SessionDep, temporal: TemporalDep, settings: SettingsDep
+) -> BroadcastOut:
+    """Schedule a broadcast; its workflow `broadcast/<project>/<id>` takes the list's members when it
+    begins and shows its progress here and in the Temporal UI."""
+    broadcast = await create_broadcast(session, project_id, body)
+    await session.commit()
+    starts_at = audience_moment(broadcast.send_at, broadcast.local_date, broadcast.local_time)
+    job = BroadcastInput(str(project_id), str(broadcast.id), starts_at.isoformat() if starts_at else "")
+    await start_broadcast(temporal, settings.temporal_task_queue, job)
+    return await broadcast_out(session, broadcast)
+
+
+@router.get("")
+async def index(project_id: AdminProjectDep, session: SessionDep) -> list[BroadcastOut]:
+    return [await broadcast_out(session, b) for b in await project_broadcasts(session, project_id)]
+
+
+@router.get("/{broadcast_id}")
+async def show(project_id: AdminProjectDep, broadcast_id: uuid.UUID, session: SessionDep) -> BroadcastOut:
+    return await broadcast_out(session, await get_broadcast(session, project_id, broadcast_id))
+
+
+@router.post("/{broadcast_id}/cancel")
+async def cancel(
+    project_id: AdminProjectDep, broadcast_id: uuid.UUID, session: SessionDep, temporal: TemporalDep
+) -> BroadcastOut:
+    """Stop sending: recipients not yet sent to get nothing; messages already sent stay sent."""
+    broadcast = await cancel_broadcast(session, project_id, broadcast_id)
+    await session.commit()
+    await cancel_broadcast_workflow(temporal, str(project_id), str(broadcast_id))
+    return await broadcast_out(session, broadcast)

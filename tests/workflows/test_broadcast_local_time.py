@@ -1,0 +1,54 @@
+"""A broadcast in each recipient's timezone: one wave per timezone, at its local time, on the time-skipping server."""
+
+import asyncio
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from temporalio.testing import WorkflowEnvironment
+
+from domain.broadcasts.pipeline import BroadcastInput, audience_moment
+from domain.broadcasts.schemas import BroadcastIn, LocalDelivery
+from domain.broadcasts.service import broadcast_out, create_broadcast, get_broadcast
+from tests.api.test_broadcasts import static_list
+from tests.api.test_lists import upsert
+from tests.conftest import ProjectKeys, make_worker
+from tests.journeys import email_campaign
+from tests.sinks import SmtpSink
+from workflows.starters import start_broadcast
+
+
+async def test_each_recipient_gets_the_broadcast_at_nine_in_their_own_timezone(
+    api, project: ProjectKeys, sessions, smtp: SmtpSink, skipping_env: WorkflowEnvironment
+):
+    campaign = await email_campaign(api, project, smtp.port, {"en": {"subject": "Good morning", "text": "Hi"}})
+    zones = {"tokyo": "Asia/Tokyo", "paris": "Europe/Paris", "utc": None, "ny": "America/New_York"}
+    users = [
+        await upsert(api, project, name, email=f"{name}@example.com", **({"timezone": tz} if tz else {}))
+        for name, tz in zones.items()
+    ]
+    audience = await static_list(api, project, list(reversed(users)))
+    day = date.today() + timedelta(days=2)
+    async with sessions() as session:
+        payload = BroadcastIn(name="morning", campaign_id=campaign["id"], list_id=audience["id"],
+                              local=LocalDelivery(date=day, time="09:00"))  # fmt: skip
+        broadcast = await create_broadcast(session, uuid.UUID(project.id), payload)
+        await session.commit()
+    starts_at = audience_moment(None, day, "09:00")
+    assert starts_at is not None
+
+    task_queue = f"broadcasts-{uuid.uuid4()}"
+    async with make_worker(skipping_env.client, sessions, task_queue):
+        job = BroadcastInput(project.id, str(broadcast.id), starts_at.isoformat())
+        workflow_id = await start_broadcast(skipping_env.client, task_queue, job)
+        await asyncio.sleep(1)
+        assert smtp.to("tokyo@example.com") == []  # two days early: nothing is sent
+        await skipping_env.sleep(timedelta(days=4))
+        progress = await skipping_env.client.get_workflow_handle(workflow_id).result()
+
+    assert progress["waves"] == progress["waves_done"] == 4 and progress["sent"] == 4
+    received = [m["To"].split("@")[0] for m in smtp.messages if m["Subject"] == "Good morning"]
+    assert received == ["tokyo", "paris", "utc", "ny"]  # 00:00, 08:00, 09:00 and 14:00 UTC
+    async with sessions() as session:
+        shown = await broadcast_out(session, await get_broadcast(session, broadcast.project_id, broadcast.id))
+    assert shown.status == "completed" and shown.progress.sent == 4
+    assert shown.started_at is not None and shown.started_at <= datetime.now(UTC)
