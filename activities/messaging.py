@@ -7,6 +7,7 @@ called and finished after; a retry after a recorded outcome returns that outcome
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import formataddr
 from typing import Any
@@ -27,6 +28,10 @@ from domain.templating import render, render_json
 from workflows.starters import EventStarter
 
 HTTP_TIMEOUT = httpx.Timeout(15.0)
+# Long headers (List-Unsubscribe's URL) stay one line of up to 998 characters (RFC 5322), rather than
+# being folded into encoded words mail clients would not read as a URL.
+# Headers and bodies are kept 7-bit (encoded words, quoted-printable), so any SMTP server takes them.
+UNFOLDED = policy.SMTP.clone(max_line_length=998, cte_type="7bit")
 
 
 @dataclass
@@ -118,17 +123,23 @@ async def deliver(message: Outgoing, key: str) -> Delivery:
 
 async def _send_email(message: Outgoing) -> Delivery:
     config, fields = message.config, message.fields
-    email = EmailMessage()
-    email["From"] = formataddr((config.get("from_name") or "", config["from_address"]))
-    email["To"] = message.to or ""
-    email["Subject"] = fields.get("subject", "")
-    email["Message-ID"] = f"<{message.message_id}>"
-    email.set_content(fields.get("text") or "")
+    mail = EmailMessage(policy=UNFOLDED)
+    mail["From"] = formataddr((config.get("from_name") or "", config["from_address"]))
+    mail["To"] = message.to or ""
+    mail["Subject"] = fields.get("subject", "")
+    mail["Message-ID"] = f"<{message.message_id}>"
+    if message.unsubscribe_url:  # mail clients show an unsubscribe button that POSTs to it
+        mail["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+        mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    mail.set_content(fields.get("text") or "")
     if fields.get("html"):
-        email.add_alternative(fields["html"], subtype="html")
+        mail.add_alternative(fields["html"], subtype="html")
     try:
+        # Flattened here: given the message object, aiosmtplib would fold long headers at 78 characters.
         await aiosmtplib.send(
-            email,
+            mail.as_bytes(),
+            sender=config["from_address"],
+            recipients=[message.to or ""],
             hostname=config["host"],
             port=config["port"],
             username=config.get("username"),

@@ -38,6 +38,7 @@ class Outgoing:
     fields: dict[str, Any]
     message_id: str
     status_callback: str | None = None  # SMS: where the provider reports delivery
+    unsubscribe_url: str | None = None  # email: the List-Unsubscribe header (one click, RFC 8058)
 
 
 @dataclass
@@ -117,6 +118,8 @@ async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: d
         previous.updated_at = now
     to = user.email if campaign.channel == "email" else user.phone if campaign.channel == "sms" else None
     outgoing = Outgoing(campaign.channel, provider.kind, provider.config, to, fields, message_id)
+    if campaign.channel == "email" and campaign.subscription_group_id is not None:
+        outgoing.unsubscribe_url = context["unsubscribe_url"]
     if provider.kind == "sms":
         outgoing.status_callback = f"{links.provider_feedback(provider.id, 'sms')}?message_id={key}"
     return outgoing

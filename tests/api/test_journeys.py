@@ -132,9 +132,12 @@ async def test_an_unsubscribed_user_is_never_sent_to_and_the_skip_says_why(
     messages = (await api.get(project.admin(f"/users/{carol['id']}/messages"), headers=project.secret)).json()
     assert [(m["status"], m["reason"]) for m in messages] == [("skipped", "unsubscribed from Newsletter")]
 
-    # The one-click link in Dave's message unsubscribes him from that group.
+    # The one-click link in Dave's message unsubscribes him from that group; mail clients get the
+    # same link in List-Unsubscribe, to POST to (RFC 8058).
     link = next(word for word in body_text(mail).split() if "/api/unsubscribe/" in word)
-    assert (await api.get(link.removeprefix("http://localhost:8000"))).status_code == 200
+    assert mail["List-Unsubscribe"] == f"<{link}>"
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert (await api.post(link.removeprefix("http://localhost:8000"))).status_code == 200
     subscriptions = (await api.get(project.admin(f"/users/{dave['id']}/subscriptions"), headers=project.secret)).json()
     assert [(s["name"], s["state"], s["explicit"]) for s in subscriptions] == [("Newsletter", "unsubscribed", True)]
 
