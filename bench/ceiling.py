@@ -10,6 +10,7 @@ from temporalio import workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from core.config import Settings
 from worker.registry import workflow_runner
 
 
@@ -39,7 +40,8 @@ async def measure_ceiling(client: Client, workflows: int = 2000, concurrency: in
             await client.execute_workflow(NoOp.run, id=f"bench/noop/{task_queue}/{i}", task_queue=task_queue)
 
     # The same workflow runner as Tempogram's worker, so the baseline is not handicapped.
-    async with Worker(client, task_queue=task_queue, workflows=[NoOp], workflow_runner=workflow_runner()):
+    runner = workflow_runner(Settings().worker_workflow_sandbox)
+    async with Worker(client, task_queue=task_queue, workflows=[NoOp], workflow_runner=runner):
         started = time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(workflows)))
         return Ceiling(workflows, time.perf_counter() - started)
