@@ -149,7 +149,11 @@ async def _send_email(message: Outgoing) -> Delivery:
             timeout=30,
         )
     except aiosmtplib.SMTPRecipientsRefused as error:
-        return Delivery(False, f"recipient refused: {error}", bounced=True)
+        refusals = error.recipients
+        if any(refusal.code < 500 for refusal in refusals):  # "mailbox busy", greylisting: try again later
+            raise
+        reason = "; ".join(f"{refusal.code} {refusal.message}" for refusal in refusals)
+        return Delivery(False, f"recipient refused: {reason}", bounced=True)  # a hard bounce
     except aiosmtplib.SMTPResponseException as error:
         if 500 <= error.code < 600:  # permanent: retrying will not help
             return Delivery(False, f"SMTP {error.code}: {error.message}")

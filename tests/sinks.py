@@ -28,11 +28,16 @@ class SmtpSink:
         self.refused = 0
         # Addresses answered "no such user" (a hard bounce) when named as a recipient.
         self.unknown_recipients: set[str] = set()
+        # Addresses answered "mailbox busy" (transient): the sender should try again.
+        self.busy_recipients: set[str] = set()
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_RCPT(self, _server: Any, _session: Any, envelope: Any, address: str, _options: Any) -> str:  # noqa: N802
         if address in self.unknown_recipients:
             return "550 5.1.1 No such user"
+        if address in self.busy_recipients:
+            self.refused += 1
+            return "450 4.2.1 Mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -1,6 +1,7 @@
 """What happens to a message after it is sent: click and open tracking, provider delivery reports,
 bounces, complaints and SMS replies — on real PostgreSQL, Temporal and an SMTP server."""
 
+import asyncio
 import re
 from html import unescape
 from urllib.parse import parse_qs
@@ -141,6 +142,28 @@ async def test_bounces_and_complaints_suppress_the_address_even_for_transactiona
     assert response.status_code == 404 and "jack@example.com" in response.json()["detail"]
     await pay(3)
     assert len(smtp.to("jack@example.com")) == 2 and len(smtp.to("kim@example.com")) == 1
+
+
+async def test_a_recipient_refused_for_now_is_retried_not_suppressed(
+    api, project: ProjectKeys, temporal_client, smtp: SmtpSink
+):
+    campaign = await email_campaign(api, project, smtp.port, {"en": {"subject": "Hello", "text": "Hi"}})
+    journey = await live_journey(api, project, welcome(campaign["id"]))
+    sam = await upsert(api, project, "sam", email="sam@example.com")
+    smtp.busy_recipients.add("sam@example.com")
+    refused_before = smtp.refused
+    await post_events(api, project, temporal_client, [{"name": "signed.up", "identifier": [{"external_id": "sam"}]}])
+    for _ in range(200):
+        if smtp.refused > refused_before:
+            break
+        await asyncio.sleep(0.05)
+    assert smtp.refused > refused_before, "the send was never attempted"
+    smtp.busy_recipients.clear()
+    await run_result(temporal_client, journey["id"], sam["id"])
+
+    assert len(smtp.to("sam@example.com")) == 1
+    assert await messages(api, project, sam["id"]) == [("sent", None)]
+    assert (await api.get(project.admin("/suppressions"), headers=project.secret)).json() == []
 
 
 async def test_provider_reports_are_checked(api, project: ProjectKeys, smtp: SmtpSink):
