@@ -11,6 +11,7 @@ import pytest
 
 from domain.lists.pipeline import LIST_RECOMPUTE_WORKFLOW, ListRecomputeInput
 from domain.schedules.pipeline import FIRE_DUE_SCHEDULES_WORKFLOW, Tick
+from tests.api.test_broadcasts import static_list
 from tests.api.test_journeys import order_follow_up
 from tests.api.test_lists import create_list, post_events, upsert
 from tests.conftest import ProjectKeys
@@ -113,3 +114,19 @@ async def test_record_list_recompute_in_lanes(api, project: ProjectKeys, tempora
     await handle.result()
     history = await handle.fetch_history()
     (HISTORIES / "list_recompute_in_lanes.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+
+
+@pytest.mark.skipif(not os.environ.get("RECORD_HISTORIES"), reason="set RECORD_HISTORIES=1 to re-record")
+async def test_record_broadcast(api, project: ProjectKeys, temporal_client, smtp: SmtpSink):
+    """A broadcast that waits for its moment, then sends to a list of two (one skipped: no address)."""
+    campaign = await email_campaign(api, project, smtp.port, {"en": {"subject": "News", "text": "News"}})
+    users = [await upsert(api, project, "replay-reader", email="reader@example.com"),
+             await upsert(api, project, "replay-no-address")]  # fmt: skip
+    audience = await static_list(api, project, users)
+    send_at = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
+    body = {"name": "news", "campaign_id": campaign["id"], "list_id": audience["id"], "send_at": send_at}
+    broadcast = (await api.post(project.admin("/broadcasts"), json=body, headers=project.secret)).json()
+    handle = temporal_client.get_workflow_handle(broadcast["workflow_id"])
+    await handle.result()
+    history = await handle.fetch_history()
+    (HISTORIES / "broadcast.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
