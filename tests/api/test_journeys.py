@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from temporalio.service import RPCError
 
+from core.temporal import SEARCH_ATTRIBUTES
 from tests.api.test_lists import post_events, upsert
 from tests.conftest import ProjectKeys, timeline, wait_processed
 from tests.journeys import created, email_campaign, live_journey, run_result, runs, stats
@@ -477,3 +478,45 @@ async def test_a_monthly_list_entrance_fires_on_its_calendar_day(api, project: P
         response = await api.post(project.admin("/journeys"), json=body, headers=project.secret)
         assert response.status_code == 400, response.text
         assert f"steps.monthly.{field}" in response.text
+
+
+async def test_operators_find_runs_and_events_by_search_attributes(api, project: ProjectKeys, temporal_client):
+    journey = await live_journey(api, project, {
+        "entry": {"type": "entrance", "event": "trial.started", "next": "check"},
+        "check": {"type": "gate", "rule": {"property": "user.data.plan", "op": "exists"}, "yes": "wait", "no": "wait"},
+        "wait": {"type": "delay", "duration": "2 days", "next": "done"},
+        "done": {"type": "exit"},
+    })  # fmt: skip
+    known = await upsert(api, project, "vera", data={"plan": "pro"})
+    response = await api.post("/api/client/users/events", headers=project.public, json=[
+        {"name": "trial.started", "identifier": [{"external_id": "vera"}]},
+        {"name": "trial.started", "identifier": [{"external_id": "walt-is-new"}]},
+    ])  # fmt: skip
+    known_event, new_event = response.json()["event_ids"]
+    [_, created_user] = await wait_processed(temporal_client, project.id, [known_event, new_event])
+
+    async def attributes(workflow_id: str) -> dict[str, object]:
+        described = await temporal_client.get_workflow_handle(workflow_id).describe()
+        ours = {key.name for key in SEARCH_ATTRIBUTES}
+        return {pair.key.name: pair.value for pair in described.typed_search_attributes if pair.key.name in ours}
+
+    # Each event's workflow names its project, event and user — a new user's too, once it exists.
+    for event_id, user_id in ((known_event, known["id"]), (new_event, created_user["user_id"])):
+        assert await attributes(f"event/{project.id}/{event_id}") == {
+            "ProjectId": project.id, "EventName": "trial.started", "UserId": user_id,
+        }  # fmt: skip
+    # A run shows the step it waits at.
+    run_id = f"journey/{journey['id']}/{known['id']}"
+    for _ in range(100):
+        if (await attributes(run_id)).get("JourneyStep") == "wait":
+            break
+        await asyncio.sleep(0.05)
+    assert await attributes(run_id) == {
+        "ProjectId": project.id, "UserId": known["id"], "JourneyId": journey["id"], "JourneyStep": "wait",
+    }  # fmt: skip
+    query = f"JourneyId = '{journey['id']}' AND UserId = '{known['id']}'"
+    for _ in range(100):  # visibility follows the run shortly after
+        if found := [w.id async for w in temporal_client.list_workflows(query)]:
+            break
+        await asyncio.sleep(0.05)
+    assert found == [run_id]
