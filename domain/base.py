@@ -2,11 +2,16 @@
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, func
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from core.errors import NotFound
+
+T = TypeVar("T")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -32,3 +37,13 @@ class Timestamps:
 
 def new_id() -> uuid.UUID:
     return uuid.uuid4()
+
+
+async def get_owned(
+    session: AsyncSession, table: type[T], project_id: uuid.UUID, item_id: uuid.UUID, what: str, field: str = ""
+) -> T:
+    """The project's row of `table` with this id, else NotFound naming it (and the request's `field`)."""
+    item = await session.get(table, item_id)
+    if item is None or getattr(item, "project_id", None) != project_id:
+        raise NotFound(f"{field + ': ' if field else ''}{what} {item_id} not found")
+    return item

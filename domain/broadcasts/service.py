@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Uuid, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Conflict, NotFound
+from core.errors import Conflict
+from domain.base import get_owned
 from domain.broadcasts.models import Broadcast, BroadcastRecipient
 from domain.broadcasts.pipeline import Wave, broadcast_workflow_id, local_moment
 from domain.broadcasts.schemas import BroadcastCounts, BroadcastIn, BroadcastOut, LocalDelivery
@@ -17,12 +18,8 @@ from domain.users.models import User
 
 
 async def create_broadcast(session: AsyncSession, project_id: uuid.UUID, payload: BroadcastIn) -> Broadcast:
-    campaign = await session.get(Campaign, payload.campaign_id)
-    if campaign is None or campaign.project_id != project_id:
-        raise NotFound(f"campaign_id: campaign {payload.campaign_id} not found")
-    audience = await session.get(List, payload.list_id)
-    if audience is None or audience.project_id != project_id:
-        raise NotFound(f"list_id: list {payload.list_id} not found")
+    campaign = await get_owned(session, Campaign, project_id, payload.campaign_id, "campaign", "campaign_id")
+    audience = await get_owned(session, List, project_id, payload.list_id, "list", "list_id")
     broadcast = Broadcast(
         project_id=project_id,
         name=payload.name,
@@ -39,10 +36,7 @@ async def create_broadcast(session: AsyncSession, project_id: uuid.UUID, payload
 
 
 async def get_broadcast(session: AsyncSession, project_id: uuid.UUID, broadcast_id: uuid.UUID) -> Broadcast:
-    broadcast = await session.get(Broadcast, broadcast_id)
-    if broadcast is None or broadcast.project_id != project_id:
-        raise NotFound(f"broadcast {broadcast_id} not found")
-    return broadcast
+    return await get_owned(session, Broadcast, project_id, broadcast_id, "broadcast")
 
 
 async def project_broadcasts(session: AsyncSession, project_id: uuid.UUID) -> Sequence[Broadcast]:

@@ -2,15 +2,14 @@
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Invalid, NotFound
-from domain.base import utcnow
+from core.errors import Invalid
+from domain.base import get_owned, utcnow
 from domain.messaging.models import Campaign, Provider, SubscriptionGroup, UserSubscription
 from domain.messaging.schemas import (
     CHANNEL_OF_PROVIDER,
@@ -29,13 +28,6 @@ TEMPLATE_FIELDS = {
     "sms": ({"text"}, {"text"}),
     "webhook": ({"url"}, {"url", "method", "headers", "body"}),
 }
-
-
-async def _owned(session: AsyncSession, table: Any, project_id: uuid.UUID, item_id: uuid.UUID, what: str) -> Any:
-    item = await session.get(table, item_id)
-    if item is None or item.project_id != project_id:
-        raise NotFound(f"{what} {item_id} not found")
-    return item
 
 
 # ---------------------------------------------------------------- providers
@@ -61,7 +53,7 @@ async def create_provider(session: AsyncSession, project_id: uuid.UUID, payload:
 
 
 async def get_provider(session: AsyncSession, project_id: uuid.UUID, provider_id: uuid.UUID) -> Provider:
-    return await _owned(session, Provider, project_id, provider_id, "provider")
+    return await get_owned(session, Provider, project_id, provider_id, "provider")
 
 
 async def project_providers(session: AsyncSession, project_id: uuid.UUID) -> Sequence[Provider]:
@@ -93,7 +85,7 @@ async def project_groups(session: AsyncSession, project_id: uuid.UUID) -> Sequen
 
 
 async def delete_group(session: AsyncSession, project_id: uuid.UUID, group_id: uuid.UUID) -> None:
-    await session.delete(await _owned(session, SubscriptionGroup, project_id, group_id, "subscription group"))
+    await session.delete(await get_owned(session, SubscriptionGroup, project_id, group_id, "subscription group"))
     await session.flush()
 
 
@@ -125,7 +117,7 @@ async def _apply_campaign(
     if CHANNEL_OF_PROVIDER[provider.kind] != payload.channel:
         raise Invalid(f"provider_id: a {provider.kind} provider cannot send {payload.channel} campaigns")
     if payload.subscription_group_id is not None:
-        group = await _owned(session, SubscriptionGroup, project_id, payload.subscription_group_id, "group")
+        group = await get_owned(session, SubscriptionGroup, project_id, payload.subscription_group_id, "group")
         if group.channel != payload.channel:
             raise Invalid(f"subscription_group_id: the group is for {group.channel}, not {payload.channel}")
     required, allowed = TEMPLATE_FIELDS[payload.channel]
@@ -153,7 +145,7 @@ async def _apply_campaign(
 
 
 async def get_campaign(session: AsyncSession, project_id: uuid.UUID, campaign_id: uuid.UUID) -> Campaign:
-    return await _owned(session, Campaign, project_id, campaign_id, "campaign")
+    return await get_owned(session, Campaign, project_id, campaign_id, "campaign")
 
 
 async def project_campaigns(session: AsyncSession, project_id: uuid.UUID) -> Sequence[Campaign]:
@@ -192,7 +184,7 @@ async def set_subscription(session: AsyncSession, user_id: uuid.UUID, group_id: 
 async def change_subscription(
     session: AsyncSession, project_id: uuid.UUID, user_id: uuid.UUID, payload: SubscriptionIn
 ) -> None:
-    await _owned(session, SubscriptionGroup, project_id, payload.group_id, "subscription group")
+    await get_owned(session, SubscriptionGroup, project_id, payload.group_id, "subscription group")
     await set_subscription(session, user_id, payload.group_id, payload.state)
 
 
