@@ -28,9 +28,8 @@ from domain.templating import render, render_json
 from workflows.starters import EventStarter
 
 HTTP_TIMEOUT = httpx.Timeout(15.0)
-# Long headers (List-Unsubscribe's URL) stay one line of up to 998 characters (RFC 5322), rather than
-# being folded into encoded words mail clients would not read as a URL.
-# Headers and bodies are kept 7-bit (encoded words, quoted-printable), so any SMTP server takes them.
+# Long headers (List-Unsubscribe's URL) stay one line of up to 998 characters (RFC 5322) rather than being
+# folded into encoded words mail clients would not read as a URL; bodies stay 7-bit for any SMTP server.
 UNFOLDED = policy.SMTP.clone(max_line_length=998, cte_type="7bit")
 
 

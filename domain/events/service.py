@@ -27,9 +27,12 @@ def emit_system_event(
     *,
     user_id: uuid.UUID | None = None,
     organization_id: uuid.UUID | None = None,
+    event_id: uuid.UUID | None = None,
 ) -> Event:
     """Record a system event on the timeline; it enters the pipeline once the transaction commits."""
-    event = system_event(project_id, name, data or {}, user_id=user_id, organization_id=organization_id)
+    event = system_event(
+        project_id, name, data or {}, user_id=user_id, organization_id=organization_id, event_id=event_id
+    )
     session.add(event)
     session.info.setdefault(PENDING_EVENTS, []).append(event)
     return event

@@ -5,12 +5,14 @@ a complaint or a STOP reply suppresses the address: nothing is sent to it again,
 
 import uuid
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Invalid, NotFound
+from domain.events.models import Event
 from domain.events.service import emit_system_event
 from domain.messaging.links import MESSAGE_ID_DOMAIN
 from domain.messaging.models import MessageSend, Provider, SubscriptionGroup, Suppression
@@ -18,6 +20,8 @@ from domain.messaging.schemas import DeliveryReport, ReportsOut
 from domain.messaging.service import set_subscription
 from domain.users.models import User
 
+# Namespace of the ids of events a provider reports once per message (a redelivered report is a no-op).
+REPORTED_ONCE = uuid.UUID("0b6f7a3e-51c4-4d59-9b54-2f0c1c1f8a11")
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
 START_WORDS = {"START", "UNSTOP", "YES"}
 SMS_STATUS_EVENTS = {"delivered": "sms.delivered", "undelivered": "sms.failed", "failed": "sms.failed"}
@@ -76,7 +80,10 @@ async def record_reports(session: AsyncSession, provider: Provider, reports: Seq
             data |= {"reason": report.reason}
         elif report.type == "clicked":
             data |= {"url": report.url}
-        emit_system_event(session, send.project_id, f"email.{report.type}", data, user_id=send.user_id)
+        if report.type in ("opened", "clicked"):  # each open and click counts
+            emit_system_event(session, send.project_id, f"email.{report.type}", data, user_id=send.user_id)
+        else:
+            await _emit_once(session, send, f"email.{report.type}", data)
         if report.type == "complained" or (report.type == "bounced" and report.bounce_type == "hard"):
             address = report.recipient or await session.scalar(select(User.email).where(User.id == send.user_id))
             reason = "complaint" if report.type == "complained" else "hard_bounce"
@@ -96,7 +103,7 @@ async def record_sms_callback(
         send = await sent_message(session, message_key) if message_key and event else None
         if event and send is not None and send.project_id == provider.project_id:
             data = _message(send) | ({"error_code": form["ErrorCode"]} if form.get("ErrorCode") else {})
-            emit_system_event(session, send.project_id, event, data, user_id=send.user_id)
+            await _emit_once(session, send, event, data)
         return
     sender, body = form.get("From", "").strip(), form.get("Body", "").strip()
     if not sender:
@@ -120,6 +127,13 @@ async def record_sms_callback(
             await lift_suppression(session, provider.project_id, "sms", sender, only_reason="stop")
     for user_id in users:
         emit_system_event(session, provider.project_id, "sms.received", {"from": sender, "body": body}, user_id=user_id)
+
+
+async def _emit_once(session: AsyncSession, send: MessageSend, name: str, data: dict[str, Any]) -> None:
+    """A delivery, bounce or complaint happens once per message: a provider retrying its webhook adds nothing."""
+    event_id = uuid.uuid5(REPORTED_ONCE, f"{send.message_id}/{name}")
+    if await session.get(Event, event_id) is None:
+        emit_system_event(session, send.project_id, name, data, user_id=send.user_id, event_id=event_id)
 
 
 def normalized(channel: str, address: str) -> str:

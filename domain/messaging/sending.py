@@ -130,7 +130,7 @@ async def _skip_reason(session: AsyncSession, project: Project, user: User, camp
         return "the user has no email address"
     if campaign.channel == "sms" and not user.phone:
         return "the user has no phone number"
-    address = user.email if campaign.channel == "email" else user.phone
+    address = {"email": user.email, "sms": user.phone}.get(campaign.channel)
     if address and (suppressed := await suppression_of(session, project.id, campaign.channel, address)):
         return describe(suppressed)
     if campaign.transactional or campaign.subscription_group_id is None:

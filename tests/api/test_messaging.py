@@ -108,6 +108,9 @@ async def test_bounces_and_complaints_suppress_the_address_even_for_transactiona
     ])  # fmt: skip
     assert response.status_code == 200, response.text
     assert response.json() == {"recorded": 3, "unknown": ["<0123456789abcdef0123456789abcdef@tempogram>"]}
+    # The provider retries its webhook: nothing is recorded twice.
+    again = [{"type": "bounced", "message_id": message_ids["jack"], "reason": "mailbox unknown"}]
+    assert (await api.post(url, json=again)).json() == {"recorded": 1, "unknown": []}
 
     await pay(2)
     assert len(smtp.to("ivy@example.com")) == 2
@@ -125,7 +128,7 @@ async def test_bounces_and_complaints_suppress_the_address_even_for_transactiona
         return [event["name"] for event in events if event["name"].startswith("email.")]
 
     assert names_of(await timeline(api, project, users["ivy"]["id"])).count("email.delivered") == 1
-    [bounce] = [e for e in await timeline(api, project, users["jack"]["id"]) if e["name"] == "email.bounced"]
+    [bounce] = [e for e in await timeline(api, project, users["jack"]["id"]) if e["name"] == "email.bounced"]  # once
     assert bounce["data"] == {"campaign_id": receipt["id"], "message_id": message_ids["jack"].strip("<>"),
                               "reason": "mailbox unknown", "bounce_type": "hard"}  # fmt: skip
     assert "email.complained" in names_of(await timeline(api, project, users["kim"]["id"]))
