@@ -22,7 +22,6 @@ class Broadcast(Timestamps, Base):
     local_date: Mapped[date | None]
     local_time: Mapped[str | None] = mapped_column(String(5))  # HH:MM
     status: Mapped[str] = mapped_column(String(10), default="scheduled")  # scheduled|sending|completed|cancelled
-    total: Mapped[int] = mapped_column(default=0)  # recipients, once the audience is taken
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 

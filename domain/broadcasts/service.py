@@ -102,10 +102,7 @@ async def take_audience(session: AsyncSession, broadcast_id: uuid.UUID, now: dat
             .join(User, User.id == ListMember.user_id)
             .where(ListMember.list_id == broadcast.list_id)
         )
-        inserted = await session.execute(
-            insert(BroadcastRecipient).from_select(["broadcast_id", "user_id", "timezone"], members)
-        )
-        broadcast.total = inserted.rowcount  # type: ignore[attr-defined]
+        await session.execute(insert(BroadcastRecipient).from_select(["broadcast_id", "user_id", "timezone"], members))
         broadcast.status, broadcast.started_at = "sending", now
 
     pending = select(BroadcastRecipient.timezone).where(

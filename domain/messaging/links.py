@@ -42,11 +42,6 @@ def verify_provider(secret: str, provider_id: uuid.UUID, signature: str) -> None
         raise Invalid("signature: not this provider's feedback address")
 
 
-def message_key(message_id: str) -> str:
-    """The part of a message id that tracking links carry (`<32 hex>@tempogram` → the hex)."""
-    return message_id.removesuffix(MESSAGE_ID_DOMAIN)
-
-
 def verify_click(secret: str, key: str, url: str, signature: str) -> None:
     if not _MESSAGE_KEY.match(key) or not hmac.compare_digest(signature, _mac(secret, f"click\n{key}\n{url}")):
         raise Invalid("signature: not a valid tracking link")

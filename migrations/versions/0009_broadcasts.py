@@ -28,7 +28,6 @@ def upgrade() -> None:
         sa.Column("local_date", sa.Date(), nullable=True),
         sa.Column("local_time", sa.String(length=5), nullable=True),
         sa.Column("status", sa.String(length=10), nullable=False),
-        sa.Column("total", sa.Integer(), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
