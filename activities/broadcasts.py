@@ -66,7 +66,9 @@ class BroadcastActivities:
             else:
                 result.failed += 1
 
-        await asyncio.gather(*(send(user_id) for user_id in user_ids))
+        async with asyncio.TaskGroup() as sends:  # one failing (to be retried) stops the others
+            for user_id in user_ids:
+                sends.create_task(send(user_id))
         return result
 
     @activity.defn
