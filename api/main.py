@@ -33,13 +33,18 @@ from api.routes import (
 )
 from core.config import Settings, get_settings
 from core.db import create_engine, create_session_factory
+from core.memory import freeze_startup_heap
 from core.migrate import upgrade_to_head
 from core.temporal import connect_client
 from workflows.starters import EventStarter
 
 
 def create_app(
-    settings: Settings | None = None, *, temporal: Client | None = None, run_migrations: bool = True
+    settings: Settings | None = None,
+    *,
+    temporal: Client | None = None,
+    run_migrations: bool = True,
+    freeze_heap: bool = False,
 ) -> FastAPI:
     settings = settings or get_settings()
 
@@ -55,6 +60,8 @@ def create_app(
         app.state.starter = EventStarter(client, settings.temporal_task_queue)
         app.state.key_cache = KeyCache()
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+        if freeze_heap:
+            freeze_startup_heap()
         try:
             yield
         finally:
@@ -89,3 +96,9 @@ def create_app(
     ):
         app.include_router(router)
     return app
+
+
+def serve() -> FastAPI:
+    """The app `tempogram api` serves: `create_app()` from the environment's settings, its startup heap
+    frozen out of the garbage collector's way."""
+    return create_app(freeze_heap=True)

@@ -132,7 +132,7 @@ def run_dev(options: DevOptions) -> int:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "api.main:create_app",
+                "api.main:serve",
                 "--factory",
                 "--host",
                 options.host,

@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "api":
         import uvicorn
 
-        uvicorn.run("api.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers)
+        uvicorn.run("api.main:serve", factory=True, host=args.host, port=args.port, workers=args.workers)
     elif args.command == "worker":
         from worker.main import main as worker_main
 

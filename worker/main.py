@@ -8,6 +8,7 @@ from temporalio.worker import Worker
 from core.config import Settings, get_settings
 from core.db import create_engine, create_session_factory
 from core.logging import configure_logging
+from core.memory import freeze_startup_heap
 from core.temporal import connect_client
 from domain.messaging.links import Links
 from worker.registry import WORKFLOWS, WorkerDeps, build_activities, workflow_runner
@@ -37,6 +38,7 @@ async def run_worker(settings: Settings) -> None:
         max_concurrent_activities=settings.worker_max_concurrent_activities,
         max_concurrent_local_activities=settings.worker_max_concurrent_local_activities,
     )
+    freeze_startup_heap()
     log.info("worker polling task queue %s", settings.temporal_task_queue)
     try:
         await worker.run()
