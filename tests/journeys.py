@@ -23,6 +23,7 @@ async def email_campaign(
     *,
     group_id: str | None = None,
     transactional: bool = False,
+    variables: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     provider = await created(
         api,
@@ -42,6 +43,7 @@ async def email_campaign(
             "subscription_group_id": group_id,
             "transactional": transactional,
             "templates": templates,
+            "variables": variables or {},
         },
     )
 

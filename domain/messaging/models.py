@@ -57,6 +57,8 @@ class Campaign(Timestamps, Base):
     )
     transactional: Mapped[bool] = mapped_column(default=False)
     templates: Mapped[dict[str, Any]] = mapped_column(default=dict)  # locale → template fields
+    # Values every template of the campaign sees as `campaign.<name>` (beside `campaign.id`, `campaign.name`).
+    variables: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
 
 
 class MessageSend(Base):

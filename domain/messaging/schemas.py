@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import EmailStr, Field
+from pydantic import EmailStr, Field, field_validator
 
 from domain.wire import OutModel, WireModel
 
@@ -74,6 +74,15 @@ class CampaignIn(WireModel):
     transactional: bool = False
     # locale → fields: email {subject, html?, text?}; sms {text}; webhook {url, method?, headers?, body?}
     templates: dict[str, dict[str, Any]] = Field(min_length=1)
+    # Shown to the templates as `campaign.<name>` ("{{ campaign.discount }}"), beside `campaign.id` and `.name`.
+    variables: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("variables")
+    @classmethod
+    def _not_shadowing(cls, variables: dict[str, Any]) -> dict[str, Any]:
+        if taken := sorted(variables.keys() & {"id", "name"}):
+            raise ValueError(f"{taken[0]} is the campaign's own; choose another variable name")
+        return variables
 
 
 class CampaignOut(OutModel):
@@ -84,6 +93,7 @@ class CampaignOut(OutModel):
     subscription_group_id: uuid.UUID | None
     transactional: bool
     templates: dict[str, Any]
+    variables: dict[str, Any]
     created_at: datetime
     updated_at: datetime
 

@@ -85,6 +85,7 @@ async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: d
         return await _skip(session, job, previous, reason, now)
 
     context = await template_context(session, user, job.data, now)
+    context["campaign"] = {**campaign.variables, "id": str(campaign.id), "name": campaign.name}
     if campaign.subscription_group_id is not None:
         token = sign_unsubscribe(links.secret, UnsubscribeToken(project.id, user.id, campaign.subscription_group_id))
         context["unsubscribe_url"] = f"{links.public_url}/api/unsubscribe/{token}"

@@ -142,6 +142,7 @@ async def _apply_campaign(
     campaign.subscription_group_id = payload.subscription_group_id
     campaign.transactional = payload.transactional
     campaign.templates = payload.templates
+    campaign.variables = payload.variables
 
 
 async def get_campaign(session: AsyncSession, project_id: uuid.UUID, campaign_id: uuid.UUID) -> Campaign:

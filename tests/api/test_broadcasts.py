@@ -8,7 +8,7 @@ from temporalio.client import WorkflowFailureError
 from tests.api.test_lists import create_list, upsert
 from tests.conftest import ProjectKeys, timeline
 from tests.journeys import created, email_campaign
-from tests.sinks import SmtpSink
+from tests.sinks import SmtpSink, body_text
 
 
 async def static_list(api, project: ProjectKeys, users: list[dict]) -> dict:
@@ -22,8 +22,12 @@ async def static_list(api, project: ProjectKeys, users: list[dict]) -> dict:
 async def test_a_broadcast_sends_the_campaign_once_to_each_member_of_the_list(
     api, project: ProjectKeys, temporal_client, smtp: SmtpSink
 ):
-    campaign = await email_campaign(api, project, smtp.port, {"en": {"subject": "Sale, {{ user.data.name }}",
-                                                                      "text": "Everything 20% off"}})  # fmt: skip
+    campaign = await email_campaign(
+        api, project, smtp.port,
+        {"en": {"subject": "Sale, {{ user.data.name }}",
+                "text": "{{ campaign.name }}: everything {{ campaign.off }} off"}},
+        variables={"off": "20%"},
+    )  # fmt: skip
     nora = await upsert(api, project, "nora", email="nora@example.com", data={"name": "Nora"})
     otto = await upsert(api, project, "otto", email="otto@example.com", data={"name": "Otto"})
     pia = await upsert(api, project, "pia")  # no email address: skipped, and the skip is counted
@@ -42,7 +46,8 @@ async def test_a_broadcast_sends_the_campaign_once_to_each_member_of_the_list(
     shown = (await api.get(project.admin(f"/broadcasts/{broadcast['id']}"), headers=project.secret)).json()
     assert shown["status"] == "completed" and shown["finished_at"] is not None
     assert shown["progress"] == {"total": 3, "pending": 0, "sent": 2, "skipped": 1, "failed": 0}
-    assert [m["Subject"] for m in smtp.to("nora@example.com")] == ["Sale, Nora"]
+    [mail] = smtp.to("nora@example.com")
+    assert mail["Subject"] == "Sale, Nora" and "follow-up: everything 20% off" in body_text(mail)
     assert len(smtp.to("otto@example.com")) == 1 and smtp.to("quinn@example.com") == []
     assert "email.sent" in [event["name"] for event in await timeline(api, project, nora["id"])]
 
@@ -91,3 +96,8 @@ async def test_a_broadcast_is_checked_before_it_is_scheduled(api, project: Proje
     group = await created(api, project, "/subscriptions", {"name": "n", "channel": "email"})
     status, detail = await refused(base | {"campaign_id": group["id"]})
     assert status == 404 and "campaign_id" in detail
+    response = await api.put(project.admin(f"/campaigns/{campaign['id']}"), headers=project.secret, json={
+        "name": "c", "channel": "email", "provider_id": campaign["provider_id"], "templates": campaign["templates"],
+        "variables": {"name": "shadowed"},
+    })  # fmt: skip
+    assert response.status_code == 400 and "variables" in response.json()["detail"]
