@@ -5,9 +5,9 @@ import uuid
 from fastapi import APIRouter
 
 from api.deps import AdminProjectDep, SessionDep, SettingsDep, TemporalDep
-from domain.broadcasts.pipeline import BroadcastInput, audience_moment
 from domain.broadcasts.schemas import BroadcastIn, BroadcastOut
 from domain.broadcasts.service import (
+    broadcast_input,
     broadcast_out,
     cancel_broadcast,
     create_broadcast,
@@ -27,9 +27,7 @@ async def schedule(
     begins and shows its progress here and in the Temporal UI."""
     broadcast = await create_broadcast(session, project_id, body)
     await session.commit()
-    starts_at = audience_moment(broadcast.send_at, broadcast.local_date, broadcast.local_time)
-    job = BroadcastInput(str(project_id), str(broadcast.id), starts_at.isoformat() if starts_at else "")
-    await start_broadcast(temporal, settings.temporal_task_queue, job)
+    await start_broadcast(temporal, settings.temporal_task_queue, broadcast_input(broadcast))
     return await broadcast_out(session, broadcast)
 
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from domain.journeys.engine import zone
+from domain.journeys.engine import wall_clock_instant, zone
 
 BROADCAST_WORKFLOW = "Broadcast"
 # The earliest any timezone reaches a local date and time: UTC+14 (Line Islands).
@@ -63,15 +63,14 @@ class BroadcastProgress:
 
 
 def local_moment(local_date: date, local_time: str, timezone: str) -> datetime:
-    """`local_time` on `local_date` in `timezone` (UTC when unknown), as a UTC instant."""
-    hour, minute = (int(part) for part in local_time.split(":"))
-    return datetime.combine(local_date, time(hour, minute), tzinfo=zone(timezone)).astimezone(UTC)
+    """`local_time` on `local_date` in `timezone` (UTC when unknown), as a UTC instant (DST-correct, as
+    journeys' wall-clock delays are)."""
+    return wall_clock_instant(local_date, time.fromisoformat(local_time), zone(timezone))
 
 
 def audience_moment(send_at: datetime | None, local_date: date | None, local_time: str | None) -> datetime | None:
     """When a broadcast takes its audience and begins: `send_at`, or the first moment anywhere on
     Earth reaches the local date and time; None for at once."""
     if local_date is not None and local_time is not None:
-        hour, minute = (int(part) for part in local_time.split(":"))
-        return datetime.combine(local_date, time(hour, minute), tzinfo=UTC) - EARLIEST_ZONE_OFFSET
+        return datetime.combine(local_date, time.fromisoformat(local_time), tzinfo=UTC) - EARLIEST_ZONE_OFFSET
     return send_at

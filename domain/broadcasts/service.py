@@ -10,7 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import Conflict
 from domain.base import get_owned
 from domain.broadcasts.models import Broadcast, BroadcastRecipient
-from domain.broadcasts.pipeline import Wave, broadcast_workflow_id, local_moment
+from domain.broadcasts.pipeline import (
+    BroadcastInput,
+    Wave,
+    audience_moment,
+    broadcast_workflow_id,
+    local_moment,
+)
 from domain.broadcasts.schemas import BroadcastCounts, BroadcastIn, BroadcastOut, LocalDelivery
 from domain.lists.models import List, ListMember
 from domain.messaging.models import Campaign
@@ -33,6 +39,12 @@ async def create_broadcast(session: AsyncSession, project_id: uuid.UUID, payload
     session.add(broadcast)
     await session.flush()
     return broadcast
+
+
+def broadcast_input(broadcast: Broadcast) -> BroadcastInput:
+    """What the broadcast's workflow starts with: when it takes its audience (empty: at once)."""
+    starts_at = audience_moment(broadcast.send_at, broadcast.local_date, broadcast.local_time)
+    return BroadcastInput(str(broadcast.project_id), str(broadcast.id), starts_at.isoformat() if starts_at else "")
 
 
 async def get_broadcast(session: AsyncSession, project_id: uuid.UUID, broadcast_id: uuid.UUID) -> Broadcast:

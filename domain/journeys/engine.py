@@ -49,15 +49,15 @@ def resume_at(step: Delay, value: str, now: datetime, timezone: str | None) -> d
         target = now + parse_span(value)
     elif step.until_time is not None:
         wall = time.fromisoformat(value)
-        target = _at(local_now.date(), wall, tz)
+        target = wall_clock_instant(local_now.date(), wall, tz)
         if target <= now:
-            target = _at(local_now.date() + timedelta(days=1), wall, tz)
+            target = wall_clock_instant(local_now.date() + timedelta(days=1), wall, tz)
     else:
-        target = _at(date.fromisoformat(value), time(0, 0), tz)
+        target = wall_clock_instant(date.fromisoformat(value), time(0, 0), tz)
     return _skip_excluded_days(max(target, now), step.exclusion_days, tz)
 
 
-def _at(day: date, wall: time, tz: ZoneInfo) -> datetime:
+def wall_clock_instant(day: date, wall: time, tz: ZoneInfo) -> datetime:
     """`wall` on `day` in `tz`, as an aware UTC instant (a gap time moves forward by the gap)."""
     # fold=0 (PEP 495): a gap time takes the offset from before the change, landing just after the gap;
     # a repeated fall-back time is its first occurrence.
@@ -72,7 +72,7 @@ def _skip_excluded_days(target: datetime, excluded: tuple[int, ...], tz: ZoneInf
         day += timedelta(days=1)
     if day == local.date():
         return target
-    return _at(day, local.time().replace(tzinfo=None), tz)
+    return wall_clock_instant(day, local.time().replace(tzinfo=None), tz)
 
 
 def balancer_window(step: Balancer, now: datetime) -> tuple[datetime, datetime]:

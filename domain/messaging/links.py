@@ -43,13 +43,16 @@ def verify_provider(secret: str, provider_id: uuid.UUID, signature: str) -> None
 
 
 def verify_click(secret: str, key: str, url: str, signature: str) -> None:
-    if not _MESSAGE_KEY.match(key) or not hmac.compare_digest(signature, _mac(secret, f"click\n{key}\n{url}")):
-        raise Invalid("signature: not a valid tracking link")
+    _verify_tracking(secret, key, f"click\n{key}\n{url}", signature, "link")
 
 
 def verify_open(secret: str, key: str, signature: str) -> None:
-    if not _MESSAGE_KEY.match(key) or not hmac.compare_digest(signature, _mac(secret, f"open\n{key}")):
-        raise Invalid("signature: not a valid tracking pixel")
+    _verify_tracking(secret, key, f"open\n{key}", signature, "pixel")
+
+
+def _verify_tracking(secret: str, key: str, payload: str, signature: str, what: str) -> None:
+    if not _MESSAGE_KEY.match(key) or not hmac.compare_digest(signature, _mac(secret, payload)):
+        raise Invalid(f"signature: not a valid tracking {what}")
 
 
 @dataclass(frozen=True)
