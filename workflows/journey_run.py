@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         FinishInput,
         JourneyRunInput,
         JourneyRunResult,
+        RunAdvance,
         SendInput,
         StepInput,
         StepOutcome,
@@ -86,6 +87,9 @@ class JourneyRun:
         if run.start_delay_seconds > 0 and await self._wait(timedelta(seconds=run.start_delay_seconds)):
             return await self._finish(run, "exited", run.entrance_step, self._exit_reason())
 
+        if run.admitted is not None:  # walked to its first wait in the transaction that admitted it
+            self._step = run.admitted.at
+            return await self._walk(run, definition, run.admitted.at, run.admitted)
         step_id = run.resume_step or next_step(definition.steps[run.entrance_step])
         if run.engine == WALKS:
             return await self._walk(run, definition, step_id)
@@ -114,14 +118,17 @@ class JourneyRun:
                 workflow.continue_as_new(run)
         return await self._finish(run, "completed", self._step, None)
 
-    async def _walk(self, run: JourneyRunInput, definition: Definition, step_id: str | None) -> JourneyRunResult:
+    async def _walk(
+        self, run: JourneyRunInput, definition: Definition, step_id: str | None, advance: RunAdvance | None = None
+    ) -> JourneyRunResult:
         """Each stretch of steps between two waits is one local activity (the sends on it included),
-        rather than one activity per step: measured, the worker's CPU per run is what limits throughput."""
+        rather than one activity per step: measured, the worker's CPU per run is what limits throughput.
+        `advance`: where a walk already left the run (its first, done at admission)."""
         waited = run.resume_waited
         while True:
             if self._exit is not None:
                 return await self._finish(run, "exited", step_id, self._exit_reason())
-            advance = await workflow.execute_local_activity_method(
+            advance = advance or await workflow.execute_local_activity_method(
                 JourneyActivities.advance_run,
                 AdvanceInput(
                     run.project_id,
@@ -147,15 +154,17 @@ class JourneyRun:
             if advance.perform == "action" and advance.at is not None:
                 await self._act(run, definition, advance.at)
             waited = False
-            if advance.resume_at is not None:
-                if await self._wait_until(datetime.fromisoformat(advance.resume_at)):
-                    return await self._finish(run, "exited", advance.at, self._exit_reason())
+            then, resume_at = advance.then, advance.resume_at
+            advance = None
+            if resume_at is not None:
+                if await self._wait_until(datetime.fromisoformat(resume_at)):
+                    return await self._finish(run, "exited", self._step, self._exit_reason())
                 waited = True
-            step_id = advance.then
+            step_id = then
             if workflow.info().is_continue_as_new_suggested() and step_id is not None:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 run.resume_step, run.resume_waited, run.seen_signals = step_id, waited, sorted(self._seen)
-                run.start_delay_seconds = 0  # already waited
+                run.start_delay_seconds, run.admitted = 0, None  # already waited, already walked
                 workflow.continue_as_new(run)
 
     def _show(self, step_id: str | None) -> None:

@@ -38,7 +38,7 @@ from domain.events.pipeline import PROCESS_EVENT_WORKFLOW, ProcessEventInput, wo
 from domain.events.recording import SchemaKey, extract_schema
 from domain.events.service import take_pending_events
 from domain.journeys.definition import Entrance, calendar_interval
-from domain.journeys.entry import PendingExit, take_pending_exits, take_pending_runs
+from domain.journeys.entry import PendingExit, take_pending_exits
 from domain.journeys.pipeline import (
     ENTER_LIST_MEMBERS_WORKFLOW,
     EXIT_SIGNAL,
@@ -48,6 +48,7 @@ from domain.journeys.pipeline import (
     entrance_schedule_id,
 )
 from domain.journeys.service import EntranceSchedules
+from domain.journeys.walk import walk_admitted
 from domain.lists.pipeline import LIST_RECOMPUTE_WORKFLOW, ListRecomputeInput, recompute_workflow_id
 from domain.rules.durations import parse_span
 from domain.schedules.pipeline import REPLAN_SCHEDULE_WORKFLOW, ReplanInput, replan_workflow_id
@@ -103,16 +104,17 @@ class EventStarter:
         await self.start([recorded_input(event) for event in events], background=background)
 
     async def commit_and_dispatch(self, session: AsyncSession) -> None:
-        """Commit, then start what the transaction caused: the pipeline for the system events it emitted,
-        the journey runs it admitted, and exit signals for running runs.
+        """Walk the journey runs the transaction admitted up to their first wait, commit, then start what
+        the transaction caused: the pipeline for the system events it emitted, the runs, and exit
+        signals for running runs.
 
         If Temporal is unreachable now, events stay on the timeline marked undispatched and runs stay
         marked not started; the sweeper starts both later, so committed changes are never lost. A lost
         exit signal is raised, so the caller's retry (the event's recording activity) sends it again.
         """
+        runs = await walk_admitted(session)
         emitted = take_pending_events(session)
         pending = await self.settle(session, emitted, await heard_events(session, emitted))
-        runs = take_pending_runs(session)
         exits = take_pending_exits(session)
         await session.commit()
         try:
@@ -142,14 +144,16 @@ class EventStarter:
         await asyncio.gather(*(self._start_run(workflow_id, run) for workflow_id, run in runs))
 
     async def _start_run(self, run_workflow_id: str, run: JourneyRunInput) -> None:
+        step = run.admitted.at if run.admitted is not None and run.admitted.at else run.entrance_step
         attributes = TypedSearchAttributes(
             [
                 SearchAttributePair(PROJECT_ID, run.project_id),
                 SearchAttributePair(USER_ID, run.user_id),
                 SearchAttributePair(JOURNEY_ID, run.journey_id),
-                SearchAttributePair(JOURNEY_STEP, run.entrance_step),
+                SearchAttributePair(JOURNEY_STEP, step),
             ]
         )
+        delay = first_task_delay(run)
         async with self._slots:
             try:
                 await self.client.start_workflow(
@@ -160,8 +164,9 @@ class EventStarter:
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                     search_attributes=attributes,
                     priority=RUNS,
+                    start_delay=delay,
                     # Started from the worker process: its first task can go straight to this worker.
-                    request_eager_start=True,
+                    request_eager_start=delay is None,
                 )
             except WorkflowAlreadyStartedError:
                 pass
@@ -173,6 +178,18 @@ class EventStarter:
         except RPCError as error:
             if error.status != RPCStatusCode.NOT_FOUND:  # the run has already ended
                 raise
+
+
+def first_task_delay(run: JourneyRunInput) -> timedelta | None:
+    """A run admitted into a delay, in a journey without `exit_on`, starts when the delay is over: the
+    server holds back its first workflow task, so the run costs no timer and no task before then.
+    (A plain signal does not end such a start delay, so a journey that exits on events times its
+    delays in the workflow, where an `exit_on` signal cuts them short.)"""
+    admitted = run.admitted
+    if admitted is None or admitted.resume_at is None or run.exit_on:
+        return None
+    wait = datetime.fromisoformat(admitted.resume_at) - datetime.fromisoformat(admitted.finished_at)
+    return wait if wait > timedelta(0) else None
 
 
 async def start_list_recompute(

@@ -8,7 +8,7 @@ run whose start was lost is started by the sweeper, because its row says it has 
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import any_, func, select
@@ -40,6 +40,16 @@ class Occurrence:
     @property
     def fact(self) -> EventFact:
         return EventFact(self.name, self.data, self.at)
+
+
+@dataclass
+class Admission:
+    """A run admitted in this transaction, whose workflow starts once it commits."""
+
+    workflow_id: str
+    run: JourneyRunInput
+    row: JourneyRun
+    at: datetime
 
 
 @dataclass
@@ -157,7 +167,7 @@ async def enter_for_event(
             if organization and not await facts.matches(entrance.member_rule, None):
                 continue
             data = {entrance.data_key: event.data} if entrance.data_key else {}
-            await admit(session, journey, version, entrance, user_id, data, event_id=event.id)
+            await admit(session, journey, version, entrance, user_id, data, event_id=event.id, at=event.at)
 
 
 def _same_fire(entrance: Entrance, data: dict[str, Any]) -> bool:
@@ -178,12 +188,15 @@ async def admit(
     data: dict[str, Any],
     *,
     event_id: uuid.UUID | None = None,
+    at: datetime | None = None,
 ) -> JourneyRunInput | None:
     """Create the user's run if the entrance's re-entry rule allows it, else None.
 
     - not `multiple`: once ever (the runs table remembers, past Temporal's retention);
     - `multiple` without `simultaneous`: again only once the previous run has ended;
     - both: always — but once per triggering event, so a retried evaluation admits nothing twice.
+
+    `at`: the moment of admission (now, unless the caller runs on another clock).
     """
     await session.execute(select(func.pg_advisory_xact_lock(_lock_key(journey.id, user_id))))
     runs = (
@@ -200,22 +213,21 @@ async def admit(
         return None
     run_id = uuid.uuid4()
     workflow_id = run_workflow_id(str(journey.id), str(user_id), total + 1)
-    session.add(
-        JourneyRun(
-            id=run_id,
-            project_id=journey.project_id,
-            journey_id=journey.id,
-            version=version.version,
-            user_id=user_id,
-            workflow_id=workflow_id,
-            entrance_step=entrance.id,
-            entering_event_id=event_id,
-            entrance_data=data,
-            status="active",
-            current_step=entrance.id,
-            exit_events=sorted({exit.event for exit in version.definition.exit_on}),
-        )
+    row = JourneyRun(
+        id=run_id,
+        project_id=journey.project_id,
+        journey_id=journey.id,
+        version=version.version,
+        user_id=user_id,
+        workflow_id=workflow_id,
+        entrance_step=entrance.id,
+        entering_event_id=event_id,
+        entrance_data=data,
+        status="active",
+        current_step=entrance.id,
+        exit_events=sorted({exit.event for exit in version.definition.exit_on}),
     )
+    session.add(row)
     emit_system_event(
         session,
         journey.project_id,
@@ -224,7 +236,8 @@ async def admit(
         user_id=user_id,
     )
     run = run_input(version, journey.project_id, run_id, user_id, entrance, data)
-    session.info.setdefault(PENDING_RUNS, []).append((workflow_id, run))
+    admission = Admission(workflow_id, run, row, at or datetime.now(UTC))
+    session.info.setdefault(PENDING_RUNS, []).append(admission)
     return run
 
 
@@ -270,7 +283,7 @@ async def notify_exits(session: AsyncSession, user_id: uuid.UUID, event: Occurre
                 break
 
 
-def take_pending_runs(session: AsyncSession) -> list[tuple[str, JourneyRunInput]]:
+def take_admissions(session: AsyncSession) -> list[Admission]:
     return session.info.pop(PENDING_RUNS, [])
 
 

@@ -39,6 +39,8 @@ class RunContext:
     project_id: uuid.UUID
     journey_id: uuid.UUID
     user: User | None  # loaded only for the steps that read it
+    # The run's row when this is its first walk, in the transaction that admits it (not yet written).
+    admitting: JourneyRun | None = None
 
 
 async def load_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:

@@ -23,6 +23,24 @@ def run_workflow_id(journey_id: str, user_id: str, sequence: int) -> str:
 
 
 @dataclass
+class RunAdvance:
+    """Where a walk left the run. Either it `ended` (finished in the walk's transaction), or it stands
+    at step `at`: waiting until `resume_at`, or with an HTTP action to `perform`, before going on at
+    `then`."""
+
+    at: str | None
+    visits: int
+    data: dict[str, Any] = field(default_factory=dict)
+    then: str | None = None
+    resume_at: str | None = None  # ISO 8601
+    perform: str | None = None  # "action"
+    ended: str | None = None  # completed | exited
+    # When the walk ended, on the workflow's clock (ISO 8601): `now` moved on by the time the walk
+    # spent queued and working. A wait that follows counts from here, not from the workflow task's start.
+    finished_at: str = ""
+
+
+@dataclass
 class JourneyRunInput:
     """A run, as started: the frozen version's steps travel with it (recorded once, in history)."""
 
@@ -46,6 +64,9 @@ class JourneyRunInput:
     # window) is already over.
     resume_waited: bool = False
     engine: int = STEP_BY_STEP
+    # Where the run's first walk, done in the transaction that admitted it, left the run (see
+    # `domain.journeys.walk.walk_admitted`); None: the workflow walks from the entrance.
+    admitted: RunAdvance | None = None
 
 
 @dataclass
@@ -103,24 +124,6 @@ class AdvanceInput:
     # The wait the previous walk asked for before `start` is over (a link enters its journey, a full
     # balancer tries its window again under the same visit).
     waited: bool = False
-
-
-@dataclass
-class RunAdvance:
-    """Where a walk left the run. Either it `ended` (finished in the walk's transaction), or it stands
-    at step `at`: waiting until `resume_at`, or with an HTTP action to `perform`, before going on at
-    `then`."""
-
-    at: str | None
-    visits: int
-    data: dict[str, Any] = field(default_factory=dict)
-    then: str | None = None
-    resume_at: str | None = None  # ISO 8601
-    perform: str | None = None  # "action"
-    ended: str | None = None  # completed | exited
-    # When the walk ended, on the workflow's clock (ISO 8601): `now` moved on by the time the walk
-    # spent queued and working. A wait that follows counts from here, not from the workflow task's start.
-    finished_at: str = ""
 
 
 @dataclass

@@ -17,17 +17,22 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.journeys.definition import Action, Balancer, Exit, Experiment, Gate, Link, Send, parse_step
+from domain.journeys.definition import Action, Balancer, Delay, Exit, Experiment, Gate, Link, Send, parse_step
 from domain.journeys.engine import choose_variant, next_step
+from domain.journeys.entry import take_admissions
 from domain.journeys.execution import RunContext, do_step, end_run, load_user, needs_user, reads_the_run
 from domain.journeys.models import JourneyRun, JourneyStepVisit
-from domain.journeys.pipeline import AdvanceInput, FinishInput, RunAdvance, SendInput, StepInput
+from domain.journeys.pipeline import AdvanceInput, FinishInput, JourneyRunInput, RunAdvance, SendInput, StepInput
 from domain.messaging.links import Links
 from domain.messaging.sending import Outgoing, SendOutcome, claim_send, finish_send
 from domain.rules.durations import parse_span
 
 # A walk this long hands back to the workflow (which checks `exit_on` and history size) and goes on.
 MAX_STEPS = 100
+# The steps a run's first walk takes inside the transaction that admits it: none can fail on the
+# journey's content (a template), wait on another run's lock (a balancer) or reach outside (a send, an
+# HTTP action, a link). The walk stops before any other step and the run's workflow goes on from there.
+ADMISSION_STEPS = (Delay, Gate, Experiment, Exit)
 
 
 @dataclass
@@ -111,10 +116,33 @@ async def walk(
     return walked
 
 
+async def walk_admitted(session: AsyncSession) -> list[tuple[str, JourneyRunInput]]:
+    """Walk each run admitted in this transaction up to its first wait (or a step the workflow must
+    take), in the same transaction, and return the runs to start with where they stand: the workflow of
+    a run waiting in a delay starts with its timer, not with a walk."""
+    runs = []
+    for admission in take_admissions(session):
+        run = admission.run
+        if run.start_delay_seconds > 0:  # waits before its first step: the workflow walks after it
+            runs.append((admission.workflow_id, run))
+            continue
+        job = AdvanceInput(
+            run.project_id, run.journey_id, run.run_id, run.user_id, run.steps,
+            next_step(parse_step(run.entrance_step, run.steps[run.entrance_step])), 0, run.data,
+        )  # fmt: skip
+        context = RunContext(admission.row.project_id, admission.row.journey_id, None, admitting=admission.row)
+        visits = _Visits(admission.row.id, admission.row.journey_id)
+        walked = await _walk(session, job, None, admission.at, context, {}, visits)
+        await visits.write(session)
+        walked.advance.finished_at = admission.at.isoformat()
+        runs.append((admission.workflow_id, replace(run, admitted=walked.advance)))
+    return runs
+
+
 async def _walk(
     session: AsyncSession,
     job: AdvanceInput,
-    links: Links,
+    links: Links | None,
     now: datetime,
     context: RunContext,
     recorded: dict[int, dict[str, Any]],
@@ -130,7 +158,9 @@ async def _walk(
         step = parse_step(step_id, raw)
         if isinstance(step, Link) and not waited:
             wake = (now + parse_span(step.delay)).isoformat()
-            return await _stop(session, job, now, RunAdvance(step_id, seq, data, then=step_id, resume_at=wake))
+            return await _stop(session, context, job, now, RunAdvance(step_id, seq, data, then=step_id, resume_at=wake))
+        if context.admitting is not None and not isinstance(step, ADMISSION_STEPS):
+            return await _stop(session, context, job, now, RunAdvance(step_id, seq, data, then=step_id))
         seq = seq if waited and isinstance(step, Balancer) else seq + 1
         waited, last = False, step_id
         if (outcome := recorded.get(seq)) is not None:
@@ -139,7 +169,11 @@ async def _walk(
                 data[step.data_key] = outcome.get("result")
             if outcome.get("resume_at") and datetime.fromisoformat(outcome["resume_at"]) > now:
                 return await _stop(
-                    session, job, now, RunAdvance(last, seq, data, then=step_id, resume_at=outcome["resume_at"])
+                    session,
+                    context,
+                    job,
+                    now,
+                    RunAdvance(last, seq, data, then=step_id, resume_at=outcome["resume_at"]),
                 )
             continue
         if needs_user(raw) and context.user is None:
@@ -160,13 +194,16 @@ async def _walk(
                 return Walked(RunAdvance(at=step_id, visits=seq, data=data, ended="completed"))
             case Action():
                 visits.add(seq, step_id, now, None)
-                return await _stop(session, job, now, RunAdvance(step_id, seq, data, then=step.next, perform="action"))
+                return await _stop(
+                    session, context, job, now, RunAdvance(step_id, seq, data, then=step.next, perform="action")
+                )
             case Send():
                 send = SendInput(job.project_id, job.run_id, job.user_id, step_id, seq, step.campaign_id, data)
+                assert links is not None  # only a first walk has none, and it stops before a send
                 claim = await claim_send(session, send, links, now)
                 if isinstance(claim, Outgoing):  # the caller commits, delivers, and walks on with `delivered`
                     visits.add(seq, step_id, now, None)
-                    stopped = await _stop(session, job, now, RunAdvance(step_id, seq, data))
+                    stopped = await _stop(session, context, job, now, RunAdvance(step_id, seq, data))
                     stopped.claimed = Claimed(send, claim, step.next, step.data_key)
                     return stopped
                 result = claim.as_result()
@@ -186,16 +223,16 @@ async def _walk(
         if isinstance(step, Balancer) and done.resume_at is not None:  # every path full: wait, same visit
             visits.add(seq, step_id, now, None)
             return await _stop(
-                session, job, now, RunAdvance(step_id, seq, data, then=step_id, resume_at=done.resume_at)
+                session, context, job, now, RunAdvance(step_id, seq, data, then=step_id, resume_at=done.resume_at)
             )
         following = next_step(step, passed=done.passed, chosen=done.chosen)
         visits.add(seq, step_id, now, {"next": following, "resume_at": done.resume_at})
         if done.resume_at is not None and datetime.fromisoformat(done.resume_at) > now:
             return await _stop(
-                session, job, now, RunAdvance(step_id, seq, data, then=following, resume_at=done.resume_at)
+                session, context, job, now, RunAdvance(step_id, seq, data, then=following, resume_at=done.resume_at)
             )
         step_id = following
-    return await _stop(session, job, now, RunAdvance(step_id, seq, data, then=step_id))
+    return await _stop(session, context, job, now, RunAdvance(step_id, seq, data, then=step_id))
 
 
 async def _settle(
@@ -217,8 +254,15 @@ async def _finish(session: AsyncSession, delivered: Delivered) -> SendOutcome:
     return await finish_send(session, claimed.send, claimed.outgoing, delivered.outcome, datetime.now(UTC))
 
 
-async def _stop(session: AsyncSession, job: AdvanceInput, now: datetime, advance: RunAdvance) -> Walked:
+async def _stop(
+    session: AsyncSession, context: RunContext, job: AdvanceInput, now: datetime, advance: RunAdvance
+) -> Walked:
     """The run stands at `advance.at` until the workflow goes on."""
+    if context.admitting is not None:
+        # Written with the new row. `started` stays false until the workflow's own first walk: should
+        # its start be lost after commit, the sweeper starts it.
+        context.admitting.current_step = advance.at
+        return Walked(advance)
     await session.execute(
         update(JourneyRun)
         .where(JourneyRun.id == uuid.UUID(job.run_id))

@@ -52,6 +52,9 @@ async def test_the_order_follow_up_journey_sends_a_personalised_email_once(
     assert mail["Subject"] == "Thanks, Ada!"
     assert "Your order: 129.5 USD" in body_text(mail)
     assert smtp.to("bob@example.com") == []  # the gate sent Bob straight to the exit
+    [bobs_run] = await runs(api, project, journey["id"], bob["id"])
+    assert [visit["step_id"] for visit in bobs_run["history"]] == ["plan", "done"]
+    assert [e["name"] for e in await timeline(api, project, bob["id"])].count("journey.completed") == 1
 
     [run] = await runs(api, project, journey["id"], ada["id"])
     assert [visit["step_id"] for visit in run["history"]] == ["plan", "thanks", "remember", "wait", "done"]

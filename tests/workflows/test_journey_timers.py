@@ -23,7 +23,8 @@ async def enter(
         journey = await session.get(Journey, uuid.UUID(journey_id))
         assert journey is not None and journey.published_version is not None
         version = await published(session, journey.id, journey.published_version)
-        run = await admit(session, journey, version, version.definition.entrances[0], uuid.UUID(user_id), {})
+        entrance, at = version.definition.entrances[0], await env.get_current_time()
+        run = await admit(session, journey, version, entrance, uuid.UUID(user_id), {}, at=at)
         assert run is not None
         await EventStarter(env.client, task_queue).commit_and_dispatch(session)
     return f"journey/{journey_id}/{user_id}"
