@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -113,12 +114,13 @@ class EventStarter:
         exit signal is raised, so the caller's retry (the event's recording activity) sends it again.
         """
         runs = await walk_admitted(session)
+        walked_at = time.monotonic()
         emitted = take_pending_events(session)
         pending = await self.settle(session, emitted, await heard_events(session, emitted))
         exits = take_pending_exits(session)
         await session.commit()
         try:
-            await asyncio.gather(self.dispatch_recorded(pending), self.start_runs(runs))
+            await asyncio.gather(self.dispatch_recorded(pending), self.start_runs(runs, walked_at=walked_at))
         except Exception:
             log.exception("could not start %d events / %d runs; the sweeper will retry", len(pending), len(runs))
         await asyncio.gather(*(self._signal_exit(exit) for exit in exits))
@@ -140,10 +142,12 @@ class EventStarter:
         except Exception:
             log.exception("could not start %d events; the sweeper will retry", len(events))
 
-    async def start_runs(self, runs: Sequence[tuple[str, JourneyRunInput]]) -> None:
-        await asyncio.gather(*(self._start_run(workflow_id, run) for workflow_id, run in runs))
+    async def start_runs(self, runs: Sequence[tuple[str, JourneyRunInput]], *, walked_at: float | None = None) -> None:
+        """`walked_at`: when (`time.monotonic()`) the runs' first walks ended; a delay they stand in
+        counts from then, not from this start."""
+        await asyncio.gather(*(self._start_run(workflow_id, run, walked_at) for workflow_id, run in runs))
 
-    async def _start_run(self, run_workflow_id: str, run: JourneyRunInput) -> None:
+    async def _start_run(self, run_workflow_id: str, run: JourneyRunInput, walked_at: float | None) -> None:
         step = run.admitted.at if run.admitted is not None and run.admitted.at else run.entrance_step
         attributes = TypedSearchAttributes(
             [
@@ -153,7 +157,8 @@ class EventStarter:
                 SearchAttributePair(JOURNEY_STEP, step),
             ]
         )
-        delay = first_task_delay(run)
+        since_walk = timedelta(seconds=time.monotonic() - walked_at) if walked_at is not None else timedelta(0)
+        delay = first_task_delay(run, since_walk)
         async with self._slots:
             try:
                 await self.client.start_workflow(
@@ -180,7 +185,7 @@ class EventStarter:
                 raise
 
 
-def first_task_delay(run: JourneyRunInput) -> timedelta | None:
+def first_task_delay(run: JourneyRunInput, since_walk: timedelta) -> timedelta | None:
     """A run admitted into a delay, in a journey without `exit_on`, starts when the delay is over: the
     server holds back its first workflow task, so the run costs no timer and no task before then.
     (A plain signal does not end such a start delay, so a journey that exits on events times its
@@ -188,7 +193,7 @@ def first_task_delay(run: JourneyRunInput) -> timedelta | None:
     admitted = run.admitted
     if admitted is None or admitted.resume_at is None or run.exit_on:
         return None
-    wait = datetime.fromisoformat(admitted.resume_at) - datetime.fromisoformat(admitted.finished_at)
+    wait = datetime.fromisoformat(admitted.resume_at) - datetime.fromisoformat(admitted.finished_at) - since_walk
     return wait if wait > timedelta(0) else None
 
 
