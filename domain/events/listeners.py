@@ -8,7 +8,7 @@ created later starts from its own full evaluation, not from events that happened
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import any_, select
+from sqlalchemy import ARRAY, Text, any_, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events.models import Event
@@ -41,18 +41,18 @@ async def heard_in_project(session: AsyncSession, project_id: uuid.UUID, names: 
 async def _listened(
     session: AsyncSession, project_ids: set[uuid.UUID], names: set[str], user_ids: set[uuid.UUID] | None
 ) -> set[str]:
-    heard: set[str] = set()
-    for name in names:
-        lists = select(List.id).where(
-            List.project_id.in_(project_ids), List.kind == "dynamic", any_(List.event_names) == name
-        )
-        journeys = select(Journey.id).where(
-            Journey.project_id.in_(project_ids), Journey.status == "live", any_(Journey.entrance_events) == name
-        )
-        runs = select(JourneyRun.id).where(JourneyRun.ended_at.is_(None), any_(JourneyRun.exit_events) == name)
-        runs = runs.where(
-            JourneyRun.user_id.in_(user_ids) if user_ids is not None else JourneyRun.project_id.in_(project_ids)
-        )
-        if await session.scalar(select(lists.exists() | journeys.exists() | runs.exists())):
-            heard.add(name)
-    return heard
+    """Which of `names` a dynamic list's rule, a live journey's entrance or an open run's `exit_on`
+    (of these users, or of any user in the projects) listens for: one statement for all the names."""
+    name = func.unnest(literal(sorted(names), ARRAY(Text))).table_valued("name").alias("candidate").c.name
+    lists = select(List.id).where(
+        List.project_id.in_(project_ids), List.kind == "dynamic", any_(List.event_names) == name
+    )
+    journeys = select(Journey.id).where(
+        Journey.project_id.in_(project_ids), Journey.status == "live", any_(Journey.entrance_events) == name
+    )
+    runs = select(JourneyRun.id).where(JourneyRun.ended_at.is_(None), any_(JourneyRun.exit_events) == name)
+    runs = runs.where(
+        JourneyRun.user_id.in_(user_ids) if user_ids is not None else JourneyRun.project_id.in_(project_ids)
+    )
+    heard = await session.scalars(select(name).where(lists.exists() | journeys.exists() | runs.exists()))
+    return set(heard)

@@ -75,12 +75,17 @@ class _Visits:
         if not self.rows:
             return
         ids = {"run_id": self.run_id, "journey_id": self.journey_id}
-        statement = insert(JourneyStepVisit).values([{**ids, **row} for row in self.rows])
-        kept = JourneyStepVisit.__table__.c.outcome
-        await session.execute(statement.on_conflict_do_update(
-            index_elements=["run_id", "seq"], set_={"outcome": func.coalesce(statement.excluded.outcome, kept)}
-        ))  # fmt: skip
+        await session.execute(_WRITE_VISITS, [{**ids, **row} for row in self.rows])
         self.rows.clear()
+
+
+# Built once rather than per walk: building a statement and its cache key is Python work each time.
+_visits = JourneyStepVisit.__table__
+_insert_visits = insert(_visits)
+_WRITE_VISITS = _insert_visits.on_conflict_do_update(
+    index_elements=[_visits.c.run_id, _visits.c.seq],
+    set_={"outcome": func.coalesce(_insert_visits.excluded.outcome, _visits.c.outcome)},
+)
 
 
 async def walk(

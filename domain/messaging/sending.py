@@ -72,14 +72,19 @@ async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: d
     if previous is not None and previous.status != "sending":
         return _outcome(previous)
     user = await load_user(session, uuid.UUID(job.user_id))
-    campaign = await session.get(Campaign, uuid.UUID(job.campaign_id))
     if user is None:
         return SendOutcome("skipped", job.campaign_id, reason="the user no longer exists")
-    if campaign is None or str(campaign.project_id) != job.project_id:
+    found = (
+        await session.execute(
+            select(Campaign, Project, Provider)
+            .join(Project, Project.id == Campaign.project_id)
+            .join(Provider, Provider.id == Campaign.provider_id)
+            .where(Campaign.id == uuid.UUID(job.campaign_id), Campaign.project_id == uuid.UUID(job.project_id))
+        )
+    ).first()
+    if found is None:
         return await _skip(session, job, previous, "the campaign no longer exists", now)
-    project = await session.get(Project, campaign.project_id)
-    provider = await session.get(Provider, campaign.provider_id)
-    assert project is not None and provider is not None  # foreign keys
+    campaign, project, provider = found
 
     if reason := await _skip_reason(session, project, user, campaign):
         return await _skip(session, job, previous, reason, now)

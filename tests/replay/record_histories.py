@@ -81,6 +81,40 @@ async def test_record_journey_runs(api, project: ProjectKeys, temporal_client, s
 
 
 @pytest.mark.skipif(not os.environ.get("RECORD_HISTORIES"), reason="set RECORD_HISTORIES=1 to re-record")
+async def test_record_admitted_runs(api, project: ProjectKeys, temporal_client, smtp: SmtpSink):
+    """Runs whose first walk happened at admission: one started with a start delay (no `exit_on`) that
+    then sends, and one timing its delay in the workflow until its `exit_on` event ends it."""
+    campaign = await email_campaign(api, project, smtp.port, {"en": {"subject": "Hi", "text": "Later"}})
+    delayed = await live_journey(api, project, {
+        "entry": {"type": "entrance", "event": "trial.started", "next": "plan"},
+        "plan": {"type": "gate", "rule": {"property": "user.data.plan", "op": "exists"}, "yes": "wait", "no": "done"},
+        "wait": {"type": "delay", "duration": "1 second", "next": "hello"},
+        "hello": {"type": "send", "campaign_id": campaign["id"], "next": "done"},
+        "done": {"type": "exit"},
+    })  # fmt: skip
+    waiting = await live_journey(
+        api,
+        project,
+        {
+            "entry": {"type": "entrance", "event": "trial.started", "next": "wait"},
+            "wait": {"type": "delay", "duration": "2 days", "next": "done"},
+            "done": {"type": "exit"},
+        },
+        exit_on=[{"event": "trial.cancelled"}],
+    )
+    user = await upsert(api, project, "replay-trial", email="trial@example.com", data={"plan": "pro"})
+    identifier = [{"external_id": "replay-trial"}]
+    await post_events(api, project, temporal_client, [{"name": "trial.started", "identifier": identifier}])
+    await run_result(temporal_client, delayed["id"], user["id"])
+    await post_events(api, project, temporal_client, [{"name": "trial.cancelled", "identifier": identifier}])
+    await run_result(temporal_client, waiting["id"], user["id"])
+    for name, journey in (("journey_run_admitted_delayed_start", delayed), ("journey_run_admitted_exit_on", waiting)):
+        handle = temporal_client.get_workflow_handle(f"journey/{journey['id']}/{user['id']}")
+        history = await handle.fetch_history()
+        (HISTORIES / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+
+
+@pytest.mark.skipif(not os.environ.get("RECORD_HISTORIES"), reason="set RECORD_HISTORIES=1 to re-record")
 async def test_record_schedule_tick(api, project: ProjectKeys, temporal_client, settings):
     """A dispatcher tick that fires a recurring schedule (and sweeps anniversaries)."""
     await upsert(api, project, "replay-scheduled")
