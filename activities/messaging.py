@@ -65,7 +65,7 @@ class MessagingActivities:
             user = await run_user(session, job.run_id, job.user_id)
             if user is None:
                 return {"status": None, "skipped": "the run or its user no longer exists"}
-            variables = await template_context(session, user, job.data, datetime.now(UTC))
+            variables = await template_context(session, user, job.data, datetime.now(UTC), sources=job.step)
         url = render(step.url, variables)
         headers = render_json(step.headers, variables, "headers") if step.headers else {}
         body = render_json(step.body, variables, "body") if step.body is not None else None

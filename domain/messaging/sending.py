@@ -89,13 +89,13 @@ async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: d
     if reason := await _skip_reason(session, project, user, campaign):
         return await _skip(session, job, previous, reason, now)
 
-    context = await template_context(session, user, job.data, now)
+    template = pick_locale(campaign.templates, user.locale, project.default_locale)
+    context = await template_context(session, user, job.data, now, sources=template)
     context["campaign"] = {**campaign.variables, "id": str(campaign.id), "name": campaign.name}
     if campaign.subscription_group_id is not None:
         token = sign_unsubscribe(links.secret, UnsubscribeToken(project.id, user.id, campaign.subscription_group_id))
         context["unsubscribe_url"] = f"{links.public_url}/api/unsubscribe/{token}"
         context["preferences_url"] = f"{links.public_url}/api/preferences/{token}"
-    template = pick_locale(campaign.templates, user.locale, project.default_locale)
     fields = {
         name: render_json(source, context, name) if name in ("headers", "body") else render(source, context)
         for name, source in template.items()

@@ -8,6 +8,7 @@ from temporalio.service import RPCError
 
 from core.temporal import SEARCH_ATTRIBUTES
 from tests.api.test_lists import post_events, upsert
+from tests.api.test_organizations import org_upsert
 from tests.conftest import ProjectKeys, timeline, wait_processed
 from tests.journeys import created, email_campaign, live_journey, run_result, runs, stats
 from tests.sinks import HttpSink, SmtpSink, body_text
@@ -69,6 +70,31 @@ async def test_the_order_follow_up_journey_sends_a_personalised_email_once(
         "entered": 2, "active": 0, "completed": 2, "exited": 0,
         "steps": {"plan": 2, "thanks": 1, "remember": 1, "wait": 1, "done": 2},
     }  # fmt: skip
+
+
+async def test_a_template_shows_the_users_organization_and_external_id(
+    api, project: ProjectKeys, temporal_client, smtp: SmtpSink
+):
+    campaign = await email_campaign(api, project, smtp.port, {"en": {
+        "subject": "For {{ organization.name }}",
+        "text": "Hi {{ user.external_id }}, {{ organization.member.role }} since {{ organization.data.founded }}",
+    }})  # fmt: skip
+    journey = await live_journey(api, project, {
+        "entry": {"type": "entrance", "event": "invited", "next": "hello"},
+        "hello": {"type": "send", "campaign_id": campaign["id"], "next": "done"},
+        "done": {"type": "exit"},
+    })  # fmt: skip
+    user = await upsert(api, project, "olga", email="olga@example.com")
+    organization = {"external_id": "acme", "name": "Acme", "data": {"founded": 1999}}
+    assert (await org_upsert(api, project, organization)).status_code == 200
+    member = {"organization_external_id": "acme", "user_external_id": "olga", "data": {"role": "buyer"}}
+    assert (await api.post("/api/client/organizations/users", json=member, headers=project.public)).status_code == 200
+
+    await post_events(api, project, temporal_client, [{"name": "invited", "identifier": [{"external_id": "olga"}]}])
+    assert (await run_result(temporal_client, journey["id"], user["id"]))["status"] == "completed"
+    [mail] = smtp.to("olga@example.com")
+    assert mail["Subject"] == "For Acme"
+    assert "Hi olga, buyer since 1999" in body_text(mail)
 
 
 async def test_a_send_retried_after_a_provider_failure_keeps_the_path_the_run_took(
