@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.journeys.definition import Action, Balancer, Delay, Exit, Experiment, Gate, Link, Send, parse_step
+from domain.journeys.definition import Action, Balancer, Delay, Exit, Experiment, Gate, Link, Send, Step, parse_step
 from domain.journeys.engine import choose_variant, next_step
 from domain.journeys.entry import take_admissions
 from domain.journeys.execution import RunContext, do_step, end_run, load_user, needs_user, reads_the_run
@@ -29,10 +29,16 @@ from domain.rules.durations import parse_span
 
 # A walk this long hands back to the workflow (which checks `exit_on` and history size) and goes on.
 MAX_STEPS = 100
-# The steps a run's first walk takes inside the transaction that admits it: none can fail on the
-# journey's content (a template), wait on another run's lock (a balancer) or reach outside (a send, an
-# HTTP action, a link). The walk stops before any other step and the run's workflow goes on from there.
-ADMISSION_STEPS = (Delay, Gate, Experiment, Exit)
+
+
+def taken_at_admission(step: Step) -> bool:
+    """Whether a run's first walk takes this step inside the transaction that admits it (and records
+    the event): only steps that cannot fail on the journey's content (a rendered template), wait on
+    another run's lock (a balancer) or reach outside (a send, an HTTP action, a link). The walk stops
+    before any other step and the run's workflow goes on from there, where a failure is the run's own."""
+    if isinstance(step, Delay):
+        return "{" not in (step.duration or step.until_time or step.until_date or "")  # literal: checked at publish
+    return isinstance(step, Gate | Experiment | Exit)
 
 
 @dataclass
@@ -164,7 +170,7 @@ async def _walk(
         if isinstance(step, Link) and not waited:
             wake = (now + parse_span(step.delay)).isoformat()
             return await _stop(session, context, job, now, RunAdvance(step_id, seq, data, then=step_id, resume_at=wake))
-        if context.admitting is not None and not isinstance(step, ADMISSION_STEPS):
+        if context.admitting is not None and not taken_at_admission(step):
             return await _stop(session, context, job, now, RunAdvance(step_id, seq, data, then=step_id))
         seq = seq if waited and isinstance(step, Balancer) else seq + 1
         waited, last = False, step_id
@@ -265,7 +271,8 @@ async def _stop(
     """The run stands at `advance.at` until the workflow goes on."""
     if context.admitting is not None:
         # Written with the new row. `started` stays false until the workflow's own first walk: should
-        # its start be lost after commit, the sweeper starts it.
+        # its start be lost after commit, the sweeper starts it. (A run still waiting when the sweeper
+        # looks costs one start request, rejected as a duplicate, after which it is marked started.)
         context.admitting.current_step = advance.at
         return Walked(advance)
     await session.execute(

@@ -4,6 +4,8 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
+from temporalio.client import WorkflowFailureError
+from temporalio.exceptions import FailureError
 from temporalio.service import RPCError
 
 from core.temporal import SEARCH_ATTRIBUTES
@@ -95,6 +97,28 @@ async def test_a_template_shows_the_users_organization_and_external_id(
     [mail] = smtp.to("olga@example.com")
     assert mail["Subject"] == "For Acme"
     assert "Hi olga, buyer since 1999" in body_text(mail)
+
+
+async def test_a_delay_that_renders_to_nonsense_fails_the_run_not_the_event(api, project: ProjectKeys, temporal_client):
+    """A run walks its first steps in the transaction that records the entering event; a templated delay
+    is left to the run's workflow, so a value that does not render to a delay cannot lose the event."""
+    journey = await live_journey(api, project, {
+        "entry": {"type": "entrance", "event": "trial.started", "next": "wait"},
+        "wait": {"type": "delay", "duration": "{{ user.data.trial_days }} days", "next": "done"},
+        "done": {"type": "exit"},
+    })  # fmt: skip
+    user = await upsert(api, project, "nina")  # no trial_days: the duration renders to " days"
+    await post_events(
+        api, project, temporal_client, [{"name": "trial.started", "identifier": [{"external_id": "nina"}]}]
+    )
+    names = [e["name"] for e in await timeline(api, project, user["id"])]
+    assert "trial.started" in names and "journey.entered" in names
+    with pytest.raises(WorkflowFailureError) as failed:
+        await run_result(temporal_client, journey["id"], user["id"])
+    cause = failed.value.cause
+    while isinstance(cause, FailureError) and cause.cause is not None:
+        cause = cause.cause
+    assert "' days' is not a valid delay" in str(cause)
 
 
 async def test_a_send_retried_after_a_provider_failure_keeps_the_path_the_run_took(
