@@ -8,7 +8,7 @@ created later starts from its own full evaluation, not from events that happened
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import ARRAY, Text, any_, func, literal, select
+from sqlalchemy import ARRAY, ColumnElement, Select, Text, Uuid, any_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events.models import Event
@@ -43,16 +43,28 @@ async def _listened(
 ) -> set[str]:
     """Which of `names` a dynamic list's rule, a live journey's entrance or an open run's `exit_on`
     (of these users, or of any user in the projects) listens for: one statement for all the names."""
-    name = func.unnest(literal(sorted(names), ARRAY(Text))).table_valued("name").alias("candidate").c.name
+    parameters = {"names": sorted(names), "projects": list(project_ids)}
+    if user_ids is None:
+        return set(await session.scalars(_LISTENED_IN_PROJECTS, parameters))
+    return set(await session.scalars(_LISTENED_BY_USERS, {**parameters, "users": list(user_ids)}))
+
+
+def _listened_statement(runs_of: ColumnElement[bool]) -> Select[tuple[str]]:
+    """Built once, with array parameters: this runs at every commit that emits events, and building a
+    statement (and expanding `IN` lists) each time cost nearly as much Python as executing it (py-spy)."""
     lists = select(List.id).where(
-        List.project_id.in_(project_ids), List.kind == "dynamic", any_(List.event_names) == name
+        List.project_id == any_(_PROJECTS), List.kind == "dynamic", any_(List.event_names) == _CANDIDATE
     )
     journeys = select(Journey.id).where(
-        Journey.project_id.in_(project_ids), Journey.status == "live", any_(Journey.entrance_events) == name
+        Journey.project_id == any_(_PROJECTS), Journey.status == "live", any_(Journey.entrance_events) == _CANDIDATE
     )
-    runs = select(JourneyRun.id).where(JourneyRun.ended_at.is_(None), any_(JourneyRun.exit_events) == name)
-    runs = runs.where(
-        JourneyRun.user_id.in_(user_ids) if user_ids is not None else JourneyRun.project_id.in_(project_ids)
+    runs = select(JourneyRun.id).where(
+        JourneyRun.ended_at.is_(None), any_(JourneyRun.exit_events) == _CANDIDATE, runs_of
     )
-    heard = await session.scalars(select(name).where(lists.exists() | journeys.exists() | runs.exists()))
-    return set(heard)
+    return select(_CANDIDATE).where(lists.exists() | journeys.exists() | runs.exists())
+
+
+_CANDIDATE = func.unnest(bindparam("names", type_=ARRAY(Text))).table_valued("name").alias("candidate").c.name
+_PROJECTS = bindparam("projects", type_=ARRAY(Uuid))
+_LISTENED_IN_PROJECTS = _listened_statement(JourneyRun.project_id == any_(_PROJECTS))
+_LISTENED_BY_USERS = _listened_statement(JourneyRun.user_id == any_(bindparam("users", type_=ARRAY(Uuid))))
