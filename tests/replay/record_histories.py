@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from temporalio.client import WorkflowHandle
 
 from domain.lists.pipeline import LIST_RECOMPUTE_WORKFLOW, ListRecomputeInput
 from domain.schedules.pipeline import FIRE_DUE_SCHEDULES_WORKFLOW, Tick
@@ -19,6 +20,13 @@ from tests.journeys import email_campaign, live_journey, run_result
 from tests.sinks import SmtpSink
 
 HISTORIES = Path(__file__).parent / "histories"
+
+
+async def save_history(handle: WorkflowHandle, name: str) -> None:
+    """Wait for the workflow to end, then store its history as `histories/<name>.json`."""
+    await handle.result()
+    history = await handle.fetch_history()
+    (HISTORIES / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
 
 
 @pytest.mark.skipif(not os.environ.get("RECORD_HISTORIES"), reason="set RECORD_HISTORIES=1 to re-record")
@@ -42,10 +50,7 @@ async def test_record(api, project: ProjectKeys, temporal_client):
         "list_recompute": f"list/{lst['id']}/recompute",
     }
     for name, workflow_id in workflow_ids.items():
-        handle = temporal_client.get_workflow_handle(workflow_id)
-        await handle.result()
-        history = await handle.fetch_history()
-        (HISTORIES / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+        await save_history(temporal_client.get_workflow_handle(workflow_id), name)
 
 
 @pytest.mark.skipif(not os.environ.get("RECORD_HISTORIES"), reason="set RECORD_HISTORIES=1 to re-record")
@@ -75,9 +80,7 @@ async def test_record_journey_runs(api, project: ProjectKeys, temporal_client, s
     await post_events(api, project, temporal_client, [{"name": "order.refunded", "identifier": identifier}])
     await run_result(temporal_client, waiting["id"], user["id"])
     for name, journey in (("journey_run_walk_order_follow_up", follow_up), ("journey_run_walk_exit_on", waiting)):
-        handle = temporal_client.get_workflow_handle(f"journey/{journey['id']}/{user['id']}")
-        history = await handle.fetch_history()
-        (HISTORIES / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+        await save_history(temporal_client.get_workflow_handle(f"journey/{journey['id']}/{user['id']}"), name)
 
 
 @pytest.mark.skipif(not os.environ.get("RECORD_HISTORIES"), reason="set RECORD_HISTORIES=1 to re-record")
@@ -109,9 +112,7 @@ async def test_record_admitted_runs(api, project: ProjectKeys, temporal_client, 
     await post_events(api, project, temporal_client, [{"name": "trial.cancelled", "identifier": identifier}])
     await run_result(temporal_client, waiting["id"], user["id"])
     for name, journey in (("journey_run_admitted_delayed_start", delayed), ("journey_run_admitted_exit_on", waiting)):
-        handle = temporal_client.get_workflow_handle(f"journey/{journey['id']}/{user['id']}")
-        history = await handle.fetch_history()
-        (HISTORIES / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+        await save_history(temporal_client.get_workflow_handle(f"journey/{journey['id']}/{user['id']}"), name)
 
 
 @pytest.mark.skipif(not os.environ.get("RECORD_HISTORIES"), reason="set RECORD_HISTORIES=1 to re-record")
@@ -128,9 +129,7 @@ async def test_record_schedule_tick(api, project: ProjectKeys, temporal_client, 
         id=f"schedules/fire-due/replay-{project.id}",
         task_queue=settings.temporal_task_queue,
     )
-    await handle.result()
-    history = await handle.fetch_history()
-    (HISTORIES / "fire_due_schedules.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+    await save_history(handle, "fire_due_schedules")
 
 
 @pytest.mark.skipif(not os.environ.get("RECORD_HISTORIES"), reason="set RECORD_HISTORIES=1 to re-record")
@@ -145,9 +144,7 @@ async def test_record_list_recompute_in_lanes(api, project: ProjectKeys, tempora
         id=f"list/{lst['id']}/recompute-replay",
         task_queue=settings.temporal_task_queue,
     )
-    await handle.result()
-    history = await handle.fetch_history()
-    (HISTORIES / "list_recompute_in_lanes.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+    await save_history(handle, "list_recompute_in_lanes")
 
 
 @pytest.mark.skipif(not os.environ.get("RECORD_HISTORIES"), reason="set RECORD_HISTORIES=1 to re-record")
@@ -160,7 +157,4 @@ async def test_record_broadcast(api, project: ProjectKeys, temporal_client, smtp
     send_at = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
     body = {"name": "news", "campaign_id": campaign["id"], "list_id": audience["id"], "send_at": send_at}
     broadcast = (await api.post(project.admin("/broadcasts"), json=body, headers=project.secret)).json()
-    handle = temporal_client.get_workflow_handle(broadcast["workflow_id"])
-    await handle.result()
-    history = await handle.fetch_history()
-    (HISTORIES / "broadcast.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+    await save_history(temporal_client.get_workflow_handle(broadcast["workflow_id"]), "broadcast")
