@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 async def run_worker(settings: Settings) -> None:
     client = await connect_client(settings)
-    engine = create_engine(settings)
+    engine = create_engine(settings, pre_ping=False)  # activities retry on a dropped connection
     deps = WorkerDeps(
         client=client,
         sessions=create_session_factory(engine),

@@ -8,8 +8,9 @@ created later starts from its own full evaluation, not from events that happened
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import ARRAY, ColumnElement, Select, Text, Uuid, any_, bindparam, func, select
+from sqlalchemy import ARRAY, ColumnElement, Select, Text, Uuid, any_, bindparam, func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from domain.events.models import Event
 from domain.journeys.models import Journey, JourneyRun
@@ -26,9 +27,17 @@ async def heard_events(session: AsyncSession, events: Sequence[Event]) -> list[E
     with session.no_autoflush:  # decide before the new rows are written, so they are written once
         listened = await _listened(session, project_ids, names, user_ids)
     heard = [event for event in events if event.name in listened]
+    written = []
     for event in events:
-        if event.name not in listened:
+        if event.name in listened:
+            continue
+        if inspect(event).persistent:  # already flushed: marked below, all in one statement
+            set_committed_value(event, "dispatched", True)
+            written.append(event.id)
+        else:
             event.dispatched = True
+    if written:
+        await session.execute(_MARK_DISPATCHED, {"ids": written})
     return heard
 
 
@@ -68,3 +77,7 @@ _CANDIDATE = func.unnest(bindparam("names", type_=ARRAY(Text))).table_valued("na
 _PROJECTS = bindparam("projects", type_=ARRAY(Uuid))
 _LISTENED_IN_PROJECTS = _listened_statement(JourneyRun.project_id == any_(_PROJECTS))
 _LISTENED_BY_USERS = _listened_statement(JourneyRun.user_id == any_(bindparam("users", type_=ARRAY(Uuid))))
+_events = Event.__table__
+_MARK_DISPATCHED = (
+    update(_events).where(_events.c.id == any_(bindparam("ids", type_=ARRAY(Uuid)))).values(dispatched=True)
+)

@@ -265,14 +265,22 @@ async def template_context(
 
 
 async def end_run(session: AsyncSession, job: FinishInput) -> None:
-    """Mark the run ended and record `journey.completed` or `journey.exited`; a no-op if it already ended."""
-    run = await session.get(JourneyRun, uuid.UUID(job.run_id), with_for_update=True)
-    if run is None or run.ended_at is not None:
-        return
-    run.status, run.exit_reason, run.ended_at = job.status, job.reason, utcnow()
+    """Mark the run ended and record `journey.completed` or `journey.exited`; a no-op if it already ended.
+    One statement: the update takes the row's lock and tests that it is still open."""
+    values: dict[str, Any] = {"status": job.status, "exit_reason": job.reason, "ended_at": utcnow()}
     if job.step_id:
-        run.current_step = job.step_id
+        values["current_step"] = job.step_id
+    ended = (
+        await session.execute(
+            update(JourneyRun)
+            .where(JourneyRun.id == uuid.UUID(job.run_id), JourneyRun.ended_at.is_(None))
+            .values(values)
+            .returning(JourneyRun.project_id, JourneyRun.user_id)
+        )
+    ).first()
+    if ended is None:
+        return
     data = {"journey_id": job.journey_id, "run_id": job.run_id, "step": job.step_id}
     if job.reason:
         data["reason"] = job.reason
-    emit_system_event(session, run.project_id, f"journey.{job.status}", data, user_id=run.user_id)
+    emit_system_event(session, ended.project_id, f"journey.{job.status}", data, user_id=ended.user_id)

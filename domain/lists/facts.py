@@ -11,20 +11,30 @@ from domain.lists.models import ListMember
 from domain.organizations.models import Organization, OrganizationMember
 from domain.rules.analysis import walk
 from domain.rules.engine import EventFact, OrganizationFact, UserFacts
-from domain.rules.model import EventRule, Rule
+from domain.rules.model import EventRule, InList, Property, Rule
 from domain.users.models import User
 
 
-async def load_facts(session: AsyncSession, user: User, rules: list[Rule], now: datetime) -> UserFacts:
-    event_rules = [node for rule in rules for node in walk(rule) if isinstance(node, EventRule)]
-    organizations = [
-        OrganizationFact(str(org.id), org.name, org.created_at, org.data, member.data)
-        for member, org in await session.execute(
-            select(OrganizationMember, Organization)
-            .join(Organization, Organization.id == OrganizationMember.organization_id)
-            .where(OrganizationMember.user_id == user.id)
-        )
-    ]
+async def load_facts(
+    session: AsyncSession, user: User, rules: list[Rule], now: datetime, *, memberships: bool = False
+) -> UserFacts:
+    """The user's facts the rules can read: organizations and list memberships only when a rule names
+    them (most gates and lists look at the profile and events alone, and each is a statement), or
+    memberships when the caller asks (a recompute diffs against them)."""
+    nodes = [node for rule in rules for node in walk(rule)]
+    event_rules = [node for node in nodes if isinstance(node, EventRule)]
+    organizations = (
+        [
+            OrganizationFact(str(org.id), org.name, org.created_at, org.data, member.data)
+            for member, org in await session.execute(
+                select(OrganizationMember, Organization)
+                .join(Organization, Organization.id == OrganizationMember.organization_id)
+                .where(OrganizationMember.user_id == user.id)
+            )
+        ]
+        if any(_reads_organizations(node) for node in nodes)
+        else []
+    )
     user_events = await _events(session, Event.user_id == user.id, event_rules, "user", now)
     org_ids = [uuid.UUID(org.id) for org in organizations]
     org_events = (
@@ -34,9 +44,13 @@ async def load_facts(session: AsyncSession, user: User, rules: list[Rule], now: 
         if org_ids
         else []
     )
-    lists = frozenset(
-        str(list_id)
-        for list_id in await session.scalars(select(ListMember.list_id).where(ListMember.user_id == user.id))
+    lists = (
+        frozenset(
+            str(list_id)
+            for list_id in await session.scalars(select(ListMember.list_id).where(ListMember.user_id == user.id))
+        )
+        if memberships or any(isinstance(node, InList) for node in nodes)
+        else frozenset()
     )
     return UserFacts(
         email=user.email,
@@ -69,3 +83,9 @@ async def _events(
         EventFact(name, data, created_at, str(organization_id) if organization_id else None)
         for name, data, created_at, organization_id in await session.execute(query)
     ]
+
+
+def _reads_organizations(node: Rule) -> bool:
+    return (isinstance(node, Property) and node.scope in ("organization", "member")) or (
+        isinstance(node, EventRule) and node.entity == "organization"
+    )

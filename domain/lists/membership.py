@@ -101,7 +101,7 @@ async def recompute_for_user(
     if user is None:
         return changes
     rules = {lst.id: parse_rule(lst.rule) for lst in lists}
-    facts = await load_facts(session, user, list(rules.values()), now)
+    facts = await load_facts(session, user, list(rules.values()), now, memberships=True)
     for lst in lists:
         should = matches(rules[lst.id], facts, now)
         if should and str(lst.id) not in facts.lists:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events.service import emit_system_event
@@ -175,11 +175,17 @@ async def finish_send(
     session: AsyncSession, job: SendInput, outgoing: Outgoing, outcome: SendOutcome, now: datetime
 ) -> SendOutcome:
     """Record the provider's answer and the messaging event (`email.sent`, `sms.sent`, `webhook.executed`)."""
-    send = await session.get(MessageSend, job.key, with_for_update=True)
-    if send is None or send.status != "sending":  # finished by a concurrent attempt
-        return _outcome(send) if send else outcome
-    send.status, send.reason, send.updated_at = outcome.status, outcome.reason, now
-    send.result = outcome.as_result()
+    send = (
+        await session.execute(
+            update(MessageSend)
+            .where(MessageSend.key == job.key, MessageSend.status == "sending")
+            .values(status=outcome.status, reason=outcome.reason, updated_at=now, result=outcome.as_result())
+            .returning(MessageSend.project_id, MessageSend.user_id)
+        )
+    ).first()
+    if send is None:  # finished by a concurrent attempt (or gone)
+        finished = await session.get(MessageSend, job.key)
+        return _outcome(finished) if finished else outcome
     event: dict[str, Any] = {"campaign_id": job.campaign_id, "message_id": outgoing.message_id}
     if outcome.bounced and outgoing.to:
         bounce = event | {"reason": outcome.reason, "bounce_type": "hard"}
