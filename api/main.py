@@ -57,7 +57,7 @@ def create_app(
         app.state.settings = settings
         app.state.sessions = create_session_factory(engine)
         app.state.temporal = client
-        app.state.starter = EventStarter(client, settings.temporal_task_queue)
+        app.state.starter = EventStarter(client, settings.temporal_task_queue, settings.api_start_concurrency)
         app.state.key_cache = KeyCache()
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
         if freeze_heap:

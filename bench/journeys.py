@@ -168,6 +168,7 @@ async def main() -> None:
         journey_id = await set_up(api, project, smtp_port, args.users)
         started = time.perf_counter()
         await enter_all(api, project["public_key"], args.users, args.batch, args.concurrency)
+        accepted_in = time.perf_counter() - started
         await wait_ended(engine, journey_id, args.users, limit_seconds=7200)
         rss = worker_rss_mib()
 
@@ -181,7 +182,8 @@ async def main() -> None:
     rss_text = " + ".join(f"{size:.0f} MiB" for size in rss) + f" ({len(rss)} processes)" if rss else "(none found)"
     print(
         f"journeys: {len(rows)} runs (entrance → delay 1 s → gate → send → exit), "
-        f"posted in batches of {args.batch} at concurrency {args.concurrency}, {time.perf_counter() - started:.0f}s\n"
+        f"posted in batches of {args.batch} at concurrency {args.concurrency}, {time.perf_counter() - started:.0f}s "
+        f"(all accepted after {accepted_in:.1f}s)\n"
         f"  runs completed        {per_second:8.1f} /s\n"
         f"  event→entrance        {ms(entrance)} (accepted → first step running)\n"
         f"  send→SMTP received    {ms(delivery)} ({len(sink.received)} emails)\n"
