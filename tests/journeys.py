@@ -57,6 +57,15 @@ async def live_journey(
     return response.json()
 
 
+def waiting_steps(entrance_event: str, duration: str) -> dict[str, Any]:
+    """A journey that enters on the event, waits, and exits: the shape `exit_on` tests wait in."""
+    return {
+        "entry": {"type": "entrance", "event": entrance_event, "next": "wait"},
+        "wait": {"type": "delay", "duration": duration, "next": "done"},
+        "done": {"type": "exit"},
+    }
+
+
 async def run_result(client: Client, journey_id: str, user_id: str, sequence: int = 1) -> Any:
     workflow_id = f"journey/{journey_id}/{user_id}" + ("" if sequence == 1 else f"/{sequence}")
     for _ in range(200):  # the run starts once the entering event has been processed

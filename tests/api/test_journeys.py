@@ -12,7 +12,7 @@ from core.temporal import SEARCH_ATTRIBUTES
 from tests.api.test_lists import post_events, upsert
 from tests.api.test_organizations import org_upsert
 from tests.conftest import ProjectKeys, timeline, wait_processed
-from tests.journeys import created, email_campaign, live_journey, run_result, runs, stats
+from tests.journeys import created, email_campaign, live_journey, run_result, runs, stats, waiting_steps
 from tests.sinks import HttpSink, SmtpSink, body_text
 
 
@@ -270,11 +270,7 @@ async def test_an_exit_on_event_ends_a_waiting_run_at_once(api, project: Project
     journey = await live_journey(
         api,
         project,
-        {
-            "entry": {"type": "entrance", "event": "cart.abandoned", "next": "wait"},
-            "wait": {"type": "delay", "duration": "3 days", "next": "done"},
-            "done": {"type": "exit"},
-        },
+        waiting_steps("cart.abandoned", "3 days"),
         exit_on=[{"event": "order.completed", "condition": {"property": "event.data.total", "op": ">", "value": 0}}],
     )
     user = await upsert(api, project, "fay")

@@ -16,7 +16,7 @@ from tests.api.test_broadcasts import static_list
 from tests.api.test_journeys import order_follow_up
 from tests.api.test_lists import create_list, post_events, upsert
 from tests.conftest import ProjectKeys
-from tests.journeys import email_campaign, live_journey, run_result
+from tests.journeys import email_campaign, live_journey, run_result, waiting_steps
 from tests.sinks import SmtpSink
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -63,14 +63,7 @@ async def test_record_journey_runs(api, project: ProjectKeys, temporal_client, s
     )
     follow_up = await live_journey(api, project, order_follow_up(campaign["id"]))
     waiting = await live_journey(
-        api,
-        project,
-        {
-            "entry": {"type": "entrance", "event": "order.completed", "next": "wait"},
-            "wait": {"type": "delay", "duration": "2 days", "next": "done"},
-            "done": {"type": "exit"},
-        },
-        exit_on=[{"event": "order.refunded"}],
+        api, project, waiting_steps("order.completed", "2 days"), exit_on=[{"event": "order.refunded"}]
     )
     user = await upsert(api, project, "replay-buyer", email="buyer@example.com", data={"plan": "premium"})
     identifier = [{"external_id": "replay-buyer"}]
@@ -96,14 +89,7 @@ async def test_record_admitted_runs(api, project: ProjectKeys, temporal_client, 
         "done": {"type": "exit"},
     })  # fmt: skip
     waiting = await live_journey(
-        api,
-        project,
-        {
-            "entry": {"type": "entrance", "event": "trial.started", "next": "wait"},
-            "wait": {"type": "delay", "duration": "2 days", "next": "done"},
-            "done": {"type": "exit"},
-        },
-        exit_on=[{"event": "trial.cancelled"}],
+        api, project, waiting_steps("trial.started", "2 days"), exit_on=[{"event": "trial.cancelled"}]
     )
     user = await upsert(api, project, "replay-trial", email="trial@example.com", data={"plan": "pro"})
     identifier = [{"external_id": "replay-trial"}]
