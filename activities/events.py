@@ -71,8 +71,9 @@ class EventActivities:
                 member_entrances = False
                 if user_id is not None:
                     await recompute_for_user(session, project_id, user_id, event.name, now)
-                    await enter_for_event(session, project_id, user_id, occurrence)
+                    # Exits first: the runs this event admits are not among those it exits.
                     await notify_exits(session, user_id, occurrence)
+                    await enter_for_event(session, project_id, user_id, occurrence)
                 elif organization_id is not None:
                     member_entrances = await has_member_entrances(session, project_id, event.name)
                 await self.starter.commit_and_dispatch(session)

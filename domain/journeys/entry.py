@@ -22,7 +22,7 @@ from domain.lists.facts import load_facts
 from domain.rules.engine import EventFact, UserFacts, matches
 from domain.rules.model import Rule
 from domain.schedules.recurrence import ZERO_OFFSET, parse_signed_offset
-from domain.users.models import User
+from domain.users.queries import load_user
 
 PENDING_RUNS = "tempogram.pending_runs"
 PENDING_EXITS = "tempogram.pending_exits"
@@ -120,7 +120,7 @@ class _Facts:
         if rule is None:
             return True
         if self._facts is None:
-            user = await self.session.get(User, self.user_id)
+            user = await load_user(self.session, self.user_id)
             if user is None:
                 return False
             self._facts = await load_facts(self.session, user, [rule], self.now)

@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import raiseload
 
 from core.errors import Invalid
 from domain.base import utcnow
@@ -29,6 +28,7 @@ from domain.rules.engine import UserFacts, matches
 from domain.rules.model import EventRule, Rule, VisitedStep
 from domain.templating import render, render_json
 from domain.users.models import User, UserIdentifier
+from domain.users.queries import load_user
 from domain.users.service import update_user_data
 
 GONE = StepOutcome(stop="missing")
@@ -41,11 +41,6 @@ class RunContext:
     user: User | None  # loaded only for the steps that read it
     # The run's row when this is its first walk, in the transaction that admits it (not yet written).
     admitting: JourneyRun | None = None
-
-
-async def load_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
-    """The user's profile, without the identifiers collection (templates query the one they show)."""
-    return await session.get(User, user_id, options=[raiseload(User.identifiers)])
 
 
 async def run_user(session: AsyncSession, run_id: str, user_id: str) -> User | None:

@@ -20,12 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.journeys.definition import Action, Balancer, Delay, Exit, Experiment, Gate, Link, Send, Step, parse_step
 from domain.journeys.engine import choose_variant, next_step
 from domain.journeys.entry import take_admissions
-from domain.journeys.execution import RunContext, do_step, end_run, load_user, needs_user, reads_the_run
+from domain.journeys.execution import RunContext, do_step, end_run, needs_user, reads_the_run
 from domain.journeys.models import JourneyRun, JourneyStepVisit
 from domain.journeys.pipeline import AdvanceInput, FinishInput, JourneyRunInput, RunAdvance, SendInput, StepInput
 from domain.messaging.links import Links
 from domain.messaging.sending import Outgoing, SendOutcome, claim_send, finish_send
 from domain.rules.durations import parse_span
+from domain.users.queries import load_user
 
 # A walk this long hands back to the workflow (which checks `exit_on` and history size) and goes on.
 MAX_STEPS = 100

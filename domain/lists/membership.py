@@ -36,6 +36,7 @@ from domain.lists.pipeline import LIST_EVENTS, ListRecomputePage
 from domain.rules.engine import RuleSql, matches
 from domain.rules.model import parse_rule
 from domain.users.models import User
+from domain.users.queries import load_user
 
 
 @dataclass
@@ -97,7 +98,7 @@ async def recompute_for_user(
     if not lists:
         return changes
     await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"lists:{user_id}", 0))))
-    user = await session.get(User, user_id)
+    user = await load_user(session, user_id)
     if user is None:
         return changes
     rules = {lst.id: parse_rule(lst.rule) for lst in lists}

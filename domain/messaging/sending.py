@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events.service import emit_system_event
-from domain.journeys.execution import load_user, template_context
+from domain.journeys.execution import template_context
 from domain.journeys.pipeline import SendInput
 from domain.messaging.feedback import describe, suppress, suppression_of
 from domain.messaging.links import MESSAGE_ID_DOMAIN, Links, UnsubscribeToken, sign_unsubscribe
@@ -23,6 +23,7 @@ from domain.messaging.tracking import track_html
 from domain.projects.models import Project
 from domain.templating import render, render_json
 from domain.users.models import User
+from domain.users.queries import load_user
 
 SENT_EVENT = {"email": "email.sent", "sms": "sms.sent", "webhook": "webhook.executed"}
 

@@ -2,6 +2,7 @@ import uuid
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from domain.users.models import User
 
@@ -11,3 +12,9 @@ async def list_users(session: AsyncSession, project_id: uuid.UUID, limit: int, a
     if after is not None:
         query = query.where(User.id > after)
     return list((await session.scalars(query.order_by(User.id).limit(limit))).all())
+
+
+async def load_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    """The user's profile without the identifiers collection: rules and templates read the profile, and
+    loading the identifiers is one more statement (templates query the one they show)."""
+    return await session.get(User, user_id, options=[raiseload(User.identifiers)])

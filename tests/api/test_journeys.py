@@ -4,7 +4,7 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from temporalio.client import WorkflowFailureError
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import FailureError
 from temporalio.service import RPCError
 
@@ -287,6 +287,26 @@ async def test_an_exit_on_event_ends_a_waiting_run_at_once(api, project: Project
     assert run["exit_reason"] == "exit_on order.completed"
     names = [e["name"] for e in await timeline(api, project, user["id"])]
     assert "journey.exited" in names and "journey.completed" not in names
+
+
+async def test_the_event_that_enters_a_run_does_not_exit_it(api, project: ProjectKeys, temporal_client):
+    """A journey may exit on the event it enters on ("until the cart changes again"): the entering
+    occurrence starts the run, the next one ends it."""
+    journey = await live_journey(
+        api, project, waiting_steps("cart.updated", "3 days"), exit_on=[{"event": "cart.updated"}]
+    )
+    user = await upsert(api, project, "gil")
+    cart_updated = [{"name": "cart.updated", "identifier": [{"external_id": "gil"}]}]
+    await post_events(api, project, temporal_client, cart_updated)
+    [run] = await runs(api, project, journey["id"], user["id"])
+    handle = temporal_client.get_workflow_handle(run["workflow_id"])
+    await asyncio.sleep(0.5)  # an exit signal sent with the start would have ended it by now
+    assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+
+    await post_events(api, project, temporal_client, cart_updated)
+    assert await run_result(temporal_client, journey["id"], user["id"]) == {"status": "exited", "last_step": "wait"}
+    [run] = await runs(api, project, journey["id"], user["id"])
+    assert run["exit_reason"] == "exit_on cart.updated"
 
 
 async def test_action_gate_event_experiment_webhook_sms_balancer_and_link_steps(
