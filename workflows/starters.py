@@ -113,10 +113,15 @@ class EventStarter:
         marked not started; the sweeper starts both later, so committed changes are never lost. A lost
         exit signal is raised, so the caller's retry (the event's recording activity) sends it again.
         """
+        # Whether anything listens is decided before the walks write the rows of the events emitted so
+        # far, so those are written once, already marked; then for what the walks emitted.
+        emitted = take_pending_events(session)
+        heard = await heard_events(session, emitted)
         runs = await walk_admitted(session)
         walked_at = time.monotonic()
-        emitted = take_pending_events(session)
-        pending = await self.settle(session, emitted, await heard_events(session, emitted))
+        walked = take_pending_events(session)
+        heard += await heard_events(session, walked)
+        pending = await self.settle(session, emitted + walked, heard)
         exits = take_pending_exits(session)
         await session.commit()
         try:

@@ -124,7 +124,7 @@ async def walk(
     if delivered is not None:
         job = await _settle(session, job, delivered, visits, now)
     walked = await _walk(session, job, links, now, context, recorded, visits)
-    await visits.write(session)
+    await _write_last_visits(session, visits)
     return walked
 
 
@@ -164,7 +164,7 @@ async def _walk(
     last = step_id
     for _ in range(MAX_STEPS):
         if step_id is None:
-            await _end(session, job, "completed", last)
+            await _end(session, context, job, "completed", last)
             return Walked(RunAdvance(at=last, visits=seq, data=data, ended="completed"))
         raw = job.steps[step_id]
         step = parse_step(step_id, raw)
@@ -191,18 +191,18 @@ async def _walk(
         if needs_user(raw) and context.user is None:
             context.user = await load_user(session, uuid.UUID(job.user_id))
             if context.user is None:
-                await _end(session, job, "exited", step_id, "the user no longer exists")
+                await _end(session, context, job, "exited", step_id, "the user no longer exists")
                 return Walked(RunAdvance(at=step_id, visits=seq, data=data, ended="exited"))
         single = StepInput(job.project_id, job.journey_id, job.run_id, job.user_id, step_id, raw, seq, data)
         match step:
             case Exit():
                 visits.add(seq, step_id, now, {"next": None})
-                await _end(session, job, "completed", step_id)
+                await _end(session, context, job, "completed", step_id)
                 return Walked(RunAdvance(at=step_id, visits=seq, data=data, ended="completed"))
             case Link():
                 visits.add(seq, step_id, now, {"next": None})
                 await do_step(session, context, step, single, now)
-                await _end(session, job, "completed", step_id)
+                await _end(session, context, job, "completed", step_id)
                 return Walked(RunAdvance(at=step_id, visits=seq, data=data, ended="completed"))
             case Action():
                 visits.add(seq, step_id, now, None)
@@ -285,8 +285,25 @@ async def _stop(
 
 
 async def _end(
-    session: AsyncSession, job: AdvanceInput, status: str, step_id: str | None, reason: str | None = None
+    session: AsyncSession,
+    context: RunContext,
+    job: AdvanceInput,
+    status: str,
+    step_id: str | None,
+    reason: str | None = None,
 ) -> None:
-    await end_run(
-        session, FinishInput(job.project_id, job.journey_id, job.run_id, job.user_id, status, step_id, reason)
-    )
+    finish = FinishInput(job.project_id, job.journey_id, job.run_id, job.user_id, status, step_id, reason)
+    if context.admitting is not None:  # the run's row is not written yet, and the update must find it
+        await end_run(session, finish)
+        return
+    with session.no_autoflush:  # see `_write_last_visits`
+        await end_run(session, finish)
+
+
+async def _write_last_visits(session: AsyncSession, visits: _Visits) -> None:
+    """The walk's last writes leave the system events it emitted (`email.sent`, `journey.completed`)
+    unwritten: at commit it is known whether anything listens for them, and they are written once,
+    already marked dispatched when nothing does, instead of written, then marked (measured: two
+    statements fewer at the end of a run)."""
+    with session.no_autoflush:
+        await visits.write(session)

@@ -148,12 +148,6 @@ async def suppress(
     await session.execute(statement.on_conflict_do_nothing())
 
 
-async def suppression_of(
-    session: AsyncSession, project_id: uuid.UUID, channel: str, address: str
-) -> Suppression | None:
-    return await session.get(Suppression, (project_id, channel, normalized(channel, address)))
-
-
 async def lift_suppression(
     session: AsyncSession, project_id: uuid.UUID, channel: str, address: str, *, only_reason: str | None = None
 ) -> bool:

@@ -9,15 +9,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import String, Uuid, and_, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events.service import emit_system_event
 from domain.journeys.execution import template_context
 from domain.journeys.pipeline import SendInput
-from domain.messaging.feedback import describe, suppress, suppression_of
+from domain.messaging.feedback import describe, normalized, suppress
 from domain.messaging.links import MESSAGE_ID_DOMAIN, Links, UnsubscribeToken, sign_unsubscribe
-from domain.messaging.models import Campaign, MessageSend, Provider, SubscriptionGroup
+from domain.messaging.models import Campaign, MessageSend, Provider, SubscriptionGroup, Suppression
 from domain.messaging.service import subscription_state
 from domain.messaging.tracking import track_html
 from domain.projects.models import Project
@@ -77,17 +77,20 @@ async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: d
         return SendOutcome("skipped", job.campaign_id, reason="the user no longer exists")
     found = (
         await session.execute(
-            select(Campaign, Project, Provider)
-            .join(Project, Project.id == Campaign.project_id)
-            .join(Provider, Provider.id == Campaign.provider_id)
-            .where(Campaign.id == uuid.UUID(job.campaign_id), Campaign.project_id == uuid.UUID(job.project_id))
+            _CAMPAIGN_TO_SEND,
+            {
+                "campaign_id": uuid.UUID(job.campaign_id),
+                "project_id": uuid.UUID(job.project_id),
+                "email": normalized("email", user.email) if user.email else None,
+                "phone": normalized("sms", user.phone) if user.phone else None,
+            },
         )
     ).first()
     if found is None:
         return await _skip(session, job, previous, "the campaign no longer exists", now)
-    campaign, project, provider = found
+    campaign, project, provider, suppressed = found
 
-    if reason := await _skip_reason(session, project, user, campaign):
+    if reason := await _skip_reason(session, project, user, campaign, suppressed):
         return await _skip(session, job, previous, reason, now)
 
     template = pick_locale(campaign.templates, user.locale, project.default_locale)
@@ -132,13 +135,38 @@ async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: d
     return outgoing
 
 
-async def _skip_reason(session: AsyncSession, project: Project, user: User, campaign: Campaign) -> str | None:
+# The campaign with its project and provider, and the suppression of the address its channel sends to
+# (if any): one statement, built once.
+_CAMPAIGN_TO_SEND = (
+    select(Campaign, Project, Provider, Suppression)
+    .join(Project, Project.id == Campaign.project_id)
+    .join(Provider, Provider.id == Campaign.provider_id)
+    .outerjoin(
+        Suppression,
+        and_(
+            Suppression.project_id == Campaign.project_id,
+            Suppression.channel == Campaign.channel,
+            Suppression.address
+            == case(
+                (Campaign.channel == "email", bindparam("email", type_=String)),
+                (Campaign.channel == "sms", bindparam("phone", type_=String)),
+            ),
+        ),
+    )
+    .where(
+        Campaign.id == bindparam("campaign_id", type_=Uuid), Campaign.project_id == bindparam("project_id", type_=Uuid)
+    )
+)
+
+
+async def _skip_reason(
+    session: AsyncSession, project: Project, user: User, campaign: Campaign, suppressed: Suppression | None
+) -> str | None:
     if campaign.channel == "email" and not user.email:
         return "the user has no email address"
     if campaign.channel == "sms" and not user.phone:
         return "the user has no phone number"
-    address = {"email": user.email, "sms": user.phone}.get(campaign.channel)
-    if address and (suppressed := await suppression_of(session, project.id, campaign.channel, address)):
+    if suppressed is not None:
         return describe(suppressed)
     if campaign.transactional or campaign.subscription_group_id is None:
         return None
