@@ -16,11 +16,12 @@ from domain.users.models import User
 
 
 async def load_facts(
-    session: AsyncSession, user: User, rules: list[Rule], now: datetime, *, memberships: bool = False
+    session: AsyncSession, user: User, rules: list[Rule], now: datetime, *, memberships: set[str] | None = None
 ) -> UserFacts:
     """The user's facts the rules can read: organizations and list memberships only when a rule names
-    them (most gates and lists look at the profile and events alone, and each is a statement), or
-    memberships when the caller asks (a recompute diffs against them)."""
+    them (most gates and lists look at the profile and events alone, and each is a statement).
+    `memberships`: the user's lists, when the caller has read them already (a recompute diffs against
+    them)."""
     nodes = [node for rule in rules for node in walk(rule)]
     event_rules = [node for node in nodes if isinstance(node, EventRule)]
     organizations = (
@@ -44,14 +45,15 @@ async def load_facts(
         if org_ids
         else []
     )
-    lists = (
-        frozenset(
+    if memberships is not None:
+        lists = frozenset(memberships)
+    elif any(isinstance(node, InList) for node in nodes):
+        lists = frozenset(
             str(list_id)
             for list_id in await session.scalars(select(ListMember.list_id).where(ListMember.user_id == user.id))
         )
-        if memberships or any(isinstance(node, InList) for node in nodes)
-        else frozenset()
-    )
+    else:
+        lists = frozenset()
     return UserFacts(
         email=user.email,
         phone=user.phone,
