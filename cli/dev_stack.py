@@ -12,6 +12,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from core.config import get_settings
+from core.event_loop import available
 from core.migrate import upgrade_to_head
 from core.temporal import SEARCH_ATTRIBUTES
 
@@ -140,6 +142,8 @@ def run_dev(options: DevOptions) -> int:
                 str(options.api_port),
                 "--log-level",
                 "warning",
+                "--loop",
+                available(get_settings().event_loop),
             ],
             env=env,
         )

@@ -46,7 +46,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "api":
         import uvicorn
 
-        uvicorn.run("api.main:serve", factory=True, host=args.host, port=args.port, workers=args.workers)
+        from core.config import get_settings
+        from core.event_loop import available
+
+        loop = available(get_settings().event_loop)
+        uvicorn.run("api.main:serve", factory=True, host=args.host, port=args.port, workers=args.workers, loop=loop)
     elif args.command == "worker":
         from worker.main import main as worker_main
 

@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 from api.main import create_app
 from core.config import Settings
 from core.db import SessionFactory, create_engine, create_session_factory
+from core.event_loop import available
 from core.migrate import upgrade_to_head
 from core.temporal import SEARCH_ATTRIBUTES
 from tests.sinks import HttpSink, SmtpSink
@@ -26,6 +27,15 @@ from worker.registry import WORKFLOWS, WorkerDeps, build_activities, workflow_ru
 
 ADMIN_KEY = "test-admin-key"
 BIN = Path(sys.executable).parent
+
+
+def pytest_asyncio_loop_factories() -> dict[str, Any]:
+    """The tests run on the event loop the worker and the API run on."""
+    if available("uvloop") == "uvloop":
+        import uvloop
+
+        return {"uvloop": uvloop.new_event_loop}
+    return {"asyncio": asyncio.new_event_loop}
 
 
 @pytest.fixture(scope="session")

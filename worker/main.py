@@ -1,12 +1,12 @@
 """`tempogram worker`: run the Temporal worker against the configured PostgreSQL and Temporal."""
 
-import asyncio
 import logging
 
 from temporalio.worker import Worker
 
 from core.config import Settings, get_settings
 from core.db import create_engine, create_session_factory
+from core.event_loop import run
 from core.logging import configure_logging
 from core.memory import freeze_startup_heap
 from core.temporal import connect_client
@@ -49,7 +49,7 @@ async def run_worker(settings: Settings) -> None:
 def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level)
-    asyncio.run(run_worker(settings))
+    run(run_worker(settings), settings.event_loop)
 
 
 if __name__ == "__main__":
