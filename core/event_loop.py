@@ -17,6 +17,7 @@ def available(loop: EventLoop) -> EventLoop:
 
 
 def run(main: Coroutine[Any, Any, T], loop: EventLoop) -> T:
+    """`asyncio.run` on the chosen loop (see `available`)."""
     if available(loop) == "uvloop":
         import uvloop
 
