@@ -9,6 +9,7 @@ the send further down the path is the same send under the same key.
 
 import random
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -293,10 +294,9 @@ async def _end(
     reason: str | None = None,
 ) -> None:
     finish = FinishInput(job.project_id, job.journey_id, job.run_id, job.user_id, status, step_id, reason)
-    if context.admitting is not None:  # the run's row is not written yet, and the update must find it
-        await end_run(session, finish)
-        return
-    with session.no_autoflush:  # see `_write_last_visits`
+    # Outside an admission the emitted events can wait (see `_write_last_visits`); at admission the run's
+    # own row is not written yet, and the update must find it.
+    with session.no_autoflush if context.admitting is None else nullcontext():
         await end_run(session, finish)
 
 

@@ -16,7 +16,7 @@ from domain.users.models import User
 
 
 async def load_facts(
-    session: AsyncSession, user: User, rules: list[Rule], now: datetime, *, memberships: set[str] | None = None
+    session: AsyncSession, user: User, rules: list[Rule], now: datetime, *, memberships: frozenset[str] | None = None
 ) -> UserFacts:
     """The user's facts the rules can read: organizations and list memberships only when a rule names
     them (most gates and lists look at the profile and events alone, and each is a statement).
@@ -46,7 +46,7 @@ async def load_facts(
         else []
     )
     if memberships is not None:
-        lists = frozenset(memberships)
+        lists = memberships
     elif any(isinstance(node, InList) for node in nodes):
         lists = frozenset(
             str(list_id)

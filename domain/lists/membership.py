@@ -104,9 +104,10 @@ async def recompute_for_user(
     found = (await session.execute(_USER_WITH_MEMBERSHIPS, {"user_id": user_id})).first()
     if found is None:
         return changes
-    user, memberships = found
+    user, list_ids = found
     rules = {lst.id: parse_rule(lst.rule) for lst in lists}
-    facts = await load_facts(session, user, list(rules.values()), now, memberships={str(m) for m in memberships or ()})
+    memberships = frozenset(str(list_id) for list_id in list_ids or ())
+    facts = await load_facts(session, user, list(rules.values()), now, memberships=memberships)
     for lst in lists:
         should = matches(rules[lst.id], facts, now)
         if should and str(lst.id) not in facts.lists:
