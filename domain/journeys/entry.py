@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import any_, func, select
+from sqlalchemy import ColumnElement, Text, Uuid, any_, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events.service import emit_system_event
@@ -93,20 +93,26 @@ class LiveJourney:
 
 
 async def live_journeys(
-    session: AsyncSession, project_id: uuid.UUID, event_name: str
+    session: AsyncSession, project_id: uuid.UUID, event_name: str, *, locking_for: uuid.UUID | None = None
 ) -> list[tuple[LiveJourney, PublishedVersion]]:
-    """Live journeys with an entrance for this event name, and the version new entrants get."""
-    rows = await session.execute(
-        select(Journey.id, Journey.published_version).where(
+    """Live journeys with an entrance for this event name, and the version new entrants get.
+
+    `locking_for`: a user the caller may admit. The admission lock of each journey found is taken for
+    them in this statement, in journey order (so two transactions lock alike), sparing `admit` one."""
+    found = (
+        select(Journey.id, Journey.published_version)
+        .where(
             Journey.project_id == project_id,
             Journey.status == "live",
             any_(Journey.entrance_events) == event_name,
         )
+        .order_by(Journey.id)
     )
-    return [
-        (LiveJourney(journey_id, project_id), await published(session, journey_id, version))
-        for journey_id, version in rows.all()
-    ]
+    if locking_for is not None:
+        ordered = found.subquery()
+        found = select(ordered.c.id, ordered.c.published_version, _admission_lock(ordered.c.id, locking_for))
+    rows = (await session.execute(found)).all()
+    return [(LiveJourney(row.id, project_id), await published(session, row.id, row.published_version)) for row in rows]
 
 
 class _Facts:
@@ -154,7 +160,7 @@ async def enter_for_event(
     """Admit the user into every live journey with an entrance for this event whose condition holds.
     `organization`: the event happened to one of the user's organizations (member entrances)."""
     facts = _Facts(session, user_id, event.at)
-    for journey, version in await live_journeys(session, project_id, event.name):
+    for journey, version in await live_journeys(session, project_id, event.name, locking_for=user_id):
         for entrance in version.definition.entrances:
             if entrance.event != event.name or entrance.organization != organization:
                 continue
@@ -167,7 +173,7 @@ async def enter_for_event(
             if organization and not await facts.matches(entrance.member_rule, None):
                 continue
             data = {entrance.data_key: event.data} if entrance.data_key else {}
-            await admit(session, journey, version, entrance, user_id, data, event_id=event.id, at=event.at)
+            await admit(session, journey, version, entrance, user_id, data, event_id=event.id, at=event.at, locked=True)
 
 
 def _same_fire(entrance: Entrance, data: dict[str, Any]) -> bool:
@@ -189,6 +195,7 @@ async def admit(
     *,
     event_id: uuid.UUID | None = None,
     at: datetime | None = None,
+    locked: bool = False,
 ) -> JourneyRunInput | None:
     """Create the user's run if the entrance's re-entry rule allows it, else None.
 
@@ -196,9 +203,11 @@ async def admit(
     - `multiple` without `simultaneous`: again only once the previous run has ended;
     - both: always — but once per triggering event, so a retried evaluation admits nothing twice.
 
-    `at`: the moment of admission (now, unless the caller runs on another clock).
+    `at`: the moment of admission (now, unless the caller runs on another clock). `locked`: this
+    transaction holds the (journey, user) admission lock already (`live_journeys(locking_for=…)`).
     """
-    await session.execute(select(func.pg_advisory_xact_lock(_lock_key(journey.id, user_id))))
+    if not locked:
+        await session.execute(select(_admission_lock(literal(journey.id, Uuid), user_id)))
     runs = (
         await session.execute(
             select(
@@ -291,7 +300,7 @@ def take_pending_exits(session: AsyncSession) -> list[PendingExit]:
     return session.info.pop(PENDING_EXITS, [])
 
 
-def _lock_key(journey_id: uuid.UUID, user_id: uuid.UUID) -> int:
-    """A signed 64-bit advisory-lock key for one (journey, user)."""
-    value = (journey_id.int ^ user_id.int) & 0xFFFF_FFFF_FFFF_FFFF
-    return value - (1 << 64) if value >= 1 << 63 else value
+def _admission_lock(journey_id: ColumnElement[uuid.UUID], user_id: uuid.UUID) -> ColumnElement[Any]:
+    """Take the advisory lock admissions of one user into one journey serialize on (held to commit)."""
+    key = func.hashtextextended(cast(journey_id, Text).concat(str(user_id)), 0)
+    return func.pg_advisory_xact_lock(key)
