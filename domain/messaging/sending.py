@@ -69,11 +69,8 @@ async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: d
 
     A key found still `sending` means an earlier attempt died during the provider call: it is sent
     again with the same message id / idempotency key, which the receiving side can deduplicate."""
-    previous = await session.get(MessageSend, job.key, with_for_update=True)
-    if previous is not None and previous.status != "sending":
-        return _outcome(previous)
     user = await load_user(session, uuid.UUID(job.user_id))
-    if user is None:
+    if user is None:  # the user's sends went with them
         return SendOutcome("skipped", job.campaign_id, reason="the user no longer exists")
     found = (
         await session.execute(
@@ -83,12 +80,17 @@ async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: d
                 "project_id": uuid.UUID(job.project_id),
                 "email": normalized("email", user.email) if user.email else None,
                 "phone": normalized("sms", user.phone) if user.phone else None,
+                "key": job.key,
             },
         )
     ).first()
-    if found is None:
-        return await _skip(session, job, previous, "the campaign no longer exists", now)
-    campaign, project, provider, suppressed = found
+    if found is None:  # the campaign's sends went with it: nothing to record the skip on but the run
+        return SendOutcome("skipped", job.campaign_id, reason="the campaign no longer exists")
+    campaign, project, provider, suppressed, previous = found
+    if previous is not None:  # a retried claim: its row is locked, so that one attempt at a time goes on
+        previous = await session.get(MessageSend, job.key, with_for_update=True, populate_existing=True)
+        if previous is not None and previous.status != "sending":
+            return _outcome(previous)
 
     if reason := await _skip_reason(session, project, user, campaign, suppressed):
         return await _skip(session, job, previous, reason, now)
@@ -135,10 +137,10 @@ async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: d
     return outgoing
 
 
-# The campaign with its project and provider, and the suppression of the address its channel sends to
-# (if any): one statement, built once.
+# The campaign with its project and provider, the suppression of the address its channel sends to and
+# an earlier claim of the key (if any): one statement, built once.
 _CAMPAIGN_TO_SEND = (
-    select(Campaign, Project, Provider, Suppression)
+    select(Campaign, Project, Provider, Suppression, MessageSend)
     .join(Project, Project.id == Campaign.project_id)
     .join(Provider, Provider.id == Campaign.provider_id)
     .outerjoin(
@@ -153,6 +155,7 @@ _CAMPAIGN_TO_SEND = (
             ),
         ),
     )
+    .outerjoin(MessageSend, MessageSend.key == bindparam("key", type_=String))
     .where(
         Campaign.id == bindparam("campaign_id", type_=Uuid), Campaign.project_id == bindparam("project_id", type_=Uuid)
     )

@@ -196,6 +196,31 @@ async def test_an_unsubscribed_user_is_never_sent_to_and_the_skip_says_why(
     assert [(s["name"], s["state"], s["explicit"]) for s in subscriptions] == [("Newsletter", "unsubscribed", True)]
 
 
+async def test_a_send_whose_campaign_was_deleted_is_skipped_and_the_run_goes_on(
+    api, project: ProjectKeys, temporal_client, smtp: SmtpSink
+):
+    campaign = await email_campaign(api, project, smtp.port, {"en": {"subject": "Hi", "text": "Hello"}})
+    journey = await live_journey(
+        api,
+        project,
+        {
+            "entry": {"type": "entrance", "event": "signed.up", "next": "hello"},
+            "hello": {"type": "send", "campaign_id": campaign["id"], "data_key": "hello", "next": "note"},
+            "note": {"type": "update", "body": '{"hello": "{{ journey.hello.status }}: {{ journey.hello.reason }}"}'},
+        },
+    )
+    response = await api.delete(project.admin(f"/campaigns/{campaign['id']}"), headers=project.secret)
+    assert response.status_code == 204, response.text
+    erin = await upsert(api, project, "erin", email="erin@example.com")
+
+    await post_events(api, project, temporal_client, [{"name": "signed.up", "identifier": [{"external_id": "erin"}]}])
+
+    assert (await run_result(temporal_client, journey["id"], erin["id"]))["status"] == "completed"
+    assert smtp.to("erin@example.com") == []
+    user = (await api.get(project.admin(f"/users/{erin['id']}"), headers=project.secret)).json()
+    assert user["data"]["hello"] == "skipped: the campaign no longer exists"
+
+
 async def test_a_journey_that_is_not_a_valid_graph_is_rejected_naming_the_step(api, project: ProjectKeys):
     cases = {
         "steps.a: next step 'nowhere' does not exist": {
