@@ -14,9 +14,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from domain.journeys.definition import Action, Balancer, Delay, Exit, Experiment, Gate, Link, Send, Step, parse_step
 from domain.journeys.engine import choose_variant, next_step
@@ -27,6 +28,7 @@ from domain.journeys.pipeline import AdvanceInput, FinishInput, JourneyRunInput,
 from domain.messaging.links import Links
 from domain.messaging.sending import Outgoing, SendOutcome, claim_send, finish_send
 from domain.rules.durations import parse_span
+from domain.users.models import User
 from domain.users.queries import load_user
 
 # A walk this long hands back to the workflow (which checks `exit_on` and history size) and goes on.
@@ -100,18 +102,10 @@ async def walk(
     session: AsyncSession, job: AdvanceInput, links: Links, now: datetime, delivered: Delivered | None = None
 ) -> Walked:
     """Walk the run from `job.start`; with `delivered`, first record that send and go on after it."""
-    rows = (
-        await session.execute(
-            select(JourneyRun.project_id, JourneyRun.journey_id, JourneyRun.ended_at, JourneyRun.status,
-                   JourneyStepVisit.seq, JourneyStepVisit.outcome)
-            .outerjoin(JourneyStepVisit, and_(
-                JourneyStepVisit.run_id == JourneyRun.id,
-                JourneyStepVisit.seq >= job.visits,
-                JourneyStepVisit.outcome.is_not(None),
-            ))
-            .where(JourneyRun.id == uuid.UUID(job.run_id))
-        )
-    ).all()  # fmt: skip
+    first = delivered.claimed.then if delivered is not None else job.start
+    # The user comes with the run when the first step walked reads them (later reads find them loaded).
+    with_user = first is not None and needs_user(job.steps[first])
+    rows = (await session.execute(_run_to_walk(uuid.UUID(job.run_id), job.visits, with_user=with_user))).all()
     run = rows[0] if rows else None
     if run is None or run.ended_at is not None:  # ended meanwhile (a retried walk, the journey deleted)
         if delivered is not None:  # the message went out all the same: record it
@@ -120,13 +114,31 @@ async def walk(
         return Walked(RunAdvance(at=job.start, visits=job.visits, data=job.data, ended=ended))
     # Visits an earlier attempt of this walk already decided (normally none).
     recorded = {row.seq: row.outcome for row in rows if row.seq is not None}
-    context = RunContext(run.project_id, run.journey_id, None)
+    context = RunContext(run.project_id, run.journey_id, run.User if with_user else None)
     visits = _Visits(uuid.UUID(job.run_id), run.journey_id)
     if delivered is not None:
         job = await _settle(session, job, delivered, visits, now)
     walked = await _walk(session, job, links, now, context, recorded, visits)
     await _write_last_visits(session, visits)
     return walked
+
+
+def _run_to_walk(run_id: uuid.UUID, seq: int, *, with_user: bool) -> Select:
+    """The run, the outcomes of its visits from `seq` on, and its user if asked for (None if gone)."""
+    query = (
+        select(JourneyRun.project_id, JourneyRun.journey_id, JourneyRun.ended_at, JourneyRun.status,
+               JourneyStepVisit.seq, JourneyStepVisit.outcome)
+        .outerjoin(JourneyStepVisit, and_(
+            JourneyStepVisit.run_id == JourneyRun.id,
+            JourneyStepVisit.seq >= seq,
+            JourneyStepVisit.outcome.is_not(None),
+        ))
+        .where(JourneyRun.id == run_id)
+    )  # fmt: skip
+    if with_user:
+        query = query.add_columns(User).outerjoin(User, User.id == JourneyRun.user_id)
+        query = query.options(raiseload(User.identifiers))  # as `load_user` loads them
+    return query
 
 
 async def walk_admitted(session: AsyncSession) -> list[tuple[str, JourneyRunInput]]:
