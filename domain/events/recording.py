@@ -3,6 +3,7 @@
 import uuid
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,20 +23,36 @@ async def record_occurrence(
 ) -> None:
     """Insert the event, or mark an already-written system event as having entered the pipeline."""
     occurred_at = datetime.fromisoformat(event.occurred_at) if event.occurred_at else utcnow()
-    statement = insert(Event).values(
-        id=uuid.UUID(event.event_id),
-        project_id=uuid.UUID(event.project_id),
-        user_id=user_id,
-        organization_id=organization_id,
-        name=event.name,
-        data=event.data,
-        source=event.source,
-        dispatched=True,
-        created_at=occurred_at,
-    )
     await session.execute(
-        statement.on_conflict_do_update(index_elements=[Event.id], set_={"dispatched": True}, where=~Event.dispatched)
+        _RECORD,
+        {
+            "event_id": uuid.UUID(event.event_id),
+            "project_id": uuid.UUID(event.project_id),
+            "user_id": user_id,
+            "organization_id": organization_id,
+            "name": event.name,
+            "data": event.data,
+            "source": event.source,
+            "created_at": occurred_at,
+        },
     )
+
+
+# Built once: building an insert and its cache key costs more Python than executing it (~0.6 ms).
+_insert_event = insert(Event).values(
+    id=bindparam("event_id"),
+    project_id=bindparam("project_id"),
+    user_id=bindparam("user_id"),
+    organization_id=bindparam("organization_id"),
+    name=bindparam("name"),
+    data=bindparam("data"),
+    source=bindparam("source"),
+    dispatched=True,
+    created_at=bindparam("created_at"),
+)
+_RECORD = _insert_event.on_conflict_do_update(
+    index_elements=[Event.id], set_={"dispatched": True}, where=~Event.dispatched
+)
 
 
 async def extract_schema(session: AsyncSession, event: ProcessEventInput, known: set[SchemaKey]) -> list[SchemaKey]:

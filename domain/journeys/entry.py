@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, Uuid, any_, cast, func, literal, select
+from sqlalchemy import ColumnElement, Text, Uuid, any_, bindparam, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events.service import emit_system_event
@@ -99,20 +99,43 @@ async def live_journeys(
 
     `locking_for`: a user the caller may admit. The admission lock of each journey found is taken for
     them in this statement, in journey order (so two transactions lock alike), sparing `admit` one."""
-    found = (
-        select(Journey.id, Journey.published_version)
-        .where(
-            Journey.project_id == project_id,
-            Journey.status == "live",
-            any_(Journey.entrance_events) == event_name,
-        )
-        .order_by(Journey.id)
-    )
-    if locking_for is not None:
-        ordered = found.subquery()
-        found = select(ordered.c.id, ordered.c.published_version, _admission_lock(ordered.c.id, locking_for))
-    rows = (await session.execute(found)).all()
+    found = _LIVE_JOURNEYS if locking_for is None else _LIVE_JOURNEYS_LOCKING
+    params = {"project_id": project_id, "event_name": event_name, "user_id": str(locking_for)}
+    rows = (await session.execute(found, params)).all()
     return [(LiveJourney(row.id, project_id), await published(session, row.id, row.published_version)) for row in rows]
+
+
+def _admission_lock(journey_id: ColumnElement[uuid.UUID], user_id: ColumnElement[str]) -> ColumnElement[Any]:
+    """Take the advisory lock admissions of one user into one journey serialize on (held to commit)."""
+    return func.pg_advisory_xact_lock(func.hashtextextended(cast(journey_id, Text).concat(user_id), 0))
+
+
+# Statements on every event's path are built once: building one and its cache key is Python work.
+_LIVE_JOURNEYS = (
+    select(Journey.id, Journey.published_version)
+    .where(
+        Journey.project_id == bindparam("project_id", type_=Uuid),
+        Journey.status == "live",
+        any_(Journey.entrance_events) == bindparam("event_name", type_=Text),
+    )
+    .order_by(Journey.id)
+)
+_ordered = _LIVE_JOURNEYS.subquery()
+_LIVE_JOURNEYS_LOCKING = select(
+    _ordered.c.id, _ordered.c.published_version, _admission_lock(_ordered.c.id, bindparam("user_id", type_=Text))
+)
+_RUNS_SO_FAR = select(
+    func.count(),
+    func.count().filter(JourneyRun.ended_at.is_(None)),
+    func.count().filter(JourneyRun.entering_event_id == bindparam("event_id", type_=Uuid)),
+).where(
+    JourneyRun.journey_id == bindparam("journey_id", type_=Uuid), JourneyRun.user_id == bindparam("user_id", type_=Uuid)
+)
+_OPEN_RUNS_EXITING_ON = select(JourneyRun.workflow_id, JourneyRun.journey_id, JourneyRun.version).where(
+    JourneyRun.user_id == bindparam("user_id", type_=Uuid),
+    JourneyRun.ended_at.is_(None),
+    any_(JourneyRun.exit_events) == bindparam("event_name", type_=Text),
+)
 
 
 class _Facts:
@@ -207,16 +230,9 @@ async def admit(
     transaction holds the (journey, user) admission lock already (`live_journeys(locking_for=…)`).
     """
     if not locked:
-        await session.execute(select(_admission_lock(literal(journey.id, Uuid), user_id)))
-    runs = (
-        await session.execute(
-            select(
-                func.count(),
-                func.count().filter(JourneyRun.ended_at.is_(None)),
-                func.count().filter(JourneyRun.entering_event_id == event_id) if event_id else func.sum(0),
-            ).where(JourneyRun.journey_id == journey.id, JourneyRun.user_id == user_id)
-        )
-    ).one()
+        await session.execute(select(_admission_lock(literal(journey.id, Uuid), literal(str(user_id)))))
+    params = {"journey_id": journey.id, "user_id": user_id, "event_id": event_id}
+    runs = (await session.execute(_RUNS_SO_FAR, params)).one()
     total, open_runs, from_this_event = runs[0], runs[1], runs[2] or 0
     if from_this_event or (total and not entrance.multiple) or (open_runs and not entrance.simultaneous):
         return None
@@ -276,13 +292,7 @@ def run_input(
 
 async def notify_exits(session: AsyncSession, user_id: uuid.UUID, event: Occurrence) -> None:
     """Queue an exit signal for each of the user's open runs whose journey exits on this event."""
-    runs = await session.execute(
-        select(JourneyRun.workflow_id, JourneyRun.journey_id, JourneyRun.version).where(
-            JourneyRun.user_id == user_id,
-            JourneyRun.ended_at.is_(None),
-            any_(JourneyRun.exit_events) == event.name,
-        )
-    )
+    runs = await session.execute(_OPEN_RUNS_EXITING_ON, {"user_id": user_id, "event_name": event.name})
     facts = _Facts(session, user_id, event.at)
     for workflow_id, journey_id, version in runs.all():
         for exit_on in (await published(session, journey_id, version)).definition.exit_on:
@@ -298,9 +308,3 @@ def take_admissions(session: AsyncSession) -> list[Admission]:
 
 def take_pending_exits(session: AsyncSession) -> list[PendingExit]:
     return session.info.pop(PENDING_EXITS, [])
-
-
-def _admission_lock(journey_id: ColumnElement[uuid.UUID], user_id: uuid.UUID) -> ColumnElement[Any]:
-    """Take the advisory lock admissions of one user into one journey serialize on (held to commit)."""
-    key = func.hashtextextended(cast(journey_id, Text).concat(str(user_id)), 0)
-    return func.pg_advisory_xact_lock(key)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, Uuid, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -259,20 +259,25 @@ async def template_context(
     }
 
 
+# Built once: building an update and its cache key is Python work at the end of every run.
+_END_RUN = (
+    update(JourneyRun)
+    .where(JourneyRun.id == bindparam("run_id", type_=Uuid), JourneyRun.ended_at.is_(None))
+    .values(
+        status=bindparam("status"),
+        exit_reason=bindparam("reason"),
+        ended_at=bindparam("now"),
+        current_step=func.coalesce(bindparam("step", type_=String), JourneyRun.current_step),
+    )
+    .returning(JourneyRun.project_id, JourneyRun.user_id)
+)
+
+
 async def end_run(session: AsyncSession, job: FinishInput) -> None:
     """Mark the run ended and record `journey.completed` or `journey.exited`; a no-op if it already ended.
     One statement: the update takes the row's lock and tests that it is still open."""
-    values: dict[str, Any] = {"status": job.status, "exit_reason": job.reason, "ended_at": utcnow()}
-    if job.step_id:
-        values["current_step"] = job.step_id
-    ended = (
-        await session.execute(
-            update(JourneyRun)
-            .where(JourneyRun.id == uuid.UUID(job.run_id), JourneyRun.ended_at.is_(None))
-            .values(values)
-            .returning(JourneyRun.project_id, JourneyRun.user_id)
-        )
-    ).first()
+    params = {"run_id": uuid.UUID(job.run_id), "status": job.status, "reason": job.reason, "step": job.step_id}
+    ended = (await session.execute(_END_RUN, params | {"now": utcnow()})).first()
     if ended is None:
         return
     data = {"journey_id": job.journey_id, "run_id": job.run_id, "step": job.step_id}

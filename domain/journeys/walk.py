@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select, update
+from sqlalchemy import Integer, Select, Uuid, and_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
@@ -105,7 +105,7 @@ async def walk(
     first = delivered.claimed.then if delivered is not None else job.start
     # The user comes with the run when the first step walked reads them (later reads find them loaded).
     with_user = first is not None and needs_user(job.steps[first])
-    rows = (await session.execute(_run_to_walk(uuid.UUID(job.run_id), job.visits, with_user=with_user))).all()
+    rows = (await session.execute(_RUN_TO_WALK[with_user], {"run_id": uuid.UUID(job.run_id), "seq": job.visits})).all()
     run = rows[0] if rows else None
     if run is None or run.ended_at is not None:  # ended meanwhile (a retried walk, the journey deleted)
         if delivered is not None:  # the message went out all the same: record it
@@ -123,22 +123,31 @@ async def walk(
     return walked
 
 
-def _run_to_walk(run_id: uuid.UUID, seq: int, *, with_user: bool) -> Select:
+def _run_to_walk(*, with_user: bool) -> Select:
     """The run, the outcomes of its visits from `seq` on, and its user if asked for (None if gone)."""
     query = (
         select(JourneyRun.project_id, JourneyRun.journey_id, JourneyRun.ended_at, JourneyRun.status,
                JourneyStepVisit.seq, JourneyStepVisit.outcome)
         .outerjoin(JourneyStepVisit, and_(
             JourneyStepVisit.run_id == JourneyRun.id,
-            JourneyStepVisit.seq >= seq,
+            JourneyStepVisit.seq >= bindparam("seq", type_=Integer),
             JourneyStepVisit.outcome.is_not(None),
         ))
-        .where(JourneyRun.id == run_id)
+        .where(JourneyRun.id == bindparam("run_id", type_=Uuid))
     )  # fmt: skip
     if with_user:
         query = query.add_columns(User).outerjoin(User, User.id == JourneyRun.user_id)
         query = query.options(raiseload(User.identifiers))  # as `load_user` loads them
     return query
+
+
+# Built once, as the other statements of a walk: building one and its cache key is Python work.
+_RUN_TO_WALK = {with_user: _run_to_walk(with_user=with_user) for with_user in (False, True)}
+_STAND_AT = (
+    update(JourneyRun)
+    .where(JourneyRun.id == bindparam("run_id", type_=Uuid))
+    .values(current_step=bindparam("step"), updated_at=bindparam("now"), started=True)
+)
 
 
 async def walk_admitted(session: AsyncSession) -> list[tuple[str, JourneyRunInput]]:
@@ -289,11 +298,7 @@ async def _stop(
         # looks costs one start request, rejected as a duplicate, after which it is marked started.)
         context.admitting.current_step = advance.at
         return Walked(advance)
-    await session.execute(
-        update(JourneyRun)
-        .where(JourneyRun.id == uuid.UUID(job.run_id))
-        .values(current_step=advance.at, updated_at=now, started=True)
-    )
+    await session.execute(_STAND_AT, {"run_id": uuid.UUID(job.run_id), "step": advance.at, "now": now})
     return Walked(advance)
 
 

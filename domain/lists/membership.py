@@ -87,17 +87,10 @@ async def recompute_for_user(
     Serialised per user (advisory lock), so concurrent events for one user cannot interleave stale facts."""
     # The lock is taken with the lists, and only when there are some (the select list is evaluated for
     # the rows found): one statement instead of two on every event's path.
-    lists = [
-        lst
-        for lst, _ in await session.execute(
-            select(List, func.pg_advisory_xact_lock(func.hashtextextended(f"lists:{user_id}", 0))).where(
-                List.project_id == project_id,
-                List.kind == "dynamic",
-                List.rule.is_not(None),
-                literal(trigger) == any_(List.event_names),
-            )
-        )
-    ]
+    found_lists = await session.execute(
+        _AFFECTED_LISTS, {"project_id": project_id, "trigger": trigger, "lock": f"lists:{user_id}"}
+    )
+    lists = [lst for lst, _ in found_lists]
     changes = Changes()
     if not lists:
         return changes
@@ -116,6 +109,17 @@ async def recompute_for_user(
             changes.removed += await remove_members(session, lst, [user_id])
     return changes
 
+
+# The dynamic lists an event can affect, each row taking the user's lock (see `recompute_for_user`); built
+# once, as the statements below: building a statement and its cache key is Python work on every event.
+_AFFECTED_LISTS = select(
+    List, func.pg_advisory_xact_lock(func.hashtextextended(bindparam("lock", type_=Text), 0))
+).where(
+    List.project_id == bindparam("project_id", type_=Uuid),
+    List.kind == "dynamic",
+    List.rule.is_not(None),
+    bindparam("trigger", type_=Text) == any_(List.event_names),
+)
 
 # The user (without identifiers) and the lists they are a member of, in one statement after the lock.
 _USER_WITH_MEMBERSHIPS = (
