@@ -1,5 +1,6 @@
 """Identifiers: `(source, external_id)` pairs that name a user or an organization within a project."""
 
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -7,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import Field, field_validator
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Select, Uuid, bindparam, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -73,14 +74,19 @@ async def find_owners(
     keys: Sequence[IdentifierKey],
 ) -> dict[IdentifierKey, uuid.UUID]:
     """Map each known key to the id of the user or organization it names."""
-    table = owner_column.class_
-    rows = await session.execute(
-        select(table.source, table.external_id, owner_column).where(
-            table.project_id == project_id,
-            tuple_(table.source, table.external_id).in_([(k.source, k.external_id) for k in keys]),
-        )
-    )
+    pairs = [(k.source, k.external_id) for k in keys]
+    rows = await session.execute(_owners_query(owner_column), {"project_id": project_id, "keys": pairs})
     return {IdentifierKey(source, external_id): owner for source, external_id, owner in rows}
+
+
+@functools.cache
+def _owners_query(owner_column: InstrumentedAttribute[uuid.UUID]) -> Select[tuple[str, str, uuid.UUID]]:
+    """Built once per owner kind: building a statement and its cache key is Python work on every event."""
+    table = owner_column.class_
+    return select(table.source, table.external_id, owner_column).where(
+        table.project_id == bindparam("project_id", type_=Uuid),
+        tuple_(table.source, table.external_id).in_(bindparam("keys", expanding=True)),
+    )
 
 
 def sole_owner(owners: dict[IdentifierKey, uuid.UUID], keys: Sequence[IdentifierKey]) -> uuid.UUID | None:
