@@ -99,8 +99,9 @@ async def live_journeys(
 
     `locking_for`: a user the caller may admit. The admission lock of each journey found is taken for
     them in this statement, in journey order (so two transactions lock alike), sparing `admit` one."""
-    found = _LIVE_JOURNEYS if locking_for is None else _LIVE_JOURNEYS_LOCKING
-    params = {"project_id": project_id, "event_name": event_name, "user_id": str(locking_for)}
+    found, params = _LIVE_JOURNEYS, {"project_id": project_id, "event_name": event_name}
+    if locking_for is not None:
+        found, params["user_id"] = _LIVE_JOURNEYS_LOCKING, str(locking_for)
     rows = (await session.execute(found, params)).all()
     return [(LiveJourney(row.id, project_id), await published(session, row.id, row.published_version)) for row in rows]
 
