@@ -1,9 +1,10 @@
 """One settings object, read from `TEMPOGRAM_*` environment variables."""
 
 from functools import lru_cache
-from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.event_loop import EventLoop
 
 
 class Settings(BaseSettings):
@@ -30,7 +31,7 @@ class Settings(BaseSettings):
     # Temporal cluster that has room.
     api_start_concurrency: int = 2
     # The API's and the worker's event loop: uvloop where it is installed (Linux, macOS), else asyncio's.
-    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
+    event_loop: EventLoop = "uvloop"
     # Seconds an event may sit recorded but not dispatched before the sweeper starts its workflow.
     stranded_event_grace_seconds: int = 60
     # Longest time between re-evaluations of a list whose membership time alone can change.

@@ -1,8 +1,8 @@
-"""The event loop the long-running processes (API, worker) run on."""
+"""The event loop the long-running processes (API, worker) and the tests run on."""
 
 import asyncio
 import importlib.util
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, Literal, TypeVar
 
 T = TypeVar("T")
@@ -16,10 +16,16 @@ def available(loop: EventLoop) -> EventLoop:
     return "uvloop" if loop == "uvloop" and importlib.util.find_spec("uvloop") is not None else "asyncio"
 
 
-def run(main: Coroutine[Any, Any, T], loop: EventLoop) -> T:
-    """`asyncio.run` on the chosen loop (see `available`)."""
+def loop_factory(loop: EventLoop) -> Callable[[], asyncio.AbstractEventLoop]:
+    """What creates a new loop of the chosen kind (see `available`)."""
     if available(loop) == "uvloop":
         import uvloop
 
-        return uvloop.run(main)
-    return asyncio.run(main)
+        return uvloop.new_event_loop
+    return asyncio.new_event_loop
+
+
+def run(main: Coroutine[Any, Any, T], loop: EventLoop) -> T:
+    """`asyncio.run` on the chosen loop."""
+    with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
+        return runner.run(main)

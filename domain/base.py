@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import ColumnElement, DateTime, MetaData, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -33,6 +33,11 @@ def utcnow() -> datetime:
 class Timestamps:
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+
+
+def advisory_lock(name: str | ColumnElement[str]) -> ColumnElement[Any]:
+    """Take the transaction-scoped PostgreSQL advisory lock called `name` (held until commit)."""
+    return func.pg_advisory_xact_lock(func.hashtextextended(name, 0))
 
 
 def new_id() -> uuid.UUID:

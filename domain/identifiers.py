@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import Field, field_validator
-from sqlalchemy import Select, Uuid, bindparam, func, select, tuple_
+from sqlalchemy import Select, Uuid, bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from domain.base import advisory_lock
 from domain.wire import OutModel, WireModel
 
 DEFAULT_SOURCE = "default"
@@ -64,7 +65,7 @@ async def lock_identifiers(
     """
     for key in sorted(keys):
         lock_name = f"{scope}:{project_id}:{key.source}:{key.external_id}"
-        await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(lock_name, 0))))
+        await session.execute(select(advisory_lock(lock_name)))
 
 
 async def find_owners(

@@ -19,7 +19,7 @@ from temporalio.worker import Worker
 from api.main import create_app
 from core.config import Settings
 from core.db import SessionFactory, create_engine, create_session_factory
-from core.event_loop import available
+from core.event_loop import available, loop_factory
 from core.migrate import upgrade_to_head
 from core.temporal import SEARCH_ATTRIBUTES
 from tests.sinks import HttpSink, SmtpSink
@@ -31,11 +31,8 @@ BIN = Path(sys.executable).parent
 
 def pytest_asyncio_loop_factories() -> dict[str, Any]:
     """The tests run on the event loop the worker and the API run on."""
-    if available("uvloop") == "uvloop":
-        import uvloop
-
-        return {"uvloop": uvloop.new_event_loop}
-    return {"asyncio": asyncio.new_event_loop}
+    loop = Settings().event_loop
+    return {available(loop): loop_factory(loop)}
 
 
 @pytest.fixture(scope="session")

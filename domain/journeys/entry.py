@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Text, Uuid, any_, bindparam, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.base import advisory_lock
 from domain.events.service import emit_system_event
 from domain.journeys.definition import Definition, Entrance, parse_definition
 from domain.journeys.models import Journey, JourneyRun, JourneyVersion
@@ -108,7 +109,7 @@ async def live_journeys(
 
 def _admission_lock(journey_id: ColumnElement[uuid.UUID], user_id: ColumnElement[str]) -> ColumnElement[Any]:
     """Take the advisory lock admissions of one user into one journey serialize on (held to commit)."""
-    return func.pg_advisory_xact_lock(func.hashtextextended(cast(journey_id, Text).concat(user_id), 0))
+    return advisory_lock(cast(journey_id, Text).concat(user_id))
 
 
 # Statements on every event's path are built once: building one and its cache key is Python work.

@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import Integer, Select, Uuid, and_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import raiseload
 
 from domain.journeys.definition import Action, Balancer, Delay, Exit, Experiment, Gate, Link, Send, Step, parse_step
 from domain.journeys.engine import choose_variant, next_step
@@ -29,7 +28,7 @@ from domain.messaging.links import Links
 from domain.messaging.sending import Outgoing, SendOutcome, claim_send, finish_send
 from domain.rules.durations import parse_span
 from domain.users.models import User
-from domain.users.queries import load_user
+from domain.users.queries import WITHOUT_IDENTIFIERS, load_user
 
 # A walk this long hands back to the workflow (which checks `exit_on` and history size) and goes on.
 MAX_STEPS = 100
@@ -137,7 +136,7 @@ def _run_to_walk(*, with_user: bool) -> Select:
     )  # fmt: skip
     if with_user:
         query = query.add_columns(User).outerjoin(User, User.id == JourneyRun.user_id)
-        query = query.options(raiseload(User.identifiers))  # as `load_user` loads them
+        query = query.options(WITHOUT_IDENTIFIERS)  # as `load_user` loads them
     return query
 
 

@@ -23,10 +23,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import raiseload
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.dml import ReturningInsert
 
+from domain.base import advisory_lock
 from domain.events.listeners import heard_in_project
 from domain.events.models import Event
 from domain.events.pipeline import ProcessEventInput
@@ -38,6 +38,7 @@ from domain.lists.pipeline import LIST_EVENTS, ListRecomputePage
 from domain.rules.engine import RuleSql, matches
 from domain.rules.model import parse_rule
 from domain.users.models import User
+from domain.users.queries import WITHOUT_IDENTIFIERS
 
 
 @dataclass
@@ -112,9 +113,7 @@ async def recompute_for_user(
 
 # The dynamic lists an event can affect, each row taking the user's lock (see `recompute_for_user`); built
 # once, as the statements below: building a statement and its cache key is Python work on every event.
-_AFFECTED_LISTS = select(
-    List, func.pg_advisory_xact_lock(func.hashtextextended(bindparam("lock", type_=Text), 0))
-).where(
+_AFFECTED_LISTS = select(List, advisory_lock(bindparam("lock", type_=Text))).where(
     List.project_id == bindparam("project_id", type_=Uuid),
     List.kind == "dynamic",
     List.rule.is_not(None),
@@ -125,7 +124,7 @@ _AFFECTED_LISTS = select(
 _USER_WITH_MEMBERSHIPS = (
     select(User, select(func.array_agg(ListMember.list_id)).where(ListMember.user_id == User.id).scalar_subquery())
     .where(User.id == bindparam("user_id", type_=Uuid))
-    .options(raiseload(User.identifiers))
+    .options(WITHOUT_IDENTIFIERS)
 )
 
 

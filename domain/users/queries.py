@@ -14,7 +14,11 @@ async def list_users(session: AsyncSession, project_id: uuid.UUID, limit: int, a
     return list((await session.scalars(query.order_by(User.id).limit(limit))).all())
 
 
+# Rules and templates read the profile; loading the identifiers is one more statement (templates query
+# the one they show), so user loads for them leave it out and any access raises.
+WITHOUT_IDENTIFIERS = raiseload(User.identifiers)
+
+
 async def load_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
-    """The user's profile without the identifiers collection: rules and templates read the profile, and
-    loading the identifiers is one more statement (templates query the one they show)."""
-    return await session.get(User, user_id, options=[raiseload(User.identifiers)])
+    """The user's profile without the identifiers collection (`WITHOUT_IDENTIFIERS`)."""
+    return await session.get(User, user_id, options=[WITHOUT_IDENTIFIERS])
