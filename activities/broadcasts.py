@@ -4,6 +4,7 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
@@ -20,10 +21,11 @@ SENDS_AT_ONCE = 10
 
 
 class BroadcastActivities:
-    def __init__(self, sessions: SessionFactory, starter: EventStarter, links: Links) -> None:
+    def __init__(self, sessions: SessionFactory, starter: EventStarter, links: Links, http: httpx.AsyncClient) -> None:
         self.sessions = sessions
         self.starter = starter
         self.links = links
+        self.http = http
 
     @activity.defn
     async def take_broadcast_audience(self, broadcast_id: str) -> list[Wave]:
@@ -58,7 +60,7 @@ class BroadcastActivities:
                 idempotency_key=f"broadcast/{broadcast_id}/{user_id}",
             )
             async with limit:
-                outcome = await send_once(self.sessions, self.starter, self.links, job, record)
+                outcome = await send_once(self.sessions, self.starter, self.links, self.http, job, record)
             if outcome.status == "sent":
                 result.sent += 1
             elif outcome.status == "skipped":

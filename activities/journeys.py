@@ -4,6 +4,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import httpx
 from sqlalchemy import select, update
 from temporalio import activity
 
@@ -39,10 +40,11 @@ class PendingRunsInput:
 
 
 class JourneyActivities:
-    def __init__(self, sessions: SessionFactory, starter: EventStarter, links: Links) -> None:
+    def __init__(self, sessions: SessionFactory, starter: EventStarter, links: Links, http: httpx.AsyncClient) -> None:
         self.sessions = sessions
         self.starter = starter
         self.links = links
+        self.http = http
 
     @activity.defn
     async def perform_step(self, job: StepInput) -> StepOutcome:
@@ -71,7 +73,8 @@ class JourneyActivities:
             if walked.claimed is None:
                 walked.advance.finished_at = now().isoformat()
                 return walked.advance
-            delivered = Delivered(walked.claimed, await deliver_send(walked.claimed.send, walked.claimed.outgoing))
+            claimed = walked.claimed
+            delivered = Delivered(claimed, await deliver_send(self.http, claimed.send, claimed.outgoing))
 
     @activity.defn
     async def finish_run(self, job: FinishInput) -> None:

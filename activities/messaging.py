@@ -27,7 +27,6 @@ from domain.messaging.sending import Outgoing, SendOutcome, claim_send, finish_s
 from domain.templating import render, render_json
 from workflows.starters import EventStarter
 
-HTTP_TIMEOUT = httpx.Timeout(15.0)
 # Long headers (List-Unsubscribe's URL) stay one line of up to 998 characters (RFC 5322) rather than being
 # folded into encoded words mail clients would not read as a URL; bodies stay 7-bit for any SMTP server.
 UNFOLDED = policy.SMTP.clone(max_line_length=998, cte_type="7bit")
@@ -44,16 +43,17 @@ class Delivery:
 
 
 class MessagingActivities:
-    def __init__(self, sessions: SessionFactory, starter: EventStarter, links: Links) -> None:
+    def __init__(self, sessions: SessionFactory, starter: EventStarter, links: Links, http: httpx.AsyncClient) -> None:
         self.sessions = sessions
         self.starter = starter
         self.links = links
+        self.http = http
 
     @activity.defn
     async def send_message(self, job: SendInput) -> dict[str, Any]:
         """Send a campaign to the run's user once per run step; returns the step's result
         (`status` sent | skipped | failed, `reason`, `message_id`, a webhook's `response`)."""
-        return (await send_once(self.sessions, self.starter, self.links, job)).as_result()
+        return (await send_once(self.sessions, self.starter, self.links, self.http, job)).as_result()
 
     @activity.defn
     async def run_action(self, job: ActionInput) -> dict[str, Any]:
@@ -70,7 +70,7 @@ class MessagingActivities:
         headers = render_json(step.headers, variables, "headers") if step.headers else {}
         body = render_json(step.body, variables, "body") if step.body is not None else None
         headers.setdefault("Idempotency-Key", f"{job.run_id}/{job.step_id}/{job.seq}")
-        response = await _request(step.method, url, headers, body)
+        response = await _request(self.http, step.method, url, headers, body)
         if response["status"] >= 500:
             raise ApplicationError(f"action {job.step_id}: {url} answered {response['status']}")
         return response
@@ -80,6 +80,7 @@ async def send_once(
     sessions: SessionFactory,
     starter: EventStarter,
     links: Links,
+    http: httpx.AsyncClient,
     job: SendInput,
     finished: Callable[[AsyncSession, SendOutcome], Awaitable[None]] | None = None,
 ) -> SendOutcome:
@@ -93,7 +94,7 @@ async def send_once(
     if isinstance(claim, SendOutcome):
         return claim
 
-    outcome = await deliver_send(job, claim)
+    outcome = await deliver_send(http, job, claim)
     async with sessions() as session:
         outcome = await finish_send(session, job, claim, outcome, datetime.now(UTC))
         if finished:
@@ -102,22 +103,22 @@ async def send_once(
     return outcome
 
 
-async def deliver_send(job: SendInput, message: Outgoing) -> SendOutcome:
+async def deliver_send(http: httpx.AsyncClient, job: SendInput, message: Outgoing) -> SendOutcome:
     """Deliver a claimed send; its outcome (sent, or failed for good) for `finish_send`."""
-    delivery = await deliver(message, job.key)
+    delivery = await deliver(http, message, job.key)
     status = "sent" if delivery.accepted else "failed"
     return SendOutcome(
         status, job.campaign_id, message.message_id, delivery.reason, delivery.response, bounced=delivery.bounced
     )
 
 
-async def deliver(message: Outgoing, key: str) -> Delivery:
+async def deliver(http: httpx.AsyncClient, message: Outgoing, key: str) -> Delivery:
     """Hand one message to its provider. Transient failures raise (Temporal retries the activity)."""
     if message.provider_kind == "smtp":
         return await _send_email(message)
     if message.provider_kind == "sms":
-        return await _send_sms(message)
-    return await _call_webhook(message, key)
+        return await _send_sms(http, message)
+    return await _call_webhook(http, message, key)
 
 
 async def _send_email(message: Outgoing) -> Delivery:
@@ -160,21 +161,20 @@ async def _send_email(message: Outgoing) -> Delivery:
     return Delivery(True)
 
 
-async def _send_sms(message: Outgoing) -> Delivery:
+async def _send_sms(http: httpx.AsyncClient, message: Outgoing) -> Delivery:
     config = message.config
     auth = (config["account_sid"], config["auth_token"]) if config.get("account_sid") else None
-    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as client:
-        response = await client.post(
-            config["url"],
-            data={
-                "To": message.to,
-                "From": config["from_number"],
-                "Body": message.fields.get("text", ""),
-                "StatusCallback": message.status_callback,
-            },
-            auth=auth,  # type: ignore[arg-type]
-            headers={"Idempotency-Key": message.message_id},
-        )
+    response = await http.post(
+        config["url"],
+        data={
+            "To": message.to,
+            "From": config["from_number"],
+            "Body": message.fields.get("text", ""),
+            "StatusCallback": message.status_callback,
+        },
+        auth=auth,  # type: ignore[arg-type]
+        headers={"Idempotency-Key": message.message_id},
+    )
     if response.status_code >= 500:
         raise ApplicationError(f"SMS provider answered {response.status_code}")
     if response.status_code >= 400:
@@ -182,10 +182,10 @@ async def _send_sms(message: Outgoing) -> Delivery:
     return Delivery(True)
 
 
-async def _call_webhook(message: Outgoing, key: str) -> Delivery:
+async def _call_webhook(http: httpx.AsyncClient, message: Outgoing, key: str) -> Delivery:
     fields = message.fields
     headers = {**message.config.get("headers", {}), **(fields.get("headers") or {}), "Idempotency-Key": key}
-    response = await _request(fields.get("method", "POST").upper(), fields["url"], headers, fields.get("body"))
+    response = await _request(http, fields.get("method", "POST").upper(), fields["url"], headers, fields.get("body"))
     if response["status"] >= 500:
         raise ApplicationError(f"webhook {fields['url']} answered {response['status']}")
     if response["status"] >= 400:
@@ -193,14 +193,15 @@ async def _call_webhook(message: Outgoing, key: str) -> Delivery:
     return Delivery(True, response=response)
 
 
-async def _request(method: str, url: str, headers: dict[str, str], body: Any) -> dict[str, Any]:
+async def _request(
+    http: httpx.AsyncClient, method: str, url: str, headers: dict[str, str], body: Any
+) -> dict[str, Any]:
     content: dict[str, Any] = {}
     if isinstance(body, dict | list):
         content["json"] = body
     elif body is not None:
         content["content"] = str(body)
-    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as client:
-        response = await client.request(method, url, headers=headers, **content)
+    response = await http.request(method, url, headers=headers, **content)
     try:
         parsed: Any = response.json()
     except ValueError:

@@ -1,23 +1,29 @@
 """Journey throughput against a running stack (`tempogram dev` by default).
 
-    python -m bench.journeys [--users 10000] [--batch 100] [--concurrency 16]
+    python -m bench.journeys [--users 10000] [--batch 100] [--concurrency 16] [--channel email|webhook]
 
-Enters every user into `entrance → delay 1 s → gate → send (to an SMTP sink started here) → exit` and
-prints runs completed/s, event→entrance and send→SMTP-received latencies, timer lateness, the worker's
-RSS, and — measured in the same run on the same Temporal server — the ceiling of no-op workflows with
-the ratio runs/ceiling.
+Enters every user into `entrance → delay 1 s → gate → send → exit`, the send an email to an SMTP sink
+or a webhook to an HTTP sink started here, and prints runs completed/s, event→entrance and
+send→received latencies, timer lateness, the worker's RSS, and — measured in the same run on the same
+Temporal server — the ceiling of no-op workflows with the ratio runs/ceiling.
 """
 
+import argparse
 import asyncio
 import csv
 import io
+import json
 import socket
 import subprocess
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
+import uvicorn
 from aiosmtpd.controller import Controller
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -28,7 +34,8 @@ from bench.ingest import create_project, dev_database_url, parse_stack_args, per
 
 
 class TimedSink:
-    """An SMTP server that notes when each recipient's message arrived."""
+    """An SMTP server (aiosmtpd handler) and an HTTP server (ASGI app) that note when each recipient's
+    message arrived: an email's recipient, a webhook's JSON `to`."""
 
     def __init__(self) -> None:
         self.received: dict[str, datetime] = {}
@@ -37,6 +44,42 @@ class TimedSink:
         for recipient in envelope.rcpt_tos:  # type: ignore[attr-defined]
             self.received[recipient] = datetime.now(UTC)
         return "250 OK"
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        self.received[json.loads(body)["to"]] = datetime.now(UTC)
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+
+@asynccontextmanager
+async def sink_for(channel: str, sink: TimedSink) -> AsyncIterator[int]:
+    """Run the sink for the channel on a free port; yields the port."""
+    port = free_port()
+    if channel == "email":
+        controller = Controller(sink, hostname="127.0.0.1", port=port)
+        controller.start()
+        try:
+            yield port
+        finally:
+            controller.stop()
+        return
+    server = uvicorn.Server(uvicorn.Config(sink, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn tells it by a flag only
+        await asyncio.sleep(0.05)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        await serving
 
 
 def free_port() -> int:
@@ -60,17 +103,31 @@ def worker_rss_mib() -> list[float]:
     return sizes
 
 
-async def set_up(api: httpx.AsyncClient, project: dict[str, str], smtp_port: int, users: int) -> str:
+def campaign_for(channel: str, port: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The sink's provider and a campaign naming the user and the entering order."""
+    if channel == "email":
+        config = {"host": "127.0.0.1", "port": port, "tls": "none", "from": "bench@example.com"}
+        template = {"subject": "Hi {{ user.data.first_name }}", "text": "Order {{ journey.order.id }}"}
+        return {"name": "sink", "kind": "smtp", "config": config}, {"channel": "email", "templates": {"en": template}}
+    template = {
+        "url": f"http://127.0.0.1:{port}/orders",
+        "body": {"to": "{{ user.email }}", "name": "{{ user.data.first_name }}", "order": "{{ journey.order.id }}"},
+    }
+    return {"name": "sink", "kind": "webhook", "config": {}}, {"channel": "webhook", "templates": {"en": template}}
+
+
+async def set_up(api: httpx.AsyncClient, project: dict[str, str], port: int, users: int, channel: str = "email") -> str:
     secret = {"Authorization": f"Bearer {project['secret_key']}"}
     admin = f"/api/admin/projects/{project['id']}"
-    provider = await api.post(f"{admin}/providers", headers=secret, json={
-        "name": "sink", "kind": "smtp",
-        "config": {"host": "127.0.0.1", "port": smtp_port, "tls": "none", "from": "bench@example.com"},
-    })  # fmt: skip
-    campaign = await api.post(f"{admin}/campaigns", headers=secret, json={
-        "name": "bench", "channel": "email", "provider_id": provider.json()["id"],
-        "templates": {"en": {"subject": "Hi {{ user.data.first_name }}", "text": "Order {{ journey.order.id }}"}},
-    })  # fmt: skip
+    provider_in, campaign_in = campaign_for(channel, port)
+    provider = await api.post(f"{admin}/providers", headers=secret, json=provider_in)
+    provider.raise_for_status()
+    campaign = await api.post(
+        f"{admin}/campaigns",
+        headers=secret,
+        json={"name": "bench", "provider_id": provider.json()["id"], **campaign_in},
+    )
+    campaign.raise_for_status()
     journey = await api.post(f"{admin}/journeys", headers=secret, json={"name": "bench", "steps": {
         "entry": {"type": "entrance", "event": "bench.ordered", "data_key": "order", "next": "wait"},
         "wait": {"type": "delay", "duration": "1 second", "next": "gate"},
@@ -152,12 +209,15 @@ async def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--ceiling-workflows", type=int, default=2_000)
+    parser.add_argument("--channel", choices=["email", "webhook"], default="email", help="what the send step sends")
     args = parse_stack_args(parser)
 
     sink = TimedSink()
-    smtp_port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
+    async with sink_for(args.channel, sink) as port:
+        await measure(args, sink, port)
+
+
+async def measure(args: argparse.Namespace, sink: TimedSink, port: int) -> None:
     engine = create_async_engine(args.database_url or dev_database_url(args.data_dir.resolve()))
     client = await Client.connect(args.temporal)
     async with httpx.AsyncClient(base_url=args.api, timeout=300) as api:
@@ -165,7 +225,7 @@ async def main() -> None:
         print(f"ceiling: {ceiling.workflows} no-op workflows in {ceiling.seconds:.1f}s = {ceiling.per_second:.1f}/s")
 
         project = await create_project(api, args.admin_key)
-        journey_id = await set_up(api, project, smtp_port, args.users)
+        journey_id = await set_up(api, project, port, args.users, args.channel)
         started = time.perf_counter()
         await enter_all(api, project["public_key"], args.users, args.batch, args.concurrency)
         accepted_in = time.perf_counter() - started
@@ -186,13 +246,13 @@ async def main() -> None:
         f"(all accepted after {accepted_in:.1f}s)\n"
         f"  runs completed        {per_second:8.1f} /s\n"
         f"  event→entrance        {ms(entrance)} (accepted → first step running)\n"
-        f"  send→SMTP received    {ms(delivery)} ({len(sink.received)} emails)\n"
+        f"  send→{'SMTP' if args.channel == 'email' else 'HTTP'} received    {ms(delivery)} "
+        f"({len(sink.received)} {'emails' if args.channel == 'email' else 'webhooks'})\n"
         f"  timer lateness        {ms(lateness)}\n"
         f"  worker RSS            {rss_text}"
     )
     print(f"ratio runs/ceiling: {per_second / ceiling.per_second:.2f}")
     await engine.dispose()
-    controller.stop()
 
 
 if __name__ == "__main__":

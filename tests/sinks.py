@@ -77,10 +77,12 @@ class Received:
 
 @dataclass
 class HttpSink:
-    """Answers every request with `status` and a JSON body, after recording it."""
+    """Answers every request with `status` and a JSON body (and `cookie` as `Set-Cookie`, if given),
+    after recording it."""
 
     status: int = 200
     answer: Any = field(default_factory=lambda: {"ok": True})
+    cookie: str | None = None
     requests: list[Received] = field(default_factory=list)
 
     def start(self) -> None:
@@ -99,6 +101,8 @@ class HttpSink:
                 self.send_response(sink.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
+                if sink.cookie:
+                    self.send_header("Set-Cookie", sink.cookie)
                 self.end_headers()
                 self.wfile.write(payload)
 

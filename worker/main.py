@@ -43,6 +43,7 @@ async def run_worker(settings: Settings) -> None:
     try:
         await worker.run()
     finally:
+        await deps.http.aclose()
         await engine.dispose()
 
 

@@ -4,6 +4,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -11,6 +12,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 import domain.tables  # noqa: F401 - every mapped table, so foreign keys resolve in this process
 from activities.broadcasts import BroadcastActivities
 from activities.events import EventActivities
+from activities.http import new_http_client
 from activities.journeys import JourneyActivities
 from activities.lists import ListActivities
 from activities.messaging import MessagingActivities
@@ -48,6 +50,8 @@ class WorkerDeps:
     task_queue: str
     # Unsubscribe links in messages: the public URL and the key that signs them.
     links: Links = field(default_factory=lambda: Links(Settings().public_url, Settings().signing_secret))
+    # Providers, webhooks and journey actions share one client (see `activities.http`).
+    http: httpx.AsyncClient = field(default_factory=new_http_client)
 
 
 def workflow_runner(sandboxed: bool = True) -> WorkflowRunner:
@@ -64,10 +68,10 @@ def build_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
     starter = EventStarter(deps.client, deps.task_queue)
     events = EventActivities(deps.sessions, starter)
     lists = ListActivities(deps.sessions, starter)
-    journeys = JourneyActivities(deps.sessions, starter, deps.links)
-    messaging = MessagingActivities(deps.sessions, starter, deps.links)
+    journeys = JourneyActivities(deps.sessions, starter, deps.links, deps.http)
+    messaging = MessagingActivities(deps.sessions, starter, deps.links, deps.http)
     schedules = ScheduleActivities(deps.sessions, starter)
-    broadcasts = BroadcastActivities(deps.sessions, starter, deps.links)
+    broadcasts = BroadcastActivities(deps.sessions, starter, deps.links, deps.http)
     return [
         events.record_event,
         events.deliver_match_page,

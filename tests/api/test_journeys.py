@@ -211,13 +211,14 @@ async def test_a_send_whose_campaign_was_deleted_is_skipped_and_the_run_goes_on(
     )
     response = await api.delete(project.admin(f"/campaigns/{campaign['id']}"), headers=project.secret)
     assert response.status_code == 204, response.text
-    erin = await upsert(api, project, "erin", email="erin@example.com")
+    # The SMTP sink is shared by the session's tests: an address no other test sends to.
+    nadia = await upsert(api, project, "nadia", email="nadia@example.com")
 
-    await post_events(api, project, temporal_client, [{"name": "signed.up", "identifier": [{"external_id": "erin"}]}])
+    await post_events(api, project, temporal_client, [{"name": "signed.up", "identifier": [{"external_id": "nadia"}]}])
 
-    assert (await run_result(temporal_client, journey["id"], erin["id"]))["status"] == "completed"
-    assert smtp.to("erin@example.com") == []
-    user = (await api.get(project.admin(f"/users/{erin['id']}"), headers=project.secret)).json()
+    assert (await run_result(temporal_client, journey["id"], nadia["id"]))["status"] == "completed"
+    assert smtp.to("nadia@example.com") == []
+    user = (await api.get(project.admin(f"/users/{nadia['id']}"), headers=project.secret)).json()
     assert user["data"]["hello"] == "skipped: the campaign no longer exists"
 
 

@@ -224,3 +224,24 @@ async def test_sms_delivery_callbacks_and_stop_and_start_replies(
     events = [(e["name"], e["data"]) for e in await timeline(api, project, mia["id"]) if e["name"].startswith("sms.")]
     assert [name for name, _ in events].count("sms.delivered") == 1
     assert sorted(data["body"] for name, data in events if name == "sms.received") == ["START", "Stop"]
+
+
+async def test_a_cookie_one_webhook_endpoint_sets_is_never_sent_with_a_later_call(
+    api, project: ProjectKeys, temporal_client, http_sink: HttpSink
+):
+    """Webhooks of every project go through one HTTP client per worker: it must keep no cookies."""
+    http_sink.cookie = "session=of-the-first-caller; Path=/"
+    provider = await created(api, project, "/providers", {"name": "hooks", "kind": "webhook"})
+    campaign = await created(api, project, "/campaigns", {
+        "name": "ping", "channel": "webhook", "provider_id": provider["id"],
+        "templates": {"en": {"url": f"{http_sink.url}/ping", "body": {"user": "{{ user.external_id }}"}}},
+    })  # fmt: skip
+    journey = await live_journey(api, project, welcome(campaign["id"]))
+    for name in ("ann", "bob"):
+        user = await upsert(api, project, name)
+        await post_events(api, project, temporal_client, [{"name": "signed.up", "identifier": [{"external_id": name}]}])
+        await run_result(temporal_client, journey["id"], user["id"])
+
+    calls = [request for request in http_sink.requests if request.path == "/ping"]
+    assert [call.body for call in calls] == [{"user": "ann"}, {"user": "bob"}]
+    assert all("Cookie" not in call.headers for call in calls)
