@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import distinct, func, select, update
 from temporalio.client import Client
 
 from core.config import Settings
 from core.db import SessionFactory
 from core.temporal import EVENT_NAME, USER_ID
+from domain.events.models import Event
 from domain.schedules.models import ScheduleCursor
 from domain.schedules.pipeline import FIRE_DUE_SCHEDULES_WORKFLOW, Tick, TickResult
 from domain.users.models import User
@@ -264,6 +265,34 @@ async def test_the_anniversary_fires_a_year_after_creation(
     assert event["data"]["years"] == 1 and event["data"]["fire_at"] == at.isoformat()
     await tick(temporal_client, settings.temporal_task_queue, at + timedelta(minutes=6))
     assert len(await fired(api, project, ada["id"], "anniversary")) == 1
+
+
+async def test_a_backlog_of_more_than_one_batch_fires_in_full_and_once(
+    api, project: ProjectKeys, temporal_client, settings: Settings, sessions: SessionFactory
+):
+    """A tick fires a first batch; a full one means a backlog, claimed in lanes side by side until none is
+    left (batches of 50 in two lanes here)."""
+    at = NOW + timedelta(hours=9)
+    rows = "external_id\n" + "".join(f"backlog-{i}\n" for i in range(130))
+    imported = await api.post(
+        project.admin("/users/import"), headers=project.secret, files={"file": ("users.csv", rows, "text/csv")}
+    )
+    assert imported.status_code == 200, imported.text
+    for i in range(130):
+        response = await schedule(api, project, "backlog", external_id=f"backlog-{i}", scheduled_at=at.isoformat())
+        assert response.status_code == 202, response.text
+
+    result = await tick(temporal_client, settings.temporal_task_queue, at + timedelta(seconds=1))
+    await tick(temporal_client, settings.temporal_task_queue, at + timedelta(seconds=2))
+
+    assert result.fired >= 130
+    async with sessions() as session:
+        fires = await session.execute(
+            select(func.count(), func.count(distinct(Event.user_id))).where(
+                Event.project_id == uuid.UUID(project.id), Event.name == "scheduled.backlog"
+            )
+        )
+        assert tuple(fires.one()) == (130, 130)
 
 
 async def test_schedules_fire_after_a_worker_restart(
