@@ -169,6 +169,10 @@ class RefreshTimeBasedLists:
     @workflow.run
     async def run(self, refresh: RefreshInput) -> int:
         refresh.as_of = refresh.as_of or workflow.now().isoformat()
+        if workflow.patched("refresh-check-as-local-activity"):  # one workflow task per minute, not two
+            return await workflow.execute_local_activity_method(
+                ListActivities.start_due_list_refreshes, refresh, start_to_close_timeout=timedelta(minutes=5)
+            )
         return await workflow.execute_activity_method(
             ListActivities.start_due_list_refreshes, refresh, start_to_close_timeout=timedelta(minutes=5)
         )
