@@ -4,12 +4,14 @@ Each send is claimed in PostgreSQL under its idempotency key (run + step visit) 
 called and finished after; a retry after a recorded outcome returns that outcome without sending.
 """
 
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import formataddr
+from functools import cache
 from typing import Any
 
 import aiosmtplib
@@ -30,6 +32,14 @@ from workflows.starters import EventStarter
 # Long headers (List-Unsubscribe's URL) stay one line of up to 998 characters (RFC 5322) rather than being
 # folded into encoded words mail clients would not read as a URL; bodies stay 7-bit for any SMTP server.
 UNFOLDED = policy.SMTP.clone(max_line_length=998, cte_type="7bit")
+
+
+@cache
+def smtp_tls_context() -> ssl.SSLContext:
+    """TLS for every SMTP connection of this process, verifying the server's certificate. Built once:
+    building one loads the CA bundle (measured, 50 ms of CPU), and aiosmtplib, given none, builds one
+    per connection, so every email paid for it."""
+    return ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
 
 
 @dataclass
@@ -146,6 +156,7 @@ async def _send_email(message: Outgoing) -> Delivery:
             password=config.get("password"),
             use_tls=config.get("tls") == "tls",
             start_tls=True if config.get("tls") == "starttls" else False,
+            tls_context=smtp_tls_context() if config.get("tls") in ("tls", "starttls") else None,
             timeout=30,
         )
     except aiosmtplib.SMTPRecipientsRefused as error:

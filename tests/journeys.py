@@ -24,12 +24,13 @@ async def email_campaign(
     group_id: str | None = None,
     transactional: bool = False,
     variables: dict[str, Any] | None = None,
+    tls: str = "none",
 ) -> dict[str, Any]:
     provider = await created(
         api,
         project,
         "/providers",
-        {"name": "local smtp", "kind": "smtp", "config": {"host": "127.0.0.1", "port": smtp_port, "tls": "none",
+        {"name": "local smtp", "kind": "smtp", "config": {"host": "127.0.0.1", "port": smtp_port, "tls": tls,
                                                           "from": "shop@example.com"}},
     )  # fmt: skip
     return await created(

@@ -4,6 +4,7 @@ what it was sent. Nothing is mocked: Tempogram talks to them over sockets like t
 import email
 import json
 import socket
+import ssl
 import threading
 from dataclasses import dataclass, field
 from email.message import Message
@@ -20,7 +21,9 @@ def free_port() -> int:
 
 
 class SmtpSink:
-    def __init__(self) -> None:
+    """`tls_context`: the server's certificate; the sink then requires STARTTLS before any mail."""
+
+    def __init__(self, tls_context: ssl.SSLContext | None = None) -> None:
         self.messages: list[Message] = []
         self.port = free_port()
         # While set, every message is answered "try again later" (a transient failure) and counted.
@@ -30,7 +33,13 @@ class SmtpSink:
         self.unknown_recipients: set[str] = set()
         # Addresses answered "mailbox busy" (transient): the sender should try again.
         self.busy_recipients: set[str] = set()
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(
+            self,
+            hostname="127.0.0.1",
+            port=self.port,
+            tls_context=tls_context,
+            require_starttls=tls_context is not None,
+        )
 
     async def handle_RCPT(self, _server: Any, _session: Any, envelope: Any, address: str, _options: Any) -> str:  # noqa: N802
         if address in self.unknown_recipients:

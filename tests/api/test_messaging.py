@@ -3,9 +3,13 @@ bounces, complaints and SMS replies — on real PostgreSQL, Temporal and an SMTP
 
 import asyncio
 import re
+import ssl
 from html import unescape
 from urllib.parse import parse_qs
 
+import trustme
+
+from activities.messaging import smtp_tls_context
 from tests.api.test_lists import post_events, upsert
 from tests.conftest import ProjectKeys, timeline
 from tests.journeys import created, email_campaign, live_journey, run_result
@@ -245,3 +249,33 @@ async def test_a_cookie_one_webhook_endpoint_sets_is_never_sent_with_a_later_cal
     calls = [request for request in http_sink.requests if request.path == "/ping"]
     assert [call.body for call in calls] == [{"user": "ann"}, {"user": "bob"}]
     assert all("Cookie" not in call.headers for call in calls)
+
+
+async def test_email_goes_over_starttls_to_a_server_whose_certificate_is_verified(
+    api, project: ProjectKeys, temporal_client
+):
+    """The provider's default `tls` is `starttls`. The test's certificate authority is trusted by the
+    worker (in this process) the way a public one is in production; the sink refuses mail before STARTTLS."""
+    authority = trustme.CA()
+    authority.configure_trust(smtp_tls_context())
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(server_context)
+    sink = SmtpSink(tls_context=server_context)
+    sink.start()
+    try:
+        campaign = await email_campaign(
+            api, project, sink.port, {"en": {"subject": "Sealed", "text": "Hi"}}, tls="starttls"
+        )
+        journey = await live_journey(api, project, welcome(campaign["id"]))
+        for name in ("tess", "theo"):
+            user = await upsert(api, project, name, email=f"{name}@example.com")
+            signed_up = {"name": "signed.up", "identifier": [{"external_id": name}]}
+            await post_events(api, project, temporal_client, [signed_up])
+            await run_result(temporal_client, journey["id"], user["id"])
+    finally:
+        sink.stop()
+
+    assert [message["Subject"] for message in sink.to("tess@example.com") + sink.to("theo@example.com")] == [
+        "Sealed",
+        "Sealed",
+    ]
