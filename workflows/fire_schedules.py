@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
         FIRE_DUE_SCHEDULES_WORKFLOW,
         REPLAN_SCHEDULE_WORKFLOW,
         AnniversaryInput,
+        AnniversaryResult,
         FireBatchInput,
         ReplanInput,
         Tick,
@@ -34,27 +35,30 @@ class FireDueSchedules:
         # Most ticks find little or nothing due: a first batch and the anniversary sweep as local activities
         # keep such a tick to one workflow task (measured: the tick every five seconds was what made the
         # slowest of the events around it slower). A full first batch means a backlog: lanes side by side.
-        quiet_first = workflow.patched("quiet-tick-as-local-activities")
-        if quiet_first:
+        quiet = workflow.patched("quiet-tick-as-local-activities")
+        backlog = True  # ticks begun before the patch went straight to the lanes
+        if quiet:
             first = await workflow.execute_local_activity_method(
                 ScheduleActivities.fire_due_schedules, batch, start_to_close_timeout=BATCH_TIMEOUT, retry_policy=RETRY
             )
             result.fired, result.skipped = first.fired, first.skipped
-        if not quiet_first or first.claimed >= tick.batch_size:
+            backlog = first.claimed >= tick.batch_size
+        if backlog:
             await self._fire_in_lanes(tick, batch, result)
         while True:
-            job = AnniversaryInput(tick.as_of, tick.catch_up_seconds)
-            if quiet_first:
-                swept = await workflow.execute_local_activity_method(
-                    ScheduleActivities.fire_anniversaries, job, start_to_close_timeout=BATCH_TIMEOUT, retry_policy=RETRY
-                )
-            else:
-                swept = await workflow.execute_activity_method(
-                    ScheduleActivities.fire_anniversaries, job, start_to_close_timeout=BATCH_TIMEOUT, retry_policy=RETRY
-                )
+            swept = await self._sweep_anniversaries(AnniversaryInput(tick.as_of, tick.catch_up_seconds), locally=quiet)
             result.anniversaries += swept.fired
             if swept.caught_up:
                 return result
+
+    async def _sweep_anniversaries(self, job: AnniversaryInput, *, locally: bool) -> AnniversaryResult:
+        if locally:
+            return await workflow.execute_local_activity_method(
+                ScheduleActivities.fire_anniversaries, job, start_to_close_timeout=BATCH_TIMEOUT, retry_policy=RETRY
+            )
+        return await workflow.execute_activity_method(
+            ScheduleActivities.fire_anniversaries, job, start_to_close_timeout=BATCH_TIMEOUT, retry_policy=RETRY
+        )
 
     async def _fire_in_lanes(self, tick: Tick, batch: FireBatchInput, result: TickResult) -> None:
         """Batches claimed side by side, until a round leaves every lane short of a full batch."""
