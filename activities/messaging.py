@@ -155,8 +155,8 @@ async def _send_email(message: Outgoing) -> Delivery:
             username=config.get("username"),
             password=config.get("password"),
             use_tls=config.get("tls") == "tls",
-            start_tls=True if config.get("tls") == "starttls" else False,
-            tls_context=smtp_tls_context() if config.get("tls") in ("tls", "starttls") else None,
+            start_tls=config.get("tls") == "starttls",
+            tls_context=smtp_tls_context(),  # used only when one of the two above asks for TLS
             timeout=30,
         )
     except aiosmtplib.SMTPRecipientsRefused as error:

@@ -11,10 +11,8 @@ import argparse
 import asyncio
 import multiprocessing
 import ssl
-import tempfile
 import time
 from email.message import EmailMessage
-from pathlib import Path
 
 import aiosmtplib
 import trustme
@@ -25,17 +23,13 @@ from activities.messaging import smtp_tls_context
 from bench.journeys import free_port
 
 
-def serve(port: int, cert_pem: bytes, key_pem: bytes, stop: "multiprocessing.synchronize.Event") -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        cert, key = Path(folder, "cert.pem"), Path(folder, "key.pem")
-        cert.write_bytes(cert_pem)
-        key.write_bytes(key_pem)
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(cert, key)
-        controller = Controller(Sink(), hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True)
-        controller.start()
-        stop.wait()
-        controller.stop()
+def serve(port: int, certificate: trustme.LeafCert, stop: "multiprocessing.synchronize.Event") -> None:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    certificate.configure_cert(context)
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True)
+    controller.start()
+    stop.wait()
+    controller.stop()
 
 
 async def send_all(port: int, emails: int, **tls: object) -> float:
@@ -55,11 +49,8 @@ async def main() -> None:
     args = parser.parse_args()
 
     authority = trustme.CA()
-    issued = authority.issue_cert("127.0.0.1")
     port, stop = free_port(), multiprocessing.Event()
-    server = multiprocessing.Process(
-        target=serve, args=(port, issued.cert_chain_pems[0].bytes(), issued.private_key_pem.bytes(), stop)
-    )
+    server = multiprocessing.Process(target=serve, args=(port, authority.issue_cert("127.0.0.1"), stop))
     server.start()
     await asyncio.sleep(2)
     try:

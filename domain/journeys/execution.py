@@ -276,8 +276,14 @@ _END_RUN = (
 async def end_run(session: AsyncSession, job: FinishInput) -> None:
     """Mark the run ended and record `journey.completed` or `journey.exited`; a no-op if it already ended.
     One statement: the update takes the row's lock and tests that it is still open."""
-    params = {"run_id": uuid.UUID(job.run_id), "status": job.status, "reason": job.reason, "step": job.step_id}
-    ended = (await session.execute(_END_RUN, params | {"now": utcnow()})).first()
+    params = {
+        "run_id": uuid.UUID(job.run_id),
+        "status": job.status,
+        "reason": job.reason,
+        "step": job.step_id,
+        "now": utcnow(),
+    }
+    ended = (await session.execute(_END_RUN, params)).first()
     if ended is None:
         return
     data = {"journey_id": job.journey_id, "run_id": job.run_id, "step": job.step_id}

@@ -218,8 +218,14 @@ async def finish_send(
     session: AsyncSession, job: SendInput, outgoing: Outgoing, outcome: SendOutcome, now: datetime
 ) -> SendOutcome:
     """Record the provider's answer and the messaging event (`email.sent`, `sms.sent`, `webhook.executed`)."""
-    params = {"send_key": job.key, "status": outcome.status, "reason": outcome.reason, "now": now}
-    send = (await session.execute(_FINISH_SEND, params | {"result": outcome.as_result()})).first()
+    params = {
+        "send_key": job.key,
+        "status": outcome.status,
+        "reason": outcome.reason,
+        "now": now,
+        "result": outcome.as_result(),
+    }
+    send = (await session.execute(_FINISH_SEND, params)).first()
     if send is None:  # finished by a concurrent attempt (or gone)
         finished = await session.get(MessageSend, job.key)
         return _outcome(finished) if finished else outcome
