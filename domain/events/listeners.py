@@ -8,10 +8,11 @@ created later starts from its own full evaluation, not from events that happened
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import ARRAY, ColumnElement, Select, Text, Uuid, any_, bindparam, func, inspect, select, update
+from sqlalchemy import ARRAY, ColumnElement, Text, Uuid, any_, bindparam, func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from core.prepared import Prepared
 from domain.events.models import Event
 from domain.journeys.models import Journey, JourneyRun
 from domain.lists.models import List
@@ -37,7 +38,7 @@ async def heard_events(session: AsyncSession, events: Sequence[Event]) -> list[E
         else:
             event.dispatched = True
     if written:
-        await session.execute(_MARK_DISPATCHED, {"ids": written})
+        await _MARK_DISPATCHED.execute(session, {"ids": written})
     return heard
 
 
@@ -54,11 +55,13 @@ async def _listened(
     (of these users, or of any user in the projects) listens for: one statement for all the names."""
     parameters = {"names": sorted(names), "projects": list(project_ids)}
     if user_ids is None:
-        return set(await session.scalars(_LISTENED_IN_PROJECTS, parameters))
-    return set(await session.scalars(_LISTENED_BY_USERS, {**parameters, "users": list(user_ids)}))
+        rows = await _LISTENED_IN_PROJECTS.execute(session, parameters)
+    else:
+        rows = await _LISTENED_BY_USERS.execute(session, {**parameters, "users": list(user_ids)})
+    return {name for (name,) in rows}
 
 
-def _listened_statement(runs_of: ColumnElement[bool]) -> Select[tuple[str]]:
+def _listened_statement(runs_of: ColumnElement[bool]) -> Prepared:
     """Built once, with array parameters: this runs at every commit that emits events, and building a
     statement (and expanding `IN` lists) each time cost nearly as much Python as executing it (py-spy)."""
     lists = select(List.id).where(
@@ -70,7 +73,7 @@ def _listened_statement(runs_of: ColumnElement[bool]) -> Select[tuple[str]]:
     runs = select(JourneyRun.id).where(
         JourneyRun.ended_at.is_(None), any_(JourneyRun.exit_events) == _CANDIDATE, runs_of
     )
-    return select(_CANDIDATE).where(lists.exists() | journeys.exists() | runs.exists())
+    return Prepared(select(_CANDIDATE).where(lists.exists() | journeys.exists() | runs.exists()))
 
 
 _CANDIDATE = func.unnest(bindparam("names", type_=ARRAY(Text))).table_valued("name").alias("candidate").c.name
@@ -78,6 +81,6 @@ _PROJECTS = bindparam("projects", type_=ARRAY(Uuid))
 _LISTENED_IN_PROJECTS = _listened_statement(JourneyRun.project_id == any_(_PROJECTS))
 _LISTENED_BY_USERS = _listened_statement(JourneyRun.user_id == any_(bindparam("users", type_=ARRAY(Uuid))))
 _events = Event.__table__
-_MARK_DISPATCHED = (
+_MARK_DISPATCHED = Prepared(
     update(_events).where(_events.c.id == any_(bindparam("ids", type_=ARRAY(Uuid)))).values(dispatched=True)
 )

@@ -7,6 +7,7 @@ from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.prepared import Prepared
 from domain.base import utcnow
 from domain.events.models import Event, EventSchemaProperty
 from domain.events.pipeline import ProcessEventInput
@@ -23,8 +24,8 @@ async def record_occurrence(
 ) -> None:
     """Insert the event, or mark an already-written system event as having entered the pipeline."""
     occurred_at = datetime.fromisoformat(event.occurred_at) if event.occurred_at else utcnow()
-    await session.execute(
-        _RECORD,
+    await _RECORD.execute(
+        session,
         {
             "event_id": uuid.UUID(event.event_id),
             "project_id": uuid.UUID(event.project_id),
@@ -50,8 +51,8 @@ _insert_event = insert(Event).values(
     dispatched=True,
     created_at=bindparam("created_at"),
 )
-_RECORD = _insert_event.on_conflict_do_update(
-    index_elements=[Event.id], set_={"dispatched": True}, where=~Event.dispatched
+_RECORD = Prepared(
+    _insert_event.on_conflict_do_update(index_elements=[Event.id], set_={"dispatched": True}, where=~Event.dispatched)
 )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Text, Uuid, any_, bindparam, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.prepared import Prepared
 from domain.base import advisory_lock
 from domain.events.service import emit_system_event
 from domain.journeys.definition import Definition, Entrance, parse_definition
@@ -103,7 +104,7 @@ async def live_journeys(
     found, params = _LIVE_JOURNEYS, {"project_id": project_id, "event_name": event_name}
     if locking_for is not None:
         found, params["user_id"] = _LIVE_JOURNEYS_LOCKING, str(locking_for)
-    rows = (await session.execute(found, params)).all()
+    rows = await found.execute(session, params)
     return [(LiveJourney(row.id, project_id), await published(session, row.id, row.published_version)) for row in rows]
 
 
@@ -113,7 +114,7 @@ def _admission_lock(journey_id: ColumnElement[uuid.UUID], user_id: ColumnElement
 
 
 # Statements on every event's path are built once: building one and its cache key is Python work.
-_LIVE_JOURNEYS = (
+_live_journeys = (
     select(Journey.id, Journey.published_version)
     .where(
         Journey.project_id == bindparam("project_id", type_=Uuid),
@@ -122,21 +123,26 @@ _LIVE_JOURNEYS = (
     )
     .order_by(Journey.id)
 )
-_ordered = _LIVE_JOURNEYS.subquery()
-_LIVE_JOURNEYS_LOCKING = select(
-    _ordered.c.id, _ordered.c.published_version, _admission_lock(_ordered.c.id, bindparam("user_id", type_=Text))
+_LIVE_JOURNEYS = Prepared(_live_journeys)
+_ordered = _live_journeys.subquery()
+_locked = _admission_lock(_ordered.c.id, bindparam("user_id", type_=Text))
+_LIVE_JOURNEYS_LOCKING = Prepared(select(_ordered.c.id, _ordered.c.published_version, _locked))
+_RUNS_SO_FAR = Prepared(
+    select(
+        func.count(),
+        func.count().filter(JourneyRun.ended_at.is_(None)),
+        func.count().filter(JourneyRun.entering_event_id == bindparam("event_id", type_=Uuid)),
+    ).where(
+        JourneyRun.journey_id == bindparam("journey_id", type_=Uuid),
+        JourneyRun.user_id == bindparam("user_id", type_=Uuid),
+    )
 )
-_RUNS_SO_FAR = select(
-    func.count(),
-    func.count().filter(JourneyRun.ended_at.is_(None)),
-    func.count().filter(JourneyRun.entering_event_id == bindparam("event_id", type_=Uuid)),
-).where(
-    JourneyRun.journey_id == bindparam("journey_id", type_=Uuid), JourneyRun.user_id == bindparam("user_id", type_=Uuid)
-)
-_OPEN_RUNS_EXITING_ON = select(JourneyRun.workflow_id, JourneyRun.journey_id, JourneyRun.version).where(
-    JourneyRun.user_id == bindparam("user_id", type_=Uuid),
-    JourneyRun.ended_at.is_(None),
-    any_(JourneyRun.exit_events) == bindparam("event_name", type_=Text),
+_OPEN_RUNS_EXITING_ON = Prepared(
+    select(JourneyRun.workflow_id, JourneyRun.journey_id, JourneyRun.version).where(
+        JourneyRun.user_id == bindparam("user_id", type_=Uuid),
+        JourneyRun.ended_at.is_(None),
+        any_(JourneyRun.exit_events) == bindparam("event_name", type_=Text),
+    )
 )
 
 
@@ -234,7 +240,7 @@ async def admit(
     if not locked:
         await session.execute(select(_admission_lock(literal(journey.id, Uuid), literal(str(user_id)))))
     params = {"journey_id": journey.id, "user_id": user_id, "event_id": event_id}
-    runs = (await session.execute(_RUNS_SO_FAR, params)).one()
+    (runs,) = await _RUNS_SO_FAR.execute(session, params)
     total, open_runs, from_this_event = runs[0], runs[1], runs[2] or 0
     if from_this_event or (total and not entrance.multiple) or (open_runs and not entrance.simultaneous):
         return None
@@ -294,9 +300,9 @@ def run_input(
 
 async def notify_exits(session: AsyncSession, user_id: uuid.UUID, event: Occurrence) -> None:
     """Queue an exit signal for each of the user's open runs whose journey exits on this event."""
-    runs = await session.execute(_OPEN_RUNS_EXITING_ON, {"user_id": user_id, "event_name": event.name})
+    runs = await _OPEN_RUNS_EXITING_ON.execute(session, {"user_id": user_id, "event_name": event.name})
     facts = _Facts(session, user_id, event.at)
-    for workflow_id, journey_id, version in runs.all():
+    for workflow_id, journey_id, version in runs:
         for exit_on in (await published(session, journey_id, version)).definition.exit_on:
             if exit_on.event == event.name and await facts.matches(exit_on.condition, event.fact):
                 request = ExitRequest(event_id=str(event.id), event_name=event.name)

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Invalid
+from core.prepared import Prepared
 from domain.base import utcnow
 from domain.events.service import emit_system_event
 from domain.journeys.definition import Balancer, Delay, EmitEvent, Entrance, Gate, Link, Step, Update, parse_step
@@ -260,7 +261,7 @@ async def template_context(
 
 
 # Built once: building an update and its cache key is Python work at the end of every run.
-_END_RUN = (
+_END_RUN = Prepared(
     update(JourneyRun)
     .where(JourneyRun.id == bindparam("run_id", type_=Uuid), JourneyRun.ended_at.is_(None))
     .values(
@@ -283,7 +284,7 @@ async def end_run(session: AsyncSession, job: FinishInput) -> None:
         "step": job.step_id,
         "now": utcnow(),
     }
-    ended = (await session.execute(_END_RUN, params)).first()
+    ended = next(iter(await _END_RUN.execute(session, params)), None)
     if ended is None:
         return
     data = {"journey_id": job.journey_id, "run_id": job.run_id, "step": job.step_id}

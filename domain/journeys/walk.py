@@ -18,6 +18,7 @@ from sqlalchemy import Integer, Select, Uuid, and_, bindparam, func, select, upd
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.prepared import Prepared
 from domain.journeys.definition import Action, Balancer, Delay, Exit, Experiment, Gate, Link, Send, Step, parse_step
 from domain.journeys.engine import choose_variant, next_step
 from domain.journeys.entry import take_admissions
@@ -84,16 +85,18 @@ class _Visits:
         if not self.rows:
             return
         ids = {"run_id": self.run_id, "journey_id": self.journey_id}
-        await session.execute(_WRITE_VISITS, [{**ids, **row} for row in self.rows])
+        await _WRITE_VISITS.execute_many(session, [{**ids, **row} for row in self.rows])
         self.rows.clear()
 
 
 # Built once rather than per walk: building a statement and its cache key is Python work each time.
 _visits = JourneyStepVisit.__table__
 _insert_visits = insert(_visits)
-_WRITE_VISITS = _insert_visits.on_conflict_do_update(
-    index_elements=[_visits.c.run_id, _visits.c.seq],
-    set_={"outcome": func.coalesce(_insert_visits.excluded.outcome, _visits.c.outcome)},
+_WRITE_VISITS = Prepared(
+    _insert_visits.on_conflict_do_update(
+        index_elements=[_visits.c.run_id, _visits.c.seq],
+        set_={"outcome": func.coalesce(_insert_visits.excluded.outcome, _visits.c.outcome)},
+    )
 )
 
 
@@ -104,7 +107,11 @@ async def walk(
     first = delivered.claimed.then if delivered is not None else job.start
     # The user comes with the run when the first step walked reads them (later reads find them loaded).
     with_user = first is not None and needs_user(job.steps[first])
-    rows = (await session.execute(_RUN_TO_WALK[with_user], {"run_id": uuid.UUID(job.run_id), "seq": job.visits})).all()
+    params = {"run_id": uuid.UUID(job.run_id), "seq": job.visits}
+    if with_user:
+        rows = list((await session.execute(_RUN_AND_USER_TO_WALK, params)).all())
+    else:
+        rows = await _RUN_TO_WALK.execute(session, params)
     run = rows[0] if rows else None
     if run is None or run.ended_at is not None:  # ended meanwhile (a retried walk, the journey deleted)
         if delivered is not None:  # the message went out all the same: record it
@@ -141,8 +148,9 @@ def _run_to_walk(*, with_user: bool) -> Select:
 
 
 # Built once, as the other statements of a walk: building one and its cache key is Python work.
-_RUN_TO_WALK = {with_user: _run_to_walk(with_user=with_user) for with_user in (False, True)}
-_STAND_AT = (
+_RUN_TO_WALK = Prepared(_run_to_walk(with_user=False))
+_RUN_AND_USER_TO_WALK = _run_to_walk(with_user=True)  # loads a `User`: through the session
+_STAND_AT = Prepared(
     update(JourneyRun)
     .where(JourneyRun.id == bindparam("run_id", type_=Uuid))
     .values(current_step=bindparam("step"), updated_at=bindparam("now"), started=True)
@@ -297,7 +305,7 @@ async def _stop(
         # looks costs one start request, rejected as a duplicate, after which it is marked started.)
         context.admitting.current_step = advance.at
         return Walked(advance)
-    await session.execute(_STAND_AT, {"run_id": uuid.UUID(job.run_id), "step": advance.at, "now": now})
+    await _STAND_AT.execute(session, {"run_id": uuid.UUID(job.run_id), "step": advance.at, "now": now})
     return Walked(advance)
 
 

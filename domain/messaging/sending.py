@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import String, Uuid, and_, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.prepared import Prepared
 from domain.events.service import emit_system_event
 from domain.journeys.execution import template_context
 from domain.journeys.pipeline import SendInput
@@ -204,7 +205,7 @@ async def _skip(
 
 
 # Built once: building an update and its cache key is Python work on every send.
-_FINISH_SEND = (
+_FINISH_SEND = Prepared(
     update(MessageSend)
     .where(MessageSend.key == bindparam("send_key", type_=String), MessageSend.status == "sending")
     .values(
@@ -225,7 +226,7 @@ async def finish_send(
         "now": now,
         "result": outcome.as_result(),
     }
-    send = (await session.execute(_FINISH_SEND, params)).first()
+    send = next(iter(await _FINISH_SEND.execute(session, params)), None)
     if send is None:  # finished by a concurrent attempt (or gone)
         finished = await session.get(MessageSend, job.key)
         return _outcome(finished) if finished else outcome
