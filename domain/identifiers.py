@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import Field, field_validator
-from sqlalchemy import Select, Uuid, bindparam, select, tuple_
+from sqlalchemy import ARRAY, Text, Uuid, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from core.prepared import Prepared
 from domain.base import advisory_lock
 from domain.wire import OutModel, WireModel
 
@@ -75,18 +76,28 @@ async def find_owners(
     keys: Sequence[IdentifierKey],
 ) -> dict[IdentifierKey, uuid.UUID]:
     """Map each known key to the id of the user or organization it names."""
-    pairs = [(k.source, k.external_id) for k in keys]
-    rows = await session.execute(_owners_query(owner_column), {"project_id": project_id, "keys": pairs})
+    params = {
+        "project_id": project_id,
+        "sources": [key.source for key in keys],
+        "external_ids": [key.external_id for key in keys],
+    }
+    rows = await _owners_query(owner_column).execute(session, params)
     return {IdentifierKey(source, external_id): owner for source, external_id, owner in rows}
 
 
 @functools.cache
-def _owners_query(owner_column: InstrumentedAttribute[uuid.UUID]) -> Select[tuple[str, str, uuid.UUID]]:
-    """Built once per owner kind: building a statement and its cache key is Python work on every event."""
+def _owners_query(owner_column: InstrumentedAttribute[uuid.UUID]) -> Prepared:
+    """Built once per owner kind (it runs for every event), the keys as two arrays taken pairwise."""
     table = owner_column.class_
-    return select(table.source, table.external_id, owner_column).where(
-        table.project_id == bindparam("project_id", type_=Uuid),
-        tuple_(table.source, table.external_id).in_(bindparam("keys", expanding=True)),
+    wanted = (
+        func.unnest(bindparam("sources", type_=ARRAY(Text)), bindparam("external_ids", type_=ARRAY(Text)))
+        .table_valued("source", "external_id")
+        .render_derived(name="wanted")
+    )
+    return Prepared(
+        select(table.source, table.external_id, owner_column)
+        .join(wanted, and_(table.source == wanted.c.source, table.external_id == wanted.c.external_id))
+        .where(table.project_id == bindparam("project_id", type_=Uuid))
     )
 
 
