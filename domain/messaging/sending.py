@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Uuid, and_, bindparam, case, select, update
+from sqlalchemy import String, Uuid, and_, bindparam, case, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.prepared import Prepared
@@ -112,20 +112,7 @@ async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: d
     if campaign.channel == "email" and fields.get("html"):
         fields["html"] = track_html(fields["html"], key, links)
     if previous is None:
-        session.add(
-            MessageSend(
-                key=job.key,
-                project_id=project.id,
-                user_id=user.id,
-                campaign_id=campaign.id,
-                status="sending",
-                message_id=message_id,
-                result={},
-                attempts=1,
-                created_at=now,
-                updated_at=now,
-            )
-        )
+        await _write_send(session, job, "sending", now, message_id=message_id)
     else:
         previous.attempts += 1
         previous.updated_at = now
@@ -185,26 +172,53 @@ async def _skip(
     session: AsyncSession, job: SendInput, previous: MessageSend | None, reason: str, now: datetime
 ) -> SendOutcome:
     if previous is None:
-        session.add(
-            MessageSend(
-                key=job.key,
-                project_id=uuid.UUID(job.project_id),
-                user_id=uuid.UUID(job.user_id),
-                campaign_id=uuid.UUID(job.campaign_id),
-                status="skipped",
-                reason=reason,
-                result={},
-                attempts=1,
-                created_at=now,
-                updated_at=now,
-            )
-        )
+        await _write_send(session, job, "skipped", now, reason=reason)
     else:
         previous.status, previous.reason, previous.updated_at = "skipped", reason, now
     return SendOutcome("skipped", job.campaign_id, reason=reason)
 
 
-# Built once: building an update and its cache key is Python work on every send.
+async def _write_send(
+    session: AsyncSession,
+    job: SendInput,
+    status: str,
+    now: datetime,
+    *,
+    message_id: str | None = None,
+    reason: str | None = None,
+) -> None:
+    """The key's first record. An INSERT rather than an ORM object: nothing reads it back in this
+    transaction, and a unit-of-work flush costs ~1 ms of Python per send (measured)."""
+    params = {
+        "key": job.key,
+        "project_id": uuid.UUID(job.project_id),
+        "user_id": uuid.UUID(job.user_id),
+        "campaign_id": uuid.UUID(job.campaign_id),
+        "status": status,
+        "reason": reason,
+        "message_id": message_id,
+        "now": now,
+    }
+    await _WRITE_SEND.execute(session, params)
+
+
+# Built once: building a statement and its cache key is Python work on every send.
+_sends = MessageSend.__table__
+_WRITE_SEND = Prepared(
+    insert(_sends).values(
+        key=bindparam("key"),
+        project_id=bindparam("project_id"),
+        user_id=bindparam("user_id"),
+        campaign_id=bindparam("campaign_id"),
+        status=bindparam("status"),
+        reason=bindparam("reason"),
+        message_id=bindparam("message_id"),
+        result={},
+        attempts=1,
+        created_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+)
 _FINISH_SEND = Prepared(
     update(MessageSend)
     .where(MessageSend.key == bindparam("send_key", type_=String), MessageSend.status == "sending")
