@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import Field, field_validator
-from sqlalchemy import ARRAY, Text, Uuid, and_, bindparam, func, select
+from sqlalchemy import Text, Uuid, bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -76,28 +76,29 @@ async def find_owners(
     keys: Sequence[IdentifierKey],
 ) -> dict[IdentifierKey, uuid.UUID]:
     """Map each known key to the id of the user or organization it names."""
-    params = {
-        "project_id": project_id,
-        "sources": [key.source for key in keys],
-        "external_ids": [key.external_id for key in keys],
-    }
-    rows = await _owners_query(owner_column).execute(session, params)
+    if not keys:
+        return {}
+    params: dict[str, object] = {"project_id": project_id}
+    for i, key in enumerate(keys):
+        params[f"source_{i}"], params[f"external_id_{i}"] = key.source, key.external_id
+    rows = await _owners_query(owner_column, len(keys)).execute(session, params)
     return {IdentifierKey(source, external_id): owner for source, external_id, owner in rows}
 
 
-@functools.cache
-def _owners_query(owner_column: InstrumentedAttribute[uuid.UUID]) -> Prepared:
-    """Built once per owner kind (it runs for every event), the keys as two arrays taken pairwise."""
+@functools.lru_cache(maxsize=64)
+def _owners_query(owner_column: InstrumentedAttribute[uuid.UUID], count: int) -> Prepared:
+    """Built once per owner kind and number of keys (it runs for every event, nearly always with one
+    key). One pair of parameters per key: measured, PostgreSQL plans this form in a third of the time
+    it takes for the keys as two arrays joined pairwise."""
     table = owner_column.class_
-    wanted = (
-        func.unnest(bindparam("sources", type_=ARRAY(Text)), bindparam("external_ids", type_=ARRAY(Text)))
-        .table_valued("source", "external_id")
-        .render_derived(name="wanted")
-    )
+    pairs = [
+        tuple_(bindparam(f"source_{i}", type_=Text), bindparam(f"external_id_{i}", type_=Text)) for i in range(count)
+    ]
     return Prepared(
-        select(table.source, table.external_id, owner_column)
-        .join(wanted, and_(table.source == wanted.c.source, table.external_id == wanted.c.external_id))
-        .where(table.project_id == bindparam("project_id", type_=Uuid))
+        select(table.source, table.external_id, owner_column).where(
+            table.project_id == bindparam("project_id", type_=Uuid),
+            tuple_(table.source, table.external_id).in_(pairs),
+        )
     )
 
 
