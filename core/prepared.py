@@ -77,7 +77,7 @@ class Prepared:
 
     @staticmethod
     def _bind(compiled: _Compiled, params: Mapping[str, Any]) -> dict[str, Any]:
-        bound = compiled.compiled.construct_params(dict(params))
+        bound = compiled.compiled.construct_params(params)
         for name, process in compiled.processors.items():
             if name in bound:
                 bound[name] = process(bound[name])
@@ -101,7 +101,7 @@ async def _driver_connection(session: AsyncSession) -> psycopg.AsyncConnection[A
     """The psycopg connection of the session's current transaction: looked up through SQLAlchemy once
     per transaction (flushing pending changes first, as `session.execute` would), then reused."""
     sync = session.sync_session
-    if sync.autoflush and (sync.new or sync.deleted or sync.identity_map._modified):
+    if sync.autoflush and (sync.new or sync.deleted or sync.identity_map.check_modified()):
         await session.flush()
     transaction = sync.get_transaction()
     cached = sync.info.get(_DRIVER_CONNECTION)

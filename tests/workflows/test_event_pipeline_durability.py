@@ -108,3 +108,32 @@ async def test_restarting_the_worker_mid_stream_records_every_event_once(
             )
         )
     assert users == 10, "each new identifier created one user, even across the restart"
+
+
+async def test_an_event_whose_user_was_deleted_before_it_was_processed_is_dropped(
+    api, project: ProjectKeys, temporal_client, sessions
+):
+    """A system event emitted for a user who is deleted before its workflow runs: the pipeline ends
+    at once (the database refuses the row, and no retry can change that) and stores nothing."""
+    identifier = {"identifier": [{"external_id": "deleted-before-processing"}]}
+    user = (await api.post("/api/client/users", json=identifier, headers=project.public)).json()
+    deleted = await api.request("DELETE", "/api/client/users", json=identifier, headers=project.public)
+    assert deleted.status_code == 204
+
+    task_queue = f"deleted-user-{uuid.uuid4()}"
+    starter = EventStarter(temporal_client, task_queue)
+    event = ProcessEventInput(
+        project_id=project.id,
+        event_id=str(uuid.uuid4()),
+        entity="user",
+        name="journey.completed",
+        source="system",
+        user_id=user["id"],
+    )
+    async with make_worker(temporal_client, sessions, task_queue):
+        await starter.start([event])
+        [result] = await wait_processed(temporal_client, project.id, [event.event_id])
+
+    assert result["user_id"] == user["id"]
+    async with sessions() as session:
+        assert await session.get(Event, uuid.UUID(event.event_id)) is None
