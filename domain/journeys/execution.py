@@ -260,7 +260,8 @@ async def template_context(
     }
 
 
-# Built once: building an update and its cache key is Python work at the end of every run.
+# Built once: building an update and its cache key is Python work at the end of every run. Prepared, so
+# a run admitted in this transaction keeps its ORM object as it was: nothing reads its status after.
 _END_RUN = Prepared(
     update(JourneyRun)
     .where(JourneyRun.id == bindparam("run_id", type_=Uuid), JourneyRun.ended_at.is_(None))
