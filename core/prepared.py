@@ -98,8 +98,8 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
 
 
 async def _driver_connection(session: AsyncSession) -> psycopg.AsyncConnection[Any]:
-    """The psycopg connection of the session's current transaction: looked up through SQLAlchemy once
-    per transaction (flushing pending changes first, as `session.execute` would), then reused."""
+    """The psycopg connection of the session's current transaction, after flushing pending ORM changes
+    as `session.execute` would. Looked up through SQLAlchemy once per transaction, then reused."""
     sync = session.sync_session
     if sync.autoflush and (sync.new or sync.deleted or sync.identity_map.check_modified()):
         await session.flush()
