@@ -21,9 +21,10 @@ from typing import Any, NamedTuple
 
 import psycopg
 from psycopg.rows import namedtuple_row
-from sqlalchemy import exc
+from sqlalchemy import bindparam, exc, insert, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstanceState
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -82,6 +83,74 @@ class Prepared:
             if name in bound:
                 bound[name] = process(bound[name])
         return bound
+
+
+class NewRows:
+    """New ORM objects of one mapped class, written by one prepared INSERT instead of the session's
+    flush (measured: an ORM flush of a new run and an event costs ~2 ms of Python, the prepared
+    inserts ~0.3 ms).
+
+    `take` turns the objects still pending into rows, with the columns' Python-side defaults filled in
+    as the flush would, and removes them from the session: their later changes are not written. Other
+    pending changes are flushed first, as before any prepared statement, so rows they reference exist.
+    Objects the flush would write differently stay with it: a column given a server default or an
+    SQL-expression default, or set to an SQL expression.
+    """
+
+    def __init__(self, model: type) -> None:
+        mapper = inspect(model)
+        columns = [column for column in mapper.local_table.columns if column.server_default is None]
+        self._columns = [(column.name, mapper.get_property_by_column(column).key, column.default) for column in columns]
+        self._server_side = [
+            mapper.get_property_by_column(column).key
+            for column in mapper.local_table.columns
+            if column.server_default is not None
+        ]
+        values = {column.name: bindparam(column.name, type_=column.type) for column in columns}
+        self._insert = Prepared(insert(mapper.local_table).values(values))
+
+    def take(self, session: AsyncSession, objects: Sequence[Any]) -> list[dict[str, Any]]:
+        """The rows of those objects still pending that this can write; they leave the session."""
+        rows = []
+        for obj in objects:
+            state = inspect(obj)
+            row = self._row(state) if state.pending else None
+            if row is not None:
+                rows.append(row)
+                session.expunge(obj)
+        return rows
+
+    async def insert(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+        await self._insert.execute_many(session, rows)
+
+    def _row(self, state: InstanceState[Any]) -> dict[str, Any] | None:
+        values = state.dict
+        if any(key in values for key in self._server_side):
+            return None
+        row = {}
+        for name, key, default in self._columns:
+            if key in values:
+                value = values[key]
+                if hasattr(value, "__clause_element__") or isinstance(value, Executable):
+                    return None
+            elif default is None:
+                value = None
+            elif default.is_scalar:
+                value = default.arg
+            elif default.is_callable:
+                value = default.arg(None)
+            else:
+                return None
+            row[name] = value
+        return row
+
+
+async def write_new(session: AsyncSession, *batches: tuple[NewRows, Sequence[Any]]) -> None:
+    """Write new objects of several classes: all are taken out of the session before the first insert,
+    whose flush then writes only the other pending changes."""
+    taken = [(new, new.take(session, objects)) for new, objects in batches]
+    for new, rows in taken:
+        await new.insert(session, rows)
 
 
 def _compile(statement: Executable, dialect: Dialect) -> _Compiled:

@@ -31,13 +31,14 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from core.prepared import write_new
 from core.temporal import EVENT_NAME, JOURNEY_ID, JOURNEY_STEP, PROJECT_ID, USER_ID
 from domain.broadcasts.pipeline import BROADCAST_WORKFLOW, BroadcastInput, broadcast_workflow_id
 from domain.events.listeners import heard_events
 from domain.events.models import Event
 from domain.events.pipeline import PROCESS_EVENT_WORKFLOW, ProcessEventInput, workflow_id
 from domain.events.recording import SchemaKey, extract_schema
-from domain.events.service import take_pending_events
+from domain.events.service import NEW_EVENTS, take_pending_events
 from domain.journeys.definition import Entrance, calendar_interval
 from domain.journeys.entry import PendingExit, take_pending_exits
 from domain.journeys.pipeline import (
@@ -117,10 +118,11 @@ class EventStarter:
         # far, so those are written once, already marked; then for what the walks emitted.
         emitted = take_pending_events(session)
         heard = await heard_events(session, emitted)
-        runs = await walk_admitted(session)
+        runs = await walk_admitted(session, emitted)
         walked_at = time.monotonic()
         walked = take_pending_events(session)
         heard += await heard_events(session, walked)
+        await write_new(session, (NEW_EVENTS, emitted + walked))
         pending = await self.settle(session, emitted + walked, heard)
         exits = take_pending_exits(session)
         await session.commit()

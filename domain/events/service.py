@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.prepared import NewRows
 from domain.base import utcnow
 from domain.events.models import Event
 
@@ -66,6 +67,9 @@ def take_pending_events(session: AsyncSession) -> list[Event]:
     """The system events emitted in this session since the last call."""
     return session.info.pop(PENDING_EVENTS, [])
 
+
+# System events not flushed yet, written by one prepared INSERT rather than the session's flush.
+NEW_EVENTS = NewRows(Event)
 
 _EVENT_COLUMNS = (
     "id",

@@ -18,7 +18,9 @@ from sqlalchemy import Integer, Select, Uuid, and_, bindparam, func, select, upd
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.prepared import Prepared
+from core.prepared import NewRows, Prepared, write_new
+from domain.events.models import Event
+from domain.events.service import NEW_EVENTS
 from domain.journeys.definition import Action, Balancer, Delay, Exit, Experiment, Gate, Link, Send, Step, parse_step
 from domain.journeys.engine import choose_variant, next_step
 from domain.journeys.entry import take_admissions
@@ -150,6 +152,7 @@ def _run_to_walk(*, with_user: bool) -> Select:
 # Built once, as the other statements of a walk: building one and its cache key is Python work.
 _RUN_TO_WALK = Prepared(_run_to_walk(with_user=False))
 _RUN_AND_USER_TO_WALK = _run_to_walk(with_user=True)  # loads a `User`: through the session
+_NEW_RUNS = NewRows(JourneyRun)
 _STAND_AT = Prepared(
     update(JourneyRun)
     .where(JourneyRun.id == bindparam("run_id", type_=Uuid))
@@ -157,14 +160,16 @@ _STAND_AT = Prepared(
 )
 
 
-async def walk_admitted(session: AsyncSession) -> list[tuple[str, JourneyRunInput]]:
+async def walk_admitted(session: AsyncSession, decided: list[Event]) -> list[tuple[str, JourneyRunInput]]:
     """Walk each run admitted in this transaction up to its first wait (or a step the workflow must
     take), in the same transaction, and return the runs to start with where they stand: the workflow of
-    a run waiting in a delay starts with its timer, not with a walk."""
+    a run waiting in a delay starts with its timer, not with a walk. `decided`: system events emitted
+    so far whose dispatch is decided, written with the first run's row."""
     runs = []
     for admission in take_admissions(session):
         run = admission.run
         if run.start_delay_seconds > 0:  # waits before its first step: the workflow walks after it
+            await write_new(session, (_NEW_RUNS, [admission.row]), (NEW_EVENTS, decided))
             runs.append((admission.workflow_id, run))
             continue
         job = AdvanceInput(
@@ -174,6 +179,8 @@ async def walk_admitted(session: AsyncSession) -> list[tuple[str, JourneyRunInpu
         context = RunContext(admission.row.project_id, admission.row.journey_id, None, admitting=admission.row)
         visits = _Visits(admission.row.id, admission.row.journey_id)
         walked = await _walk(session, job, None, admission.at, context, {}, visits)
+        # The run's row, now that its first walk decided where it stands, goes with the visits.
+        await write_new(session, (_NEW_RUNS, [admission.row]), (NEW_EVENTS, decided))
         await visits.write(session)
         walked.advance.finished_at = admission.at.isoformat()
         runs.append((admission.workflow_id, replace(run, admitted=walked.advance)))
