@@ -8,9 +8,6 @@ import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email import policy
-from email.message import EmailMessage
-from email.utils import formataddr
 from functools import cache
 from typing import Any
 
@@ -25,13 +22,10 @@ from domain.journeys.definition import Action, parse_step
 from domain.journeys.execution import run_user, template_context
 from domain.journeys.pipeline import ActionInput, SendInput
 from domain.messaging.links import Links
+from domain.messaging.mime import email_bytes
 from domain.messaging.sending import Outgoing, SendOutcome, claim_send, finish_send
 from domain.templating import render, render_json
 from workflows.starters import EventStarter
-
-# Long headers (List-Unsubscribe's URL) stay one line of up to 998 characters (RFC 5322) rather than being
-# folded into encoded words mail clients would not read as a URL; bodies stay 7-bit for any SMTP server.
-UNFOLDED = policy.SMTP.clone(max_line_length=998, cte_type="7bit")
 
 
 @cache
@@ -133,21 +127,19 @@ async def deliver(http: httpx.AsyncClient, message: Outgoing, key: str) -> Deliv
 
 async def _send_email(message: Outgoing) -> Delivery:
     config, fields = message.config, message.fields
-    mail = EmailMessage(policy=UNFOLDED)
-    mail["From"] = formataddr((config.get("from_name") or "", config["from_address"]))
-    mail["To"] = message.to or ""
-    mail["Subject"] = fields.get("subject", "")
-    mail["Message-ID"] = f"<{message.message_id}>"
-    if message.unsubscribe_url:  # mail clients show an unsubscribe button that POSTs to it
-        mail["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
-        mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    mail.set_content(fields.get("text") or "")
-    if fields.get("html"):
-        mail.add_alternative(fields["html"], subtype="html")
+    mail = email_bytes(
+        sender=config["from_address"],
+        sender_name=config.get("from_name") or "",
+        to=message.to or "",
+        subject=fields.get("subject", ""),
+        message_id=message.message_id,
+        text=fields.get("text") or "",
+        html=fields.get("html") or None,
+        unsubscribe_url=message.unsubscribe_url,
+    )
     try:
-        # Flattened here: given the message object, aiosmtplib would fold long headers at 78 characters.
         await aiosmtplib.send(
-            mail.as_bytes(),
+            mail,
             sender=config["from_address"],
             recipients=[message.to or ""],
             hostname=config["host"],

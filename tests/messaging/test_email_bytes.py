@@ -1,0 +1,59 @@
+"""What a mail client reads from the bytes Tempogram hands to an SMTP server."""
+
+import email
+from email import policy
+
+from domain.messaging.mime import email_bytes
+
+
+def _read(raw: bytes) -> email.message.EmailMessage:
+    message = email.message_from_bytes(raw, policy=policy.default)
+    assert isinstance(message, email.message.EmailMessage)
+    return message
+
+
+def _content(part: email.message.EmailMessage | None) -> str:
+    assert part is not None
+    return part.get_content().replace("\r\n", "\n").rstrip("\n")
+
+
+def test_accented_names_subjects_and_bodies_arrive_as_written_in_7_bit_lines():
+    text = "Bonjour Zoé,\nvotre commande de 129,50 € est arrivée.\n" + "très " * 300
+    html = "<p>" + "Merci beaucoup ! " * 100 + "</p>"  # one long ASCII line
+    raw = email_bytes(
+        sender="shop@example.com",
+        sender_name="Boutique Zoé",
+        to="zoe@example.com",
+        subject="Merci, Zoé — 129,50 €",
+        message_id="m-1@tempogram",
+        text=text,
+        html=html,
+        unsubscribe_url="https://t.example/u/" + "a" * 300,
+    )
+    assert raw.isascii() and all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    mail = _read(raw)
+    assert mail["Subject"] == "Merci, Zoé — 129,50 €"
+    assert mail["From"].addresses[0].display_name == "Boutique Zoé"
+    assert mail["From"].addresses[0].addr_spec == "shop@example.com"
+    assert mail["To"] == "zoe@example.com" and mail["Message-ID"] == "<m-1@tempogram>"
+    assert _content(mail.get_body(("plain",))) == text
+    assert _content(mail.get_body(("html",))) == html
+    # One line, so mail clients read the whole URL for their unsubscribe button.
+    assert mail["List-Unsubscribe"] == "<https://t.example/u/" + "a" * 300 + ">"
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_a_text_only_email_is_a_single_part_without_unsubscribe_headers():
+    raw = email_bytes(
+        sender="shop@example.com",
+        sender_name="",
+        to="ada@example.com",
+        subject="Hi",
+        message_id="m-2@tempogram",
+        text="Plain words",
+        html=None,
+        unsubscribe_url=None,
+    )
+    mail = _read(raw)
+    assert not mail.is_multipart() and _content(mail) == "Plain words"
+    assert mail["From"] == "shop@example.com" and mail["List-Unsubscribe"] is None
