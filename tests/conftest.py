@@ -21,7 +21,7 @@ from core.config import Settings
 from core.db import SessionFactory, create_engine, create_session_factory
 from core.event_loop import available, loop_factory
 from core.migrate import upgrade_to_head
-from core.temporal import DATA_CONVERTER, SEARCH_ATTRIBUTES
+from core.temporal import SEARCH_ATTRIBUTES
 from tests.sinks import HttpSink, SmtpSink
 from worker.registry import WORKFLOWS, WorkerDeps, build_activities, workflow_runner
 
@@ -50,7 +50,6 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN / "temporal"),
         search_attributes=SEARCH_ATTRIBUTES,
-        data_converter=DATA_CONVERTER,
         dev_server_extra_args=["--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true"],
     )
     yield env

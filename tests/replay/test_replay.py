@@ -10,14 +10,13 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
-from core.temporal import DATA_CONVERTER
 from worker.registry import WORKFLOWS, workflow_runner
 
 HISTORIES = {path.stem: path.read_text() for path in sorted((Path(__file__).parent / "histories").glob("*.json"))}
 
 
 def replayer() -> Replayer:
-    return Replayer(workflows=list(WORKFLOWS), workflow_runner=workflow_runner(), data_converter=DATA_CONVERTER)
+    return Replayer(workflows=list(WORKFLOWS), workflow_runner=workflow_runner())
 
 
 @pytest.mark.parametrize("name", sorted(HISTORIES))

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
-from core.temporal import DATA_CONVERTER, SEARCH_ATTRIBUTES
+from core.temporal import SEARCH_ATTRIBUTES
 from domain.journeys.models import JourneyStepVisit
 from tests.api.test_lists import upsert
 from tests.conftest import BIN, ProjectKeys, make_worker
@@ -23,7 +23,6 @@ async def dev_server(database: Path, port: int) -> WorkflowEnvironment:
         dev_server_database_filename=str(database),
         port=port,
         search_attributes=SEARCH_ATTRIBUTES,
-        data_converter=DATA_CONVERTER,
     )
 
 
