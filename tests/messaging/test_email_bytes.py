@@ -50,10 +50,10 @@ def test_a_text_only_email_is_a_single_part_without_unsubscribe_headers():
         to="ada@example.com",
         subject="Hi",
         message_id="m-2@tempogram",
-        text="Plain words",
+        text="Plain words\nFrom the team",
         html=None,
         unsubscribe_url=None,
     )
     mail = _read(raw)
-    assert not mail.is_multipart() and _content(mail) == "Plain words"
+    assert not mail.is_multipart() and _content(mail) == "Plain words\nFrom the team"
     assert mail["From"] == "shop@example.com" and mail["List-Unsubscribe"] is None
