@@ -99,14 +99,15 @@ class NewRows:
 
     def __init__(self, model: type) -> None:
         mapper = inspect(model)
-        columns = [column for column in mapper.local_table.columns if column.server_default is None]
-        self._columns = [(column.name, mapper.get_property_by_column(column).key, column.default) for column in columns]
-        self._server_side = [
-            mapper.get_property_by_column(column).key
-            for column in mapper.local_table.columns
-            if column.server_default is not None
-        ]
-        values = {column.name: bindparam(column.name, type_=column.type) for column in columns}
+        self._columns: list[tuple[str, str, Any]] = []  # (column, attribute, Python-side default)
+        self._server_side: list[str] = []  # attributes whose columns the database fills in
+        for column in mapper.local_table.columns:
+            key = mapper.get_property_by_column(column).key
+            if column.server_default is None:
+                self._columns.append((column.name, key, column.default))
+            else:
+                self._server_side.append(key)
+        values = {name: bindparam(name, type_=mapper.local_table.c[name].type) for name, _, _ in self._columns}
         self._insert = Prepared(insert(mapper.local_table).values(values))
 
     def take(self, session: AsyncSession, objects: Sequence[Any]) -> list[dict[str, Any]]:

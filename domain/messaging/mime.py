@@ -15,8 +15,8 @@ from email.utils import formataddr
 
 # Long headers (List-Unsubscribe's URL) stay one line of up to 998 characters (RFC 5322) rather than
 # being folded where mail clients would no longer read a URL; lines end in CRLF, as SMTP wants.
-_POLICY = compat32.clone(linesep="\r\n", max_line_length=998)
 _LONGEST_LINE = 998
+_POLICY = compat32.clone(linesep="\r\n", max_line_length=_LONGEST_LINE)
 
 # Bodies stay 7-bit for any SMTP server: plain ASCII as it is, anything else quoted-printable in UTF-8.
 _UTF8 = Charset("utf-8")
