@@ -12,6 +12,7 @@ from domain.lists.membership import (
     Blocks,
     PageResult,
     UsersAfter,
+    even_page_blocks,
     plan_walk,
     recompute_for_user,
     recompute_page,
@@ -62,6 +63,23 @@ class ListActivities:
                 record_progress(lst, result, _as_of(job.as_of))
             await self.starter.commit_and_dispatch(session)
         return result
+
+    @activity.defn
+    async def plan_list_recompute(self, job: ListRecomputeInput) -> ListRecomputeInput:
+        """Choose how the recompute walks the project's users and cut a block walk into pages of even
+        size, a whole number of rounds of `job.lanes` pages, so no lane idles at the end."""
+        async with self.sessions() as session:
+            lst = await session.get(List, uuid.UUID(job.list_id))
+            if lst is None:  # deleted: the first page finds it gone and ends the recompute
+                return job
+            plan = await plan_walk(session, lst.project_id)
+        return replace(
+            job,
+            walk=job.walk or plan.walk,
+            end_block=plan.end_block,
+            total_users=plan.total_users,
+            page_blocks=even_page_blocks(plan.end_block, job.lanes, job.page_blocks),
+        )
 
     @activity.defn
     async def record_list_recompute_progress(self, job: RecomputeProgressInput) -> None:

@@ -76,6 +76,7 @@ def build_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         events.record_event,
         events.deliver_match_page,
         events.dispatch_pending_events,
+        lists.plan_list_recompute,
         lists.recompute_list_page,
         lists.record_list_recompute_progress,
         lists.recompute_organization_members,

@@ -45,8 +45,16 @@ class ListRecompute:
 
     async def _in_lanes(self, job: ListRecomputeInput) -> ListRecomputePage:
         """Walk the project's users a page at a time — `job.lanes` pages side by side when walking the
-        table's blocks — and show the totals on the list after each round. The first page goes alone:
-        it chooses the walk and learns how far the table reaches."""
+        table's blocks — and show the totals on the list after each round. The walk is planned first
+        (its kind, how far the table reaches, pages of even size); recomputes started before that was
+        planned learn it from a first page that goes alone."""
+        if job.end_block is None and workflow.patched("recompute-plans-its-walk"):
+            job = await workflow.execute_activity_method(
+                ListActivities.plan_list_recompute,
+                job,
+                start_to_close_timeout=timedelta(minutes=1),
+                retry_policy=DATABASE_RETRY,
+            )
         while True:
             if job.walk == "blocks" and job.end_block is not None:
                 starts = [job.next_block + lane * job.page_blocks for lane in range(job.lanes)]

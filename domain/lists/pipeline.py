@@ -25,7 +25,8 @@ class ListRecomputeInput:
     added: int = 0
     removed: int = 0
     pending: int = 0
-    page_blocks: int = 1_000
+    # A block walk's pages: at most this many blocks, cut even when the walk is planned.
+    page_blocks: int = 8_000
     page_users: int = 10_000
     # Pages recomputed at once (a page per lane, each its own activity and transaction).
     lanes: int = 2

@@ -134,6 +134,22 @@ async def test_record_list_recompute_in_lanes(api, project: ProjectKeys, tempora
 
 
 @pytest.mark.skipif(not os.environ.get("RECORD_HISTORIES"), reason="set RECORD_HISTORIES=1 to re-record")
+async def test_record_list_recompute_planned(api, project: ProjectKeys, temporal_client, settings):
+    """A recompute that plans its walk first (pages of even size), then walks them two at a time (an
+    unchanged re-run of the list's own)."""
+    for n in range(240):
+        await upsert(api, project, f"replay-planned-{n}", data={"n": n})
+    lst = await create_list(api, project, {"property": "user.data.n", "op": ">=", "value": 60}, temporal_client)
+    handle = await temporal_client.start_workflow(
+        LIST_RECOMPUTE_WORKFLOW,
+        ListRecomputeInput(project.id, lst["id"], 1, walk="blocks", page_blocks=1, lanes=2),
+        id=f"list/{lst['id']}/recompute-replay",
+        task_queue=settings.temporal_task_queue,
+    )
+    await save_history(handle, "list_recompute_planned")
+
+
+@pytest.mark.skipif(not os.environ.get("RECORD_HISTORIES"), reason="set RECORD_HISTORIES=1 to re-record")
 async def test_record_broadcast(api, project: ProjectKeys, temporal_client, smtp: SmtpSink):
     """A broadcast that waits for its moment, then sends to a list of two (one skipped: no address)."""
     campaign = await email_campaign(api, project, smtp.port, {"en": {"subject": "News", "text": "News"}})
