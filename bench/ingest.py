@@ -9,6 +9,7 @@ Temporal server — the ceiling of no-op workflows started and completed, with t
 
 import argparse
 import asyncio
+import math
 import os
 import time
 import uuid
@@ -23,8 +24,10 @@ from bench.ceiling import measure_ceiling
 
 
 def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank percentile: the value at rank ceil(q·n) (p99 of 100 values is the 99th, not the
+    largest)."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+    return ordered[max(1, math.ceil(q * len(ordered))) - 1]
 
 
 def spread(seconds: list[float]) -> str:

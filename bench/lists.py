@@ -219,7 +219,7 @@ async def main() -> None:
     parser.add_argument("--admin-key", default=os.environ.get("TEMPOGRAM_ADMIN_KEY"))
     parser.add_argument("--users", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=5_000_000)
-    parser.add_argument("--realtime-samples", type=int, default=100)
+    parser.add_argument("--realtime-samples", type=int, default=300)
     args = parser.parse_args()
     if not args.admin_key:
         raise SystemExit("--admin-key or TEMPOGRAM_ADMIN_KEY is required")
