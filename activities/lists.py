@@ -1,4 +1,4 @@
-"""List I/O: a page of a full recompute, and real-time recompute for an organization's members."""
+"""List I/O: the plan and the pages of a full recompute, and real-time recompute for an organization's members."""
 
 import uuid
 from dataclasses import replace
