@@ -118,11 +118,10 @@ async def test_record_schedule_tick(api, project: ProjectKeys, temporal_client, 
     await save_history(handle, "fire_due_schedules")
 
 
-@pytest.mark.skipif(not os.environ.get("RECORD_HISTORIES"), reason="set RECORD_HISTORIES=1 to re-record")
-async def test_record_list_recompute_in_lanes(api, project: ProjectKeys, temporal_client, settings):
-    """A recompute walking several block pages two at a time (an unchanged re-run of the list's own)."""
+async def record_list_recompute(api, project: ProjectKeys, temporal_client, settings, name: str) -> None:
+    """An unchanged re-run of a list's own recompute over 240 users, walking block pages two at a time."""
     for n in range(240):
-        await upsert(api, project, f"replay-lanes-{n}", data={"n": n})
+        await upsert(api, project, f"{name}-{n}", data={"n": n})
     lst = await create_list(api, project, {"property": "user.data.n", "op": ">=", "value": 60}, temporal_client)
     handle = await temporal_client.start_workflow(
         LIST_RECOMPUTE_WORKFLOW,
@@ -130,23 +129,19 @@ async def test_record_list_recompute_in_lanes(api, project: ProjectKeys, tempora
         id=f"list/{lst['id']}/recompute-replay",
         task_queue=settings.temporal_task_queue,
     )
-    await save_history(handle, "list_recompute_in_lanes")
+    await save_history(handle, name)
+
+
+@pytest.mark.skipif(not os.environ.get("RECORD_HISTORIES"), reason="set RECORD_HISTORIES=1 to re-record")
+async def test_record_list_recompute_in_lanes(api, project: ProjectKeys, temporal_client, settings):
+    """Recorded before walks were planned: the first page went alone, then two at a time."""
+    await record_list_recompute(api, project, temporal_client, settings, "list_recompute_in_lanes")
 
 
 @pytest.mark.skipif(not os.environ.get("RECORD_HISTORIES"), reason="set RECORD_HISTORIES=1 to re-record")
 async def test_record_list_recompute_planned(api, project: ProjectKeys, temporal_client, settings):
-    """A recompute that plans its walk first (pages of even size), then walks them two at a time (an
-    unchanged re-run of the list's own)."""
-    for n in range(240):
-        await upsert(api, project, f"replay-planned-{n}", data={"n": n})
-    lst = await create_list(api, project, {"property": "user.data.n", "op": ">=", "value": 60}, temporal_client)
-    handle = await temporal_client.start_workflow(
-        LIST_RECOMPUTE_WORKFLOW,
-        ListRecomputeInput(project.id, lst["id"], 1, walk="blocks", page_blocks=1, lanes=2),
-        id=f"list/{lst['id']}/recompute-replay",
-        task_queue=settings.temporal_task_queue,
-    )
-    await save_history(handle, "list_recompute_planned")
+    """The walk planned first (pages of even size), then its pages two at a time."""
+    await record_list_recompute(api, project, temporal_client, settings, "list_recompute_planned")
 
 
 @pytest.mark.skipif(not os.environ.get("RECORD_HISTORIES"), reason="set RECORD_HISTORIES=1 to re-record")
