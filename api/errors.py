@@ -1,4 +1,5 @@
-"""Every error leaves the API as Lunogram-shaped problem JSON: `{"title", "detail"}`."""
+"""Every error leaves the API as Lunogram-shaped problem JSON: `{"title", "detail"}` (unexpected ones
+through `api.middleware.GuardedRequests`)."""
 
 import logging
 from collections.abc import Sequence
@@ -7,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg.errors import QueryCanceled
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from temporalio.service import RPCError
@@ -76,15 +78,12 @@ async def _integrity(_: Request, exc: Exception) -> JSONResponse:
 
 async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
     log.warning("dependency unavailable: %s", exc)
+    if isinstance(getattr(exc, "orig", None), QueryCanceled):
+        return problem(503, "the database did not finish the request's query within its time limit")
     what = "Temporal" if isinstance(exc, RPCError) else "the database"
     response = problem(503, f"{what} is unavailable; retry the request (re-posts with the same ids are safe)")
     response.headers["Retry-After"] = "5"
     return response
-
-
-async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", exc_info=exc)
-    return problem(500, "unexpected error; nothing was written")
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -95,4 +94,3 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OperationalError, _unavailable)
     app.add_exception_handler(InterfaceError, _unavailable)
     app.add_exception_handler(RPCError, _unavailable)
-    app.add_exception_handler(Exception, _unexpected)

@@ -11,6 +11,7 @@ from temporalio.client import Client
 import domain.tables  # noqa: F401 - every mapped table, so foreign keys resolve in this process
 from api.deps import KeyCache
 from api.errors import install_error_handlers
+from api.middleware import GuardedRequests
 from api.rate_limit import RateLimiter
 from api.routes import (
     admin_broadcasts,
@@ -52,7 +53,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if run_migrations:
             await asyncio.to_thread(upgrade_to_head, settings.database_url)
-        engine = create_engine(settings)
+        engine = create_engine(settings, statement_timeout=settings.api_statement_timeout_seconds)
         client = temporal or await connect_client(settings)
         app.state.settings = settings
         app.state.sessions = create_session_factory(engine)
@@ -72,6 +73,7 @@ def create_app(
         summary="Customer engagement on Temporal; Lunogram-compatible client API.",
         lifespan=lifespan,
     )
+    app.add_middleware(GuardedRequests)
     # The browser SDK calls the client API from customers' pages.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])
     install_error_handlers(app)

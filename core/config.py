@@ -12,6 +12,10 @@ class Settings(BaseSettings):
 
     database_url: str = "postgresql+psycopg://postgres:postgres@localhost:5432/tempogram"
     database_pool_size: int = 20
+    # Longest a single SQL statement may run: an API request answers a person or a client waiting on it;
+    # a worker's statements page through lists and runs in bounded batches (0 turns a limit off).
+    api_statement_timeout_seconds: float = 30
+    worker_statement_timeout_seconds: float = 600
 
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"

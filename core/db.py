@@ -1,5 +1,10 @@
 """Engine and session factories. Nothing connects at import time."""
 
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Executable, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from core.config import Settings
@@ -7,19 +12,49 @@ from core.config import Settings
 SessionFactory = async_sessionmaker[AsyncSession]
 
 
-def create_engine(settings: Settings, *, pre_ping: bool = True) -> AsyncEngine:
+def create_engine(settings: Settings, *, pre_ping: bool = True, statement_timeout: float = 0) -> AsyncEngine:
     """`pre_ping` tests each pooled connection with a round trip before use. The worker turns it off:
     its activities retry, and a dropped connection makes the pool discard all its connections at the
-    first failure, so the retry gets a fresh one; the API, whose requests do not retry, keeps it."""
+    first failure, so the retry gets a fresh one; the API, whose requests do not retry, keeps it.
+    `statement_timeout` (seconds, 0 for none) cancels any statement that runs longer."""
+    options = f"-c timezone=UTC -c statement_timeout={int(statement_timeout * 1000)}"
     return create_async_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
         pool_pre_ping=pre_ping,
         # Rules read naive timestamps as UTC; every connection uses UTC so SQL and Python agree.
-        connect_args={"options": "-c timezone=UTC"},
+        connect_args={"options": options},
     )
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def limit_statement_time(session: AsyncSession, seconds: float) -> None:
+    """Cancel any statement of this transaction that runs longer than `seconds` (interactive requests)."""
+    await session.execute(text(f"SET LOCAL statement_timeout = {int(seconds * 1000)}"))
+
+
+async def fetch_compiled_off_loop(session: AsyncSession, build: Callable[[], Executable]) -> list[Any]:
+    """Rows of a statement built and compiled in a worker thread. A large rule costs hundreds of
+    milliseconds of CPU to build and compile; on the event loop that would stall every other request.
+    Runs in the session's transaction, on its connection."""
+    dialect = session.get_bind().dialect
+
+    def compile_statement() -> tuple[str, dict[str, Any]]:
+        compiled = build().compile(dialect=dialect)
+        params = compiled.construct_params()
+        for name, bind in compiled.binds.items():
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None and name in params:
+                params[name] = process(params[name])
+        return compiled.string, params
+
+    sql, params = await asyncio.to_thread(compile_statement)
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    async with raw.driver_connection.cursor() as cursor:
+        await cursor.execute(sql, params)
+        return list(await cursor.fetchall())

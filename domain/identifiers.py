@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 from sqlalchemy import Text, Uuid, bindparam, select, tuple_
@@ -14,7 +14,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from core.prepared import Prepared
 from domain.base import advisory_lock
-from domain.wire import OutModel, WireModel
+from domain.wire import DataObject, OutModel, WireModel
 
 DEFAULT_SOURCE = "default"
 
@@ -22,7 +22,7 @@ DEFAULT_SOURCE = "default"
 class IdentifierIn(WireModel):
     external_id: str = Field(min_length=1, max_length=255)
     source: str = Field(default=DEFAULT_SOURCE, min_length=1, max_length=100)
-    metadata: dict[str, Any] | None = None
+    metadata: DataObject | None = None
 
     @field_validator("source", mode="before")
     @classmethod
@@ -32,6 +32,12 @@ class IdentifierIn(WireModel):
     @property
     def key(self) -> "IdentifierKey":
         return IdentifierKey(self.source, self.external_id)
+
+
+# Identifiers one request may name for a user or an organization, and one user may hold in all.
+MAX_IDENTIFIERS = 20
+MAX_USER_IDENTIFIERS = 50
+Identifiers = Annotated[list[IdentifierIn], Field(min_length=1, max_length=MAX_IDENTIFIERS)]
 
 
 class IdentifierOut(OutModel):

@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 async def run_worker(settings: Settings) -> None:
     client = await connect_client(settings)
-    engine = create_engine(settings, pre_ping=False)  # activities retry on a dropped connection
+    # Activities retry on a dropped connection.
+    engine = create_engine(settings, pre_ping=False, statement_timeout=settings.worker_statement_timeout_seconds)
     deps = WorkerDeps(
         client=client,
         sessions=create_session_factory(engine),

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Response
 from api.deps import ClientProjectDep, SessionDep, StarterDep
 from api.routes.client_users import IdempotencyKey
 from domain.events.intake import build_inputs
-from domain.events.schemas import AcceptedEvents, EventIn
+from domain.events.schemas import AcceptedEvents, EventBatch
 from domain.identifiers import unique_keys
 from domain.organizations.schemas import (
     EntityRef,
@@ -59,7 +59,7 @@ async def remove_member(body: MembershipChange, project_id: ClientProjectDep, se
 
 @router.post("/events", status_code=202)
 async def post_events(
-    body: list[EventIn],
+    body: EventBatch,
     project_id: ClientProjectDep,
     starter: StarterDep,
     idempotency_key: IdempotencyKey = None,

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Header, Response
 
 from api.deps import ClientProjectDep, SessionDep, StarterDep, TemporalDep
 from domain.events.intake import build_inputs
-from domain.events.schemas import AcceptedEvents, EventIn
+from domain.events.schemas import AcceptedEvents, EventBatch
 from domain.identifiers import unique_keys
 from domain.users.schemas import UserOut, UserRef, UserUpsert
 from domain.users.service import delete_user, upsert_user
@@ -35,7 +35,7 @@ async def remove(body: UserRef, project_id: ClientProjectDep, session: SessionDe
 
 @router.post("/events", status_code=202)
 async def post_events(
-    body: list[EventIn],
+    body: EventBatch,
     project_id: ClientProjectDep,
     starter: StarterDep,
     idempotency_key: IdempotencyKey = None,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from api.deps import SessionDep, SettingsDep, StarterDep
 from domain.messaging.feedback import feedback_provider, record_reports, record_sms_callback
 from domain.messaging.links import verify_provider
-from domain.messaging.schemas import DeliveryReport, ReportsOut
+from domain.messaging.schemas import DeliveryReport, DeliveryReports, ReportsOut
 
 router = APIRouter(prefix="/api/providers/{provider_id}", tags=["providers"])
 
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/providers/{provider_id}", tags=["providers"])
 async def delivery_reports(
     provider_id: uuid.UUID,
     signature: str,
-    reports: DeliveryReport | list[DeliveryReport],
+    reports: DeliveryReport | DeliveryReports,
     session: SessionDep,
     settings: SettingsDep,
     starter: StarterDep,

@@ -1,7 +1,6 @@
 """Lumail-compatible tracking: `POST /api/v1/events {eventType, subscriber, data}`."""
 
 import uuid
-from typing import Any
 
 from pydantic import ConfigDict, Field, model_validator
 from sqlalchemy import select
@@ -10,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import Invalid
 from domain.identifiers import DEFAULT_SOURCE, IdentifierKey, find_owners
 from domain.users.models import User, UserIdentifier
-from domain.wire import StorableJson
+from domain.wire import EventData, StorableJson
 
 LUMAIL_EVENT_TYPES = frozenset(
     {
@@ -41,7 +40,7 @@ class LumailEvent(StorableJson):
 
     eventType: str = Field(min_length=1)  # noqa: N815 - Lumail's wire name
     subscriber: str = Field(min_length=1, max_length=320)
-    data: dict[str, Any]
+    data: EventData
 
     @model_validator(mode="after")
     def _known_type_and_fields(self) -> "LumailEvent":

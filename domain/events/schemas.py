@@ -1,23 +1,19 @@
-import json
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
 from domain.events.service import is_reserved
-from domain.identifiers import IdentifierIn
-from domain.wire import OutModel, WireModel
-
-# Events travel through Temporal histories; keep each well under its payload limits.
-MAX_EVENT_DATA_BYTES = 256 * 1024
+from domain.identifiers import Identifiers
+from domain.wire import DataObject, EventData, OutModel, WireModel
 
 
 class EventIn(WireModel):
     name: str = Field(min_length=1, max_length=255)
-    data: dict[str, Any] = Field(default_factory=dict)
-    identifier: list[IdentifierIn] | None = Field(default=None, min_length=1)
-    match: dict[str, Any] | None = None
+    data: EventData = Field(default_factory=dict)
+    identifier: Identifiers | None = None
+    match: DataObject | None = None
     # Optional client-chosen id: re-posting the same id is accepted again but processed once.
     id: str | None = Field(default=None, min_length=1, max_length=255)
 
@@ -33,13 +29,6 @@ class EventIn(WireModel):
     def _null_data(cls, value: object) -> object:
         return {} if value is None else value
 
-    @field_validator("data", "match")
-    @classmethod
-    def _not_too_large(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None and len(json.dumps(value)) > MAX_EVENT_DATA_BYTES:
-            raise ValueError(f"must be at most {MAX_EVENT_DATA_BYTES // 1024} KiB of JSON")
-        return value
-
     @model_validator(mode="after")
     def _one_target(self) -> "EventIn":
         if self.identifier is not None and self.match is not None:
@@ -47,6 +36,11 @@ class EventIn(WireModel):
         if self.identifier is None and self.match is None:
             raise ValueError("one of identifier or match is required")
         return self
+
+
+# Events one request may carry; larger batches are split by the caller (docs/limits.md).
+MAX_EVENTS_PER_REQUEST = 1000
+EventBatch = Annotated[list[EventIn], Field(max_length=MAX_EVENTS_PER_REQUEST)]
 
 
 class AcceptedEvents(OutModel):

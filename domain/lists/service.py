@@ -4,9 +4,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from psycopg.errors import QueryCanceled
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import fetch_compiled_off_loop, limit_statement_time
 from core.errors import Invalid, NotFound
 from domain.base import utcnow
 from domain.lists.membership import remove_members
@@ -91,11 +93,29 @@ async def delete_list(session: AsyncSession, project_id: uuid.UUID, list_id: uui
     await session.flush()
 
 
+# A preview answers someone editing a rule: it may not hold a backend longer than this.
+PREVIEW_TIME_LIMIT_SECONDS = 10
+
+
 async def preview(session: AsyncSession, project_id: uuid.UUID, raw: dict[str, Any], sample_size: int = 10) -> Preview:
+    """How many users the rule matches now, and a sample of them. The statement is built off the event
+    loop and bounded in time; a rule too costly to evaluate is refused naming it."""
     rule = parse_rule(raw)
-    condition = (User.project_id == project_id) & RuleSql(datetime.now(UTC)).condition(rule)
-    count = await session.scalar(select(func.count()).select_from(User).where(condition)) or 0
-    sample = list(await session.scalars(select(User).where(condition).order_by(User.id).limit(sample_size)))
+    now = datetime.now(UTC)
+
+    def counted_sample() -> Select[Any]:
+        matching = (
+            select(User.id).where(User.project_id == project_id, RuleSql(now).condition(rule)).cte("matching")
+        )
+        sample = select(matching.c.id).order_by(matching.c.id).limit(sample_size).scalar_subquery()
+        return select(func.count(), func.array(sample)).select_from(matching)
+
+    await limit_statement_time(session, PREVIEW_TIME_LIMIT_SECONDS)
+    try:
+        [(count, sample_ids)] = await fetch_compiled_off_loop(session, counted_sample)
+    except QueryCanceled:
+        raise Invalid(f"rule: took longer than {PREVIEW_TIME_LIMIT_SECONDS} s to evaluate; narrow it") from None
+    sample = await session.scalars(select(User).where(User.id.in_(sample_ids)).order_by(User.id))
     return Preview(count=count, sample=[UserOut.model_validate(u) for u in sample], summary=summarize(rule))
 
 

@@ -38,7 +38,7 @@ class Links:
 
 
 def verify_provider(secret: str, provider_id: uuid.UUID, signature: str) -> None:
-    if not hmac.compare_digest(signature, _mac(secret, f"provider\n{provider_id}")):
+    if not _same(signature, _mac(secret, f"provider\n{provider_id}")):
         raise Invalid("signature: not this provider's feedback address")
 
 
@@ -51,8 +51,14 @@ def verify_open(secret: str, key: str, signature: str) -> None:
 
 
 def _verify_tracking(secret: str, key: str, payload: str, signature: str, what: str) -> None:
-    if not _MESSAGE_KEY.match(key) or not hmac.compare_digest(signature, _mac(secret, payload)):
+    if not _MESSAGE_KEY.match(key) or not _same(signature, _mac(secret, payload)):
         raise Invalid(f"signature: not a valid tracking {what}")
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison of bytes: a signature from a URL may hold any character, and
+    `compare_digest` refuses non-ASCII text."""
+    return hmac.compare_digest(given.encode(errors="replace"), expected.encode())
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ def sign_unsubscribe(secret: str, token: UnsubscribeToken) -> str:
 
 def verify_unsubscribe(secret: str, signed: str) -> UnsubscribeToken:
     payload, _, mac = signed.rpartition(".")
-    if not payload or not hmac.compare_digest(mac, _mac(secret, payload)):
+    if not payload or not _same(mac, _mac(secret, payload)):
         raise Invalid("token: not a valid unsubscribe link")
     try:
         project_id, user_id, group_id = (uuid.UUID(part) for part in payload.split("."))
@@ -79,5 +85,5 @@ def verify_unsubscribe(secret: str, signed: str) -> UnsubscribeToken:
 
 
 def _mac(secret: str, payload: str) -> str:
-    digest = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
+    digest = hmac.new(secret.encode(), payload.encode(errors="surrogatepass"), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:18]).decode()

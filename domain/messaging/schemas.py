@@ -1,6 +1,6 @@
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import EmailStr, Field, field_validator
 
@@ -135,6 +135,11 @@ class DeliveryReport(WireModel):
     reason: str | None = Field(default=None, max_length=500)
     bounce_type: Literal["hard", "soft"] = "hard"
     url: str | None = None  # clicked
+
+
+# Reports one request may carry, as for events.
+MAX_REPORTS_PER_REQUEST = 1000
+DeliveryReports = Annotated[list[DeliveryReport], Field(max_length=MAX_REPORTS_PER_REQUEST)]
 
 
 class ReportsOut(OutModel):

@@ -4,14 +4,14 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from domain.identifiers import IdentifierIn, IdentifierOut
-from domain.wire import OutModel, WireModel
+from domain.identifiers import IdentifierOut, Identifiers
+from domain.wire import DataObject, OutModel, WireModel
 
 
 class EntityRef(WireModel):
     """`identifier: [...]`, or the flat `external_id` (+ `source`) shorthand."""
 
-    identifier: list[IdentifierIn] = Field(min_length=1)
+    identifier: Identifiers
 
     @model_validator(mode="before")
     @classmethod
@@ -29,13 +29,13 @@ def _lift_flat_identifier(value: Any, *names: str) -> Any:
 
 class OrganizationUpsert(EntityRef):
     name: str | None = Field(default=None, max_length=255)
-    data: dict[str, Any] | None = None
+    data: DataObject | None = None
 
 
 class MembershipChange(WireModel):
     organization: EntityRef
     user: EntityRef
-    data: dict[str, Any] | None = None
+    data: DataObject | None = None
 
     @model_validator(mode="before")
     @classmethod

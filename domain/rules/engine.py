@@ -24,6 +24,7 @@ from sqlalchemy import (
     Numeric,
     Text,
     and_,
+    any_,
     case,
     cast,
     exists,
@@ -53,6 +54,7 @@ ISO_DATE = (
 )
 ISO_DATE_RE = re.compile(ISO_DATE)
 TEXT_ARRAY = ARRAY(Text)
+JSONB_ARRAY = ARRAY(JSONB)
 NEGATIONS = {"!=": "=", "not_in": "in", "not_contains": "contains", "none": "any", "not_exists": "exists"}
 ORDER = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "=": operator.eq, "!=": operator.ne}
 
@@ -129,6 +131,11 @@ def _json(value: Any) -> ColumnElement[Any]:
     return cast(literal(json.dumps(value)), JSONB)
 
 
+def _json_array(values: list[Any]) -> ColumnElement[Any]:
+    """Many values as one `jsonb[]` parameter: `x = ANY(…)` plans as one term, however long the list."""
+    return cast(literal([json.dumps(v) for v in values], TEXT_ARRAY), JSONB_ARRAY)
+
+
 def _typeof(x: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.jsonb_typeof(x)
 
@@ -147,7 +154,7 @@ def _elements_any(x: ColumnElement[Any], values: list[Any]) -> ColumnElement[boo
     element = func.jsonb_array_elements(x).table_valued("value").alias("element")
     return _guarded(
         _typeof(x) == "array",
-        exists(select(1).select_from(element).where(or_(*[element.c.value == _json(v) for v in values]))),
+        exists(select(1).select_from(element).where(element.c.value == any_(_json_array(values)))),
     )
 
 
@@ -200,7 +207,7 @@ OPERATORS: dict[str, Operator] = {
         lambda a, v, _: a is None if v is None else _same(a, v),
     ),
     "in": Operator(
-        lambda x, v, _: or_(false(), *[func.coalesce(x == _json(i), false()) for i in v]),
+        lambda x, v, _: func.coalesce(x == any_(_json_array(v)), false()) if v else false(),
         lambda a, v, _: any(_same(a, i) for i in v),
     ),
     "contains": Operator(

@@ -7,6 +7,7 @@ from typing import Any
 
 from core.errors import Invalid
 from domain.rules.durations import parse_duration, parse_instant
+from domain.rules.limits import check_rule_limits
 
 OPERATORS = frozenset(
     "= != > >= < <= in not_in contains not_contains starts_with ends_with any none empty exists not_exists "
@@ -80,10 +81,14 @@ Rule = Property | EventRule | InList | VisitedStep | All | Any_ | Not
 KINDS = ("all", "any", "not", "property", "event", "organization_event", "in_list", "visited_step")
 
 
-def parse_rule(
-    raw: Any, path: str = "rule", *, in_event: bool = False, extra_scopes: frozenset[str] = frozenset()
-) -> Rule:
-    """`extra_scopes` widens where properties may point: `journey` in gates, `event` in entrance conditions."""
+def parse_rule(raw: Any, path: str = "rule", *, extra_scopes: frozenset[str] = frozenset()) -> Rule:
+    """`extra_scopes` widens where properties may point: `journey` in gates, `event` in entrance conditions.
+    The rule's size is checked first (`check_rule_limits`), so parsing and compiling it stay bounded."""
+    check_rule_limits(raw, path)
+    return _parse(raw, path, in_event=False, extra_scopes=extra_scopes)
+
+
+def _parse(raw: Any, path: str, *, in_event: bool, extra_scopes: frozenset[str]) -> Rule:
     if not isinstance(raw, dict):
         raise Invalid(f"{path}: a rule must be an object")
     kinds = [k for k in KINDS if k in raw]
@@ -95,12 +100,12 @@ def parse_rule(
         if not isinstance(items, list) or not items:
             raise Invalid(f"{path}.{kind}: must be a non-empty list of rules")
         rules = tuple(
-            parse_rule(r, f"{path}.{kind}[{i}]", in_event=in_event, extra_scopes=extra_scopes)
+            _parse(r, f"{path}.{kind}[{i}]", in_event=in_event, extra_scopes=extra_scopes)
             for i, r in enumerate(items)
         )
         return All(rules) if kind == "all" else Any_(rules)
     if kind == "not":
-        return Not(parse_rule(raw["not"], f"{path}.not", in_event=in_event, extra_scopes=extra_scopes))
+        return Not(_parse(raw["not"], f"{path}.not", in_event=in_event, extra_scopes=extra_scopes))
     if kind == "in_list":
         if in_event:
             raise Invalid(f"{path}.in_list: not allowed inside an event's where")
@@ -163,7 +168,7 @@ def _parse_event(raw: dict[str, Any], kind: str, path: str, *, in_gate: bool = F
     return EventRule(
         entity="user" if kind == "event" else "organization",
         name=name,
-        where=parse_rule(where, f"{path}.where", in_event=True) if where is not None else None,
+        where=_parse(where, f"{path}.where", in_event=True, extra_scopes=frozenset()) if where is not None else None,
         count_op=count_op,
         count=count,
         within=window,

@@ -6,7 +6,7 @@ from pydantic import Field, field_validator, model_validator
 
 from domain.organizations.schemas import EntityRef
 from domain.schedules.recurrence import parse_interval, parse_offset
-from domain.wire import OutModel, WireModel
+from domain.wire import DataObject, OutModel, WireModel
 
 Entity = Literal["user", "organization"]
 NAME_PATTERN = r"^[A-Za-z0-9_.:-]+$"
@@ -31,7 +31,7 @@ class ScheduleUpsert(ScheduleRef):
     scheduled_at: datetime | None = None
     interval: str | None = Field(default=None, max_length=40)
     start_at: datetime | None = None
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: DataObject = Field(default_factory=dict)
 
     @field_validator("interval")
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ IDENTIFIER_COLUMNS = ("identifier", "external_id")
 PROFILE_COLUMNS = ("email", "phone", "timezone", "locale")
 NAME_COLUMNS = ("first_name", "last_name")
 MAX_ROWS = 100_000
+MAX_LINE_CHARS = 64 * 1024
 
 
 @dataclass
@@ -55,7 +57,11 @@ def parse_rows(content: bytes) -> tuple[str, csv.DictReader[str]]:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Invalid("file: must be UTF-8 encoded CSV") from None
-    reader = csv.DictReader(io.StringIO(text))
+    for number, line in enumerate(text.splitlines(), 1):
+        if len(line) > MAX_LINE_CHARS:
+            raise Invalid(f"file: line {number}: longer than the {MAX_LINE_CHARS // 1024} KiB a line may hold")
+    # newline="": a bare CR ends a line, as in old spreadsheet exports, instead of breaking the parser.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     headers = [h.strip().lower() for h in (reader.fieldnames or [])]
     reader.fieldnames = headers
     id_column = next((c for c in IDENTIFIER_COLUMNS if c in headers), None)
@@ -80,11 +86,22 @@ def row_payload(row: dict[str, str | None], id_column: str) -> UserUpsert:
     )
 
 
+def numbered_rows(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, str | None]]]:
+    """Rows with their line numbers; a file the CSV parser cannot read is refused naming the line."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise Invalid(f"file: line {reader.line_num}: {error}") from None
+        yield reader.line_num, row
+
+
 async def import_users(session: AsyncSession, project_id: uuid.UUID, content: bytes) -> ImportResult:
     id_column, reader = parse_rows(content)
     result = ImportResult()
-    for row in reader:
-        line = reader.line_num
+    for line, row in numbered_rows(reader):
         if len(result.user_ids) + result.failed >= MAX_ROWS:
             raise Invalid(f"file: at most {MAX_ROWS} rows per import")
         try:

@@ -4,20 +4,20 @@ from typing import Any
 
 from pydantic import EmailStr, Field, field_validator
 
-from domain.identifiers import IdentifierIn, IdentifierOut
+from domain.identifiers import IdentifierOut, Identifiers
 from domain.validation import check_locale, check_phone, check_timezone
-from domain.wire import OutModel, WireModel
+from domain.wire import DataObject, OutModel, WireModel
 
 PROFILE_FIELDS = ("email", "phone", "timezone", "locale")
 
 
 class UserUpsert(WireModel):
-    identifier: list[IdentifierIn] = Field(min_length=1)
+    identifier: Identifiers
     email: EmailStr | None = None
     phone: str | None = None
     timezone: str | None = Field(default=None, max_length=64)
     locale: str | None = Field(default=None, max_length=35)
-    data: dict[str, Any] | None = None
+    data: DataObject | None = None
 
     _phone = field_validator("phone")(check_phone)
     _timezone = field_validator("timezone")(check_timezone)
@@ -25,7 +25,7 @@ class UserUpsert(WireModel):
 
 
 class UserRef(WireModel):
-    identifier: list[IdentifierIn] = Field(min_length=1)
+    identifier: Identifiers
 
 
 class UserOut(OutModel):

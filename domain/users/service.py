@@ -9,11 +9,19 @@ from sqlalchemy import Uuid, delete, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, Invalid, NotFound
 from domain.base import utcnow
 from domain.events.models import Event
 from domain.events.service import emit_system_event
-from domain.identifiers import IdentifierIn, IdentifierKey, find_owners, lock_identifiers, sole_owner, unique_keys
+from domain.identifiers import (
+    MAX_USER_IDENTIFIERS,
+    IdentifierIn,
+    IdentifierKey,
+    find_owners,
+    lock_identifiers,
+    sole_owner,
+    unique_keys,
+)
 from domain.journeys.models import JourneyRun
 from domain.journeys.service import open_run_workflows
 from domain.lists.models import ListMember
@@ -21,6 +29,7 @@ from domain.organizations.models import OrganizationMember
 from domain.schedules.models import ScheduleAssignment
 from domain.users.models import ANONYMOUS_SOURCE, User, UserIdentifier
 from domain.users.schemas import PROFILE_FIELDS, UserUpsert
+from domain.wire import MAX_DATA_BYTES, data_size
 
 LOCK_SCOPE = "user"
 
@@ -107,6 +116,8 @@ def _attach_identifiers(
     changed: list[str] = []
     existing = {IdentifierKey(i.source, i.external_id): i for i in user.identifiers}
     for identifier in identifiers:
+        if len(existing) >= MAX_USER_IDENTIFIERS and identifier.key not in existing:
+            raise Invalid(f"identifier: a user holds at most {MAX_USER_IDENTIFIERS} identifiers")
         current = existing.get(identifier.key)
         if current is None and identifier.key not in owners:
             new = UserIdentifier(
@@ -161,8 +172,12 @@ _MISSING = object()
 
 
 def shallow_merge(current: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    """Top-level keys of `update` replace those of `current`; nested objects are replaced whole."""
-    return {**current, **update}
+    """Top-level keys of `update` replace those of `current`; nested objects are replaced whole. A merge
+    that would grow the data past its limit is refused, so no series of small updates outgrows it."""
+    merged = {**current, **update}
+    if len(current) and data_size(merged) > MAX_DATA_BYTES:
+        raise Invalid(f"data: the merged data would exceed {MAX_DATA_BYTES // 1024} KiB of JSON")
+    return merged
 
 
 async def _merge_into_one(session: AsyncSession, user_ids: set[uuid.UUID]) -> tuple[User, list[str]]:
