@@ -10,6 +10,7 @@ from fastapi import Depends, Header, HTTPException, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
+from api.event_drain import EventDrain
 from api.rate_limit import RateLimiter
 from core.config import Settings
 from core.db import SessionFactory
@@ -28,6 +29,10 @@ def get_starter(request: Request) -> EventStarter:
     return request.app.state.starter
 
 
+def get_event_drain(request: Request) -> EventDrain:
+    return request.app.state.event_drain
+
+
 def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
@@ -44,6 +49,7 @@ def get_temporal(request: Request) -> Client:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 StarterDep = Annotated[EventStarter, Depends(get_starter)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+EventDrainDep = Annotated[EventDrain, Depends(get_event_drain)]
 LinksDep = Annotated[Links, Depends(get_links)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 

@@ -11,6 +11,7 @@ from temporalio.client import Client
 import domain.tables  # noqa: F401 - every mapped table, so foreign keys resolve in this process
 from api.deps import KeyCache
 from api.errors import install_error_handlers
+from api.event_drain import EventDrain
 from api.middleware import GuardedRequests
 from api.rate_limit import RateLimiter
 from api.routes import (
@@ -59,6 +60,8 @@ def create_app(
         app.state.sessions = create_session_factory(engine)
         app.state.temporal = client
         app.state.starter = EventStarter(client, settings.temporal_task_queue, settings.api_start_concurrency)
+        app.state.event_drain = EventDrain(app.state.sessions, app.state.starter)
+        draining = asyncio.create_task(app.state.event_drain.run(), name="event outbox drain")
         app.state.key_cache = KeyCache()
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
         if freeze_heap:
@@ -66,6 +69,8 @@ def create_app(
         try:
             yield
         finally:
+            draining.cancel()
+            await asyncio.gather(draining, return_exceptions=True)
             await engine.dispose()
 
     app = FastAPI(

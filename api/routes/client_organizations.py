@@ -2,9 +2,9 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Response
 
-from api.deps import ClientProjectDep, SessionDep, StarterDep
+from api.deps import ClientProjectDep, EventDrainDep, SessionDep, StarterDep
 from api.routes.client_users import IdempotencyKey
-from domain.events.intake import build_inputs
+from domain.events.intake import accept_batch
 from domain.events.schemas import AcceptedEvents, EventBatch
 from domain.identifiers import unique_keys
 from domain.organizations.schemas import (
@@ -61,9 +61,13 @@ async def remove_member(body: MembershipChange, project_id: ClientProjectDep, se
 async def post_events(
     body: EventBatch,
     project_id: ClientProjectDep,
-    starter: StarterDep,
+    session: SessionDep,
+    drain: EventDrainDep,
     idempotency_key: IdempotencyKey = None,
 ) -> AcceptedEvents:
-    inputs = build_inputs(project_id, "organization", body, idempotency_key, datetime.now(UTC))
-    await starter.start(inputs)
-    return AcceptedEvents(accepted=len(inputs), event_ids=[i.event_id for i in inputs])
+    """Accept events for asynchronous processing, one Temporal workflow per event. `202` means every
+    event of the batch is stored; any error means none is."""
+    event_ids = await accept_batch(session, project_id, "organization", body, idempotency_key, datetime.now(UTC))
+    await session.commit()
+    drain.wake()
+    return AcceptedEvents(accepted=len(event_ids), event_ids=event_ids)

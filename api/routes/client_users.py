@@ -3,8 +3,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 
-from api.deps import ClientProjectDep, SessionDep, StarterDep, TemporalDep
-from domain.events.intake import build_inputs
+from api.deps import ClientProjectDep, EventDrainDep, SessionDep, StarterDep, TemporalDep
+from domain.events.intake import accept_batch
 from domain.events.schemas import AcceptedEvents, EventBatch
 from domain.identifiers import unique_keys
 from domain.users.schemas import UserOut, UserRef, UserUpsert
@@ -37,10 +37,13 @@ async def remove(body: UserRef, project_id: ClientProjectDep, session: SessionDe
 async def post_events(
     body: EventBatch,
     project_id: ClientProjectDep,
-    starter: StarterDep,
+    session: SessionDep,
+    drain: EventDrainDep,
     idempotency_key: IdempotencyKey = None,
 ) -> AcceptedEvents:
-    """Accept events for asynchronous processing: one Temporal workflow per event."""
-    inputs = build_inputs(project_id, "user", body, idempotency_key, datetime.now(UTC))
-    await starter.start(inputs)
-    return AcceptedEvents(accepted=len(inputs), event_ids=[i.event_id for i in inputs])
+    """Accept events for asynchronous processing, one Temporal workflow per event. `202` means every
+    event of the batch is stored; any error means none is."""
+    event_ids = await accept_batch(session, project_id, "user", body, idempotency_key, datetime.now(UTC))
+    await session.commit()
+    drain.wake()
+    return AcceptedEvents(accepted=len(event_ids), event_ids=event_ids)

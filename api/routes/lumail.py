@@ -8,11 +8,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from api.deps import ClientProjectDep, SessionDep, StarterDep
+from api.deps import ClientProjectDep, EventDrainDep, SessionDep
 from api.errors import describe_validation, validation_detail
 from core.errors import Invalid
-from domain.events.lumail import LumailEvent, find_subscriber
-from domain.events.pipeline import ProcessEventInput
+from domain.events.lumail import LumailEvent, accept_tracked, find_subscriber
 
 router = APIRouter(tags=["lumail"])
 
@@ -23,7 +22,7 @@ def _failure(message: str) -> JSONResponse:
 
 @router.post("/api/v1/events", response_model=None)
 async def track_event(
-    request: Request, project_id: ClientProjectDep, session: SessionDep, starter: StarterDep
+    request: Request, project_id: ClientProjectDep, session: SessionDep, drain: EventDrainDep
 ) -> dict[str, Any] | JSONResponse:
     try:
         body = LumailEvent.model_validate(await request.json())
@@ -37,19 +36,9 @@ async def track_event(
         return _failure(exc.detail)
 
     event_id, created_at = uuid.uuid4(), datetime.now(UTC)
-    await starter.start(
-        [
-            ProcessEventInput(
-                project_id=str(project_id),
-                event_id=str(event_id),
-                entity="user",
-                name=body.eventType,
-                data=body.data,
-                occurred_at=created_at.isoformat(),
-                user_id=str(user_id),
-            )
-        ]
-    )
+    await accept_tracked(session, project_id, user_id, event_id, body, created_at)
+    await session.commit()
+    drain.wake()
     return {
         "success": True,
         "event": {

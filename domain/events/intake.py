@@ -1,9 +1,12 @@
-"""Turn accepted API items into pipeline inputs with stable event ids."""
+"""Turn accepted API items into pipeline inputs with stable event ids, and accept them durably."""
 
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.events.outbox import accept, claim_idempotency_key, request_digest
 from domain.events.pipeline import Entity, IdentifierRef, ProcessEventInput
 from domain.events.schemas import EventIn
 
@@ -45,6 +48,25 @@ def build_inputs(
         )
         for index, item in enumerate(items)
     ]
+
+
+async def accept_batch(
+    session: AsyncSession,
+    project_id: uuid.UUID,
+    entity: Entity,
+    items: Sequence[EventIn],
+    idempotency_key: str | None,
+    received_at: datetime,
+) -> list[str]:
+    """Writes the batch to the outbox (all of it, in the caller's transaction) and returns the event
+    ids. A retried request with the same `Idempotency-Key` gets the same ids; the key with another body
+    is a `Conflict`."""
+    if idempotency_key is not None:
+        digest = request_digest(entity, [item.model_dump(mode="json") for item in items])
+        await claim_idempotency_key(session, project_id, idempotency_key, digest)
+    inputs = build_inputs(project_id, entity, items, idempotency_key, received_at)
+    await accept(session, inputs)
+    return [i.event_id for i in inputs]
 
 
 def fan_out_event_id(event_id: str, entity_id: str) -> str:

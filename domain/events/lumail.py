@@ -1,12 +1,15 @@
 """Lumail-compatible tracking: `POST /api/v1/events {eventType, subscriber, data}`."""
 
 import uuid
+from datetime import datetime
 
 from pydantic import ConfigDict, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Invalid
+from domain.events.outbox import accept
+from domain.events.pipeline import ProcessEventInput
 from domain.identifiers import DEFAULT_SOURCE, IdentifierKey, find_owners
 from domain.users.models import User, UserIdentifier
 from domain.wire import EventData, StorableJson
@@ -77,3 +80,24 @@ async def find_subscriber(session: AsyncSession, project_id: uuid.UUID, subscrib
     if key in owners:
         return owners[key]
     raise Invalid(f"subscriber {subscriber!r} not found")
+
+
+async def accept_tracked(
+    session: AsyncSession,
+    project_id: uuid.UUID,
+    user_id: uuid.UUID,
+    event_id: uuid.UUID,
+    body: LumailEvent,
+    created_at: datetime,
+) -> None:
+    """Accept the tracked event into the outbox, for the subscriber already found."""
+    event = ProcessEventInput(
+        project_id=str(project_id),
+        event_id=str(event_id),
+        entity="user",
+        name=body.eventType,
+        data=body.data,
+        occurred_at=created_at.isoformat(),
+        user_id=str(user_id),
+    )
+    await accept(session, [event])

@@ -89,6 +89,11 @@ async def test_idempotency_key_reposts_are_processed_once(api, project: ProjectK
     names = [e["name"] for e in await timeline(api, project, result["user_id"])]
     assert names.count("invoice.paid") == 1
 
+    changed = [{**items[0], "data": {"amount": 99.0}}]
+    refused = await post(api, project, changed, **{"Idempotency-Key": "invoice-42"})
+    assert refused.status_code == 409
+    assert refused.json()["detail"].startswith("Idempotency-Key: 'invoice-42' was already used")
+
 
 async def test_item_ids_make_reposts_idempotent(api, project: ProjectKeys, temporal_client):
     items = [{"id": "client-evt-1", "name": "cta.clicked", "identifier": [{"external_id": "clicker"}]}]
