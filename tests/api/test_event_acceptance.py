@@ -30,8 +30,10 @@ async def api_without_temporal(settings: Settings) -> AsyncIterator[httpx.AsyncC
 
 
 def batch(size: int, prefix: str) -> list[dict]:
-    return [{"name": "order.completed", "identifier": [{"external_id": "buyer"}], "data": {"n": i}, "id": f"{prefix}-{i}"}
-            for i in range(size)]  # fmt: skip
+    buyer = [{"external_id": "buyer"}]
+    return [
+        {"name": "order.completed", "identifier": buyer, "data": {"n": i}, "id": f"{prefix}-{i}"} for i in range(size)
+    ]
 
 
 async def test_a_batch_is_accepted_whole_while_temporal_is_unreachable_and_processed_once(
