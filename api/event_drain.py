@@ -17,6 +17,7 @@ BATCH = 200
 POLL_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 30.0
 KEY_CLEANUP_SECONDS = 3600.0
+HEALTH_SECONDS = 5.0
 
 
 class EventDrain:
@@ -37,6 +38,11 @@ class EventDrain:
         while True:
             self._wake.clear()
             try:
+                if backoff:
+                    # Claim nothing until Temporal answers again: claimed rows stay locked while their
+                    # starts wait, and the other API processes could start them meanwhile.
+                    async with asyncio.timeout(HEALTH_SECONDS):
+                        await self.starter.client.service_client.check_health()
                 started = await self.drain_once()
                 if backoff:
                     log.info("event outbox: draining again")

@@ -23,8 +23,10 @@ def create_engine(settings: Settings, *, pre_ping: bool = True, statement_timeou
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
         pool_pre_ping=pre_ping,
+        # A request waits this long for a pooled connection, and a new connection this long to open.
+        pool_timeout=10,
         # Rules read naive timestamps as UTC; every connection uses UTC so SQL and Python agree.
-        connect_args={"options": options},
+        connect_args={"options": options, "connect_timeout": 5},
     )
 
 

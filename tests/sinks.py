@@ -1,11 +1,15 @@
 """Real receivers started by the tests: an SMTP server (aiosmtpd) and an HTTP server, each recording
-what it was sent. Nothing is mocked: Tempogram talks to them over sockets like to any provider."""
+what it was sent, and a port that never answers. Nothing is mocked: Tempogram talks to them over
+sockets like to any provider."""
 
+import asyncio
 import email
 import json
 import socket
 import ssl
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -126,3 +130,20 @@ class HttpSink:
 
     def stop(self) -> None:
         self._server.shutdown()
+
+
+@asynccontextmanager
+async def black_hole() -> AsyncIterator[int]:
+    """A port that accepts connections and never answers: a hung PostgreSQL or Temporal."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def hold(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()

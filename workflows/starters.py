@@ -4,8 +4,9 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Coroutine, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import (
@@ -57,6 +58,21 @@ from domain.schedules.pipeline import REPLAN_SCHEDULE_WORKFLOW, ReplanInput, rep
 
 log = logging.getLogger(__name__)
 
+# Every call to Temporal from here has a time limit, so a hung frontend cannot hang a request or a drain.
+# (Event starts are also bounded by asyncio: the SDK's deadline does not cover a connection that hangs
+# while it is being established.)
+RPC_TIMEOUT = timedelta(seconds=10)
+
+
+async def all_or_first_error(calls: Iterable[Coroutine[Any, Any, None]]) -> None:
+    """Runs the calls side by side; the first failure cancels the others and is raised as it is."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            for call in calls:
+                group.create_task(call)
+    except* Exception as failures:
+        raise failures.exceptions[0] from None
+
 # Temporal task priorities run from 1 (first) to 5; unset means 3.
 BACKGROUND = Priority(priority_key=4)
 # Runs already inside a journey go before new intake: a timer that fired should not wait behind a flood
@@ -78,7 +94,7 @@ class EventStarter:
         """`background` work (bulk membership events, sweeps) runs at a lower Temporal task priority, so a
         large list build does not hold back the events users are sending now."""
         priority = BACKGROUND if background else Priority.default
-        await asyncio.gather(*(self._start_one(event, priority) for event in events))
+        await all_or_first_error(self._start_one(event, priority) for event in events)
 
     async def _start_one(self, event: ProcessEventInput, priority: Priority) -> None:
         attributes = [
@@ -87,7 +103,7 @@ class EventStarter:
         ]
         if event.user_id:
             attributes.append(SearchAttributePair(USER_ID, event.user_id))
-        async with self._slots:
+        async with self._slots, asyncio.timeout(RPC_TIMEOUT.total_seconds()):
             try:
                 await self.client.start_workflow(
                     PROCESS_EVENT_WORKFLOW,
@@ -97,6 +113,7 @@ class EventStarter:
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                     search_attributes=TypedSearchAttributes(attributes),
                     priority=priority,
+                    rpc_timeout=RPC_TIMEOUT,
                 )
             except WorkflowAlreadyStartedError:
                 pass
@@ -179,6 +196,7 @@ class EventStarter:
                     start_delay=delay,
                     # Started from the worker process: its first task can go straight to this worker.
                     request_eager_start=delay is None,
+                    rpc_timeout=RPC_TIMEOUT,
                 )
             except WorkflowAlreadyStartedError:
                 pass
@@ -186,7 +204,9 @@ class EventStarter:
     async def _signal_exit(self, exit: PendingExit) -> None:
         """A plain signal, never signal-with-start: notifying a run must not start one."""
         try:
-            await self.client.get_workflow_handle(exit.workflow_id).signal(EXIT_SIGNAL, exit.request)
+            await self.client.get_workflow_handle(exit.workflow_id).signal(
+                EXIT_SIGNAL, exit.request, rpc_timeout=RPC_TIMEOUT
+            )
         except RPCError as error:
             if error.status != RPCStatusCode.NOT_FOUND:  # the run has already ended
                 raise
@@ -225,6 +245,7 @@ async def start_list_recompute(
             WorkflowIDConflictPolicy.TERMINATE_EXISTING if replace_running else WorkflowIDConflictPolicy.USE_EXISTING
         ),
         search_attributes=TypedSearchAttributes([SearchAttributePair(PROJECT_ID, project_id)]),
+        rpc_timeout=RPC_TIMEOUT,
     )
 
 
@@ -239,6 +260,7 @@ async def start_schedule_replan(
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
         search_attributes=TypedSearchAttributes([SearchAttributePair(PROJECT_ID, str(project_id))]),
+        rpc_timeout=RPC_TIMEOUT,
     )
 
 
@@ -252,13 +274,16 @@ async def start_broadcast(client: Client, task_queue: str, broadcast: BroadcastI
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         search_attributes=TypedSearchAttributes([SearchAttributePair(PROJECT_ID, broadcast.project_id)]),
+        rpc_timeout=RPC_TIMEOUT,
     )
     return workflow_id
 
 
 async def cancel_broadcast_workflow(client: Client, project_id: str, broadcast_id: str) -> None:
     try:
-        await client.get_workflow_handle(broadcast_workflow_id(project_id, broadcast_id)).cancel()
+        await client.get_workflow_handle(broadcast_workflow_id(project_id, broadcast_id)).cancel(
+            rpc_timeout=RPC_TIMEOUT
+        )
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:
             raise
@@ -283,7 +308,7 @@ async def stop_runs(client: Client, workflow_ids: Sequence[str], reason: str) ->
 
     async def stop(run_workflow_id: str) -> None:
         try:
-            await client.get_workflow_handle(run_workflow_id).terminate(reason=reason)
+            await client.get_workflow_handle(run_workflow_id).terminate(reason=reason, rpc_timeout=RPC_TIMEOUT)
         except RPCError as error:
             if error.status != RPCStatusCode.NOT_FOUND:
                 raise
@@ -344,13 +369,15 @@ async def sync_entrance_schedules(
         )
         schedule_id = entrance_schedule_id(journey_id, entrance.id)
         try:
-            await client.create_schedule(schedule_id, schedule)
+            await client.create_schedule(schedule_id, schedule, rpc_timeout=RPC_TIMEOUT)
         except ScheduleAlreadyRunningError:
             replacement = ScheduleUpdate(schedule=schedule)
-            await client.get_schedule_handle(schedule_id).update(lambda _, new=replacement: new)
+            await client.get_schedule_handle(schedule_id).update(
+                lambda _, new=replacement: new, rpc_timeout=RPC_TIMEOUT
+            )
     for step_id in schedules.retired:
         try:
-            await client.get_schedule_handle(entrance_schedule_id(journey_id, step_id)).delete()
+            await client.get_schedule_handle(entrance_schedule_id(journey_id, step_id)).delete(rpc_timeout=RPC_TIMEOUT)
         except RPCError as error:
             if error.status != RPCStatusCode.NOT_FOUND:
                 raise

@@ -1,8 +1,10 @@
+import time
 import uuid
 from datetime import timedelta
 
 import httpx
 from sqlalchemy import select
+from temporalio.client import Client
 
 from activities.events import PendingEventsInput
 from api.main import create_app
@@ -10,6 +12,7 @@ from core.config import Settings
 from domain.base import utcnow
 from domain.events.models import Event
 from tests.conftest import ProjectKeys, wait_processed
+from tests.sinks import black_hole
 from workflows.sweep_stranded_events import SweepStrandedEvents
 
 
@@ -23,6 +26,24 @@ async def test_health_names_what_is_down(settings: Settings, temporal_client):
     assert response.status_code == 503
     body = response.json()
     assert body["database"].startswith("down") and body["temporal"] == "ok"
+
+
+async def test_health_answers_within_two_seconds_naming_what_hangs(settings: Settings):
+    async with black_hole() as database_port, black_hole() as temporal_port:
+        hung = settings.model_copy(update={"database_url": f"postgresql+psycopg://x:x@127.0.0.1:{database_port}/x"})
+        temporal = await Client.connect(f"127.0.0.1:{temporal_port}", lazy=True)
+        app = create_app(hung, temporal=temporal, run_migrations=False)
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+                started = time.monotonic()
+                response = await client.get("/healthz")
+                assert time.monotonic() - started < 2
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "database": "slow: no answer within 1.5 s",
+        "temporal": "slow: no answer within 1.5 s",
+    }
 
 
 async def test_client_api_answers_cors_preflight(api: httpx.AsyncClient):
