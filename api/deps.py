@@ -38,8 +38,8 @@ def get_settings_dep(request: Request) -> Settings:
 
 
 def get_links(request: Request) -> Links:
-    settings: Settings = request.app.state.settings
-    return Links(settings.public_url, settings.signing_secret)
+    links: Links = request.app.state.links
+    return links
 
 
 def get_temporal(request: Request) -> Client:

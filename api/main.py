@@ -38,6 +38,7 @@ from core.db import create_engine, create_session_factory
 from core.memory import freeze_startup_heap
 from core.migrate import upgrade_to_head
 from core.temporal import connect_client
+from domain.messaging.links import Links
 from workflows.starters import EventStarter
 
 
@@ -57,6 +58,7 @@ def create_app(
         engine = create_engine(settings, statement_timeout=settings.api_statement_timeout_seconds)
         client = temporal or await connect_client(settings)
         app.state.settings = settings
+        app.state.links = Links.from_settings(settings)
         app.state.sessions = create_session_factory(engine)
         app.state.temporal = client
         app.state.starter = EventStarter(client, settings.temporal_task_queue, settings.api_start_concurrency)
@@ -106,6 +108,8 @@ def create_app(
 
 
 def serve() -> FastAPI:
-    """The app `tempogram api` serves: `create_app()` from the environment's settings, its startup heap
-    frozen out of the garbage collector's way."""
-    return create_app(freeze_heap=True)
+    """The app `tempogram api` serves: `create_app()` from the environment's settings (refused without
+    its secrets), its startup heap frozen out of the garbage collector's way."""
+    settings = get_settings()
+    settings.check_secrets()
+    return create_app(settings, freeze_heap=True)

@@ -1,5 +1,6 @@
 """`tempogram dev`: embedded PostgreSQL, the Temporal dev server with its UI, the worker and the API."""
 
+import json
 import os
 import secrets
 import signal
@@ -12,7 +13,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from cli.supervisor import Child, Supervisor, say
 from core.config import get_settings
+from core.credentials import new_key
 from core.event_loop import available
 from core.migrate import upgrade_to_head
 from core.temporal import SEARCH_ATTRIBUTES
@@ -112,54 +115,54 @@ def wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], timeou
     raise SystemExit(f"nothing listens on {host}:{port} after {timeout:.0f}s")
 
 
+def local_secrets(data_dir: Path) -> dict[str, str]:
+    """The stack's admin key, link-signing secret and credentials key: generated once and kept in the
+    data dir (readable by its owner only), so links, keys and sealed credentials outlive a restart.
+    A `TEMPOGRAM_*` variable overrides its value."""
+    path = data_dir / "secrets.json"
+    kept: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    generated = {
+        "TEMPOGRAM_ADMIN_KEY": kept.get("TEMPOGRAM_ADMIN_KEY") or secrets.token_urlsafe(24),
+        "TEMPOGRAM_SIGNING_SECRET": kept.get("TEMPOGRAM_SIGNING_SECRET") or secrets.token_urlsafe(32),
+        "TEMPOGRAM_CREDENTIALS_KEYS": kept.get("TEMPOGRAM_CREDENTIALS_KEYS") or new_key(),
+    }
+    if generated != kept:
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(generated, indent=2))
+    return {name: os.environ.get(name) or value for name, value in generated.items()}
+
+
 def run_dev(options: DevOptions) -> int:
     options.data_dir.mkdir(parents=True, exist_ok=True)
-    admin_key = os.environ.get("TEMPOGRAM_ADMIN_KEY") or secrets.token_urlsafe(24)
+    stack_secrets = local_secrets(options.data_dir)
     postgres, database_url = start_postgres(options.data_dir)
-    children: list[subprocess.Popen[bytes]] = []
+    supervisor = Supervisor()
     stopping = False
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         nonlocal stopping
         stopping = True
-        print(f"\nreceived {signal.Signals(signum).name}; stopping…", flush=True)
+        say(f"received {signal.Signals(signum).name}; stopping…")
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    base = f"http://{options.host}:{options.api_port}"
+    env = {
+        **os.environ,
+        **stack_secrets,
+        "TEMPOGRAM_DATABASE_URL": database_url,
+        "TEMPOGRAM_TEMPORAL_ADDRESS": f"{options.host}:{options.temporal_port}",
+        # Links in messages open where this stack's API listens, unless told otherwise.
+        "TEMPOGRAM_PUBLIC_URL": os.environ.get("TEMPOGRAM_PUBLIC_URL") or base,
+    }
     try:
-        temporal = subprocess.Popen(temporal_command(options))
-        children.append(temporal)
-        wait_for_port(options.host, options.temporal_port, temporal)
+        supervisor.add(Child("Temporal", lambda: started_temporal(options), stage=0, grace_seconds=15))
         upgrade_to_head(database_url)
-        env = {
-            **os.environ,
-            "TEMPOGRAM_DATABASE_URL": database_url,
-            "TEMPOGRAM_TEMPORAL_ADDRESS": f"{options.host}:{options.temporal_port}",
-            "TEMPOGRAM_ADMIN_KEY": admin_key,
-        }
-        for _ in range(options.worker_processes):
-            children.append(subprocess.Popen([sys.executable, "-m", "worker.main"], env=env))
-        api = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "api.main:serve",
-                "--factory",
-                "--host",
-                options.host,
-                "--port",
-                str(options.api_port),
-                "--log-level",
-                "warning",
-                "--loop",
-                available(get_settings().event_loop),
-            ],
-            env=env,
-        )
-        children.append(api)
-        wait_for_port(options.host, options.api_port, api)
-        base = f"http://{options.host}:{options.api_port}"
+        for number in range(1, options.worker_processes + 1):
+            supervisor.add(
+                Child(f"worker {number}", lambda: subprocess.Popen(WORKER, env=env), grace_seconds=WORKER_GRACE)
+            )
+        supervisor.add(Child("API", lambda: started_api(options, env)))
         print(
             "\nTempogram is running\n"
             f"  API          {base}\n"
@@ -167,25 +170,62 @@ def run_dev(options: DevOptions) -> int:
             f"  Temporal UI  http://{options.host}:{options.ui_port}\n"
             f"  Temporal     {options.host}:{options.temporal_port}\n"
             f"  data         {options.data_dir}\n"
-            f"  admin key    {admin_key}"
-            + ("" if "TEMPOGRAM_ADMIN_KEY" in os.environ else "   (generated; set TEMPOGRAM_ADMIN_KEY to fix it)")
-            + "\nPress Ctrl+C to stop.\n",
+            f"  admin key    {stack_secrets['TEMPOGRAM_ADMIN_KEY']}   (kept in {options.data_dir / 'secrets.json'})"
+            "\nPress Ctrl+C to stop.\n",
             flush=True,
         )
         while not stopping:
-            exited = [child for child in children if child.poll() is not None]
-            if exited:
-                print(f"{exited[0].args[0]} exited with {exited[0].returncode}; stopping", flush=True)
-                return 1
+            supervisor.tend()
+            tend_postgres(postgres)
             time.sleep(0.5)
         return 0
     finally:
-        for child in reversed(children):
-            if child.poll() is None:
-                child.terminate()
-        for child in reversed(children):
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        supervisor.stop()
         postgres.cleanup()  # idempotent with pgserver's own atexit hook
+
+
+# A worker given SIGTERM stops polling and lets running activities finish for up to
+# TEMPOGRAM_WORKER_GRACEFUL_SHUTDOWN_SECONDS; it gets a little longer than that here.
+WORKER = [sys.executable, "-m", "worker.main"]
+WORKER_GRACE = get_settings().worker_graceful_shutdown_seconds + 5
+
+
+def started_temporal(options: DevOptions) -> subprocess.Popen[bytes]:
+    temporal = subprocess.Popen(temporal_command(options))
+    wait_for_port(options.host, options.temporal_port, temporal)
+    return temporal
+
+
+def started_api(options: DevOptions, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "api.main:serve",
+        "--factory",
+        "--host",
+        options.host,
+        "--port",
+        str(options.api_port),
+        "--log-level",
+        "warning",
+        "--loop",
+        available(get_settings().event_loop),
+    ]
+    api = subprocess.Popen(command, env=env)
+    wait_for_port(options.host, options.api_port, api)
+    return api
+
+
+def tend_postgres(server: Any) -> None:
+    """PostgreSQL is started by pgserver, not as our child: look at its postmaster, and start it again
+    (same data, same address) if it died. The API and workers reconnect by themselves."""
+    if server.get_postmaster_info().is_running():
+        return
+    say("PostgreSQL stopped; starting it again")
+    try:
+        server.start()
+    except Exception as error:  # keep serving what can be served; try again at the next look
+        say(f"PostgreSQL did not start again ({error}); retrying")
+        return
+    say("PostgreSQL is running again")

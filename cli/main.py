@@ -1,4 +1,4 @@
-"""The `tempogram` command: `dev`, `api`, `worker`, `test`."""
+"""The `tempogram` command: `dev`, `api`, `worker`, `credentials`, `test`."""
 
 import argparse
 import os
@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> None:
     api.add_argument("--workers", type=int, default=1)
 
     commands.add_parser("worker", help="run the Temporal worker against TEMPOGRAM_* settings")
+    credentials = commands.add_parser("credentials", help="provider credentials at rest")
+    credentials.add_argument("action", choices=["new-key", "reseal"], help="print a new key; re-seal every provider")
     commands.add_parser("test", help="run the test suite (arguments go to pytest)", add_help=False)
 
     args, rest = parser.parse_known_args(argv)
@@ -51,6 +53,10 @@ def main(argv: list[str] | None = None) -> None:
 
         loop = available(get_settings().event_loop)
         uvicorn.run("api.main:serve", factory=True, host=args.host, port=args.port, workers=args.workers, loop=loop)
+    elif args.command == "credentials":
+        from cli.credentials import new_key_or_reseal
+
+        new_key_or_reseal(args.action)
     elif args.command == "worker":
         from worker.main import main as worker_main
 

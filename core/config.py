@@ -4,6 +4,7 @@ from functools import lru_cache
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.credentials import CredentialCipher, development_key
 from core.event_loop import EventLoop
 
 
@@ -63,10 +64,49 @@ class Settings(BaseSettings):
     worker_max_concurrent_workflow_tasks: int = 10
     worker_max_concurrent_activities: int = 40
     worker_max_concurrent_local_activities: int = 10
+    # On SIGTERM a worker stops polling and gives running activities (a send between claim and record)
+    # this long to finish before it exits.
+    worker_graceful_shutdown_seconds: float = 30
     # Where recipients reach this API (one-click unsubscribe links in messages).
     public_url: str = "http://localhost:8000"
-    # Signs unsubscribe links. Set a long random value in production; the default is for development.
-    signing_secret: str = "tempogram-development-secret"
+    # Signs the links in messages (unsubscribe, preferences, click, open) and providers' feedback URLs.
+    # Required outside development mode: with a known secret anyone could forge a link.
+    signing_secret: str | None = None
+    # Fernet keys that seal provider credentials at rest, comma-separated: the first seals, all open.
+    credentials_keys: str | None = None
+    # Development mode: missing secrets fall back to fixed development values (never in production).
+    development: bool = False
+
+    @property
+    def link_secret(self) -> str:
+        return self.signing_secret or DEVELOPMENT_SECRET
+
+    def credential_cipher(self) -> CredentialCipher:
+        keys = [k for k in (self.credentials_keys or "").split(",") if k.strip()]
+        return CredentialCipher(keys or [development_key(self.link_secret)])
+
+    def check_secrets(self) -> None:
+        """`tempogram api` and `tempogram worker` refuse to start without their secrets, unless in
+        development mode."""
+        if self.development:
+            return
+        missing = []
+        if not self.signing_secret or self.signing_secret == DEVELOPMENT_SECRET:
+            missing.append("TEMPOGRAM_SIGNING_SECRET (a long random value)")
+        if not self.credentials_keys:
+            missing.append("TEMPOGRAM_CREDENTIALS_KEYS (`tempogram credentials new-key` prints one)")
+        if missing:
+            raise InsecureSettings(
+                "refusing to start without " + " and ".join(missing) + "; set TEMPOGRAM_DEVELOPMENT=true for a "
+                "development stack"
+            )
+
+
+DEVELOPMENT_SECRET = "tempogram-development-secret"
+
+
+class InsecureSettings(Exception):
+    pass
 
 
 @lru_cache

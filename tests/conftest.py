@@ -19,14 +19,18 @@ from temporalio.worker import Worker
 
 from api.main import create_app
 from core.config import Settings
+from core.credentials import new_key
 from core.db import SessionFactory, create_engine, create_session_factory
 from core.event_loop import available, loop_factory
 from core.migrate import upgrade_to_head
 from core.temporal import SEARCH_ATTRIBUTES
+from domain.messaging.links import Links
 from tests.sinks import HttpSink, SmtpSink
 from worker.registry import WORKFLOWS, WorkerDeps, build_activities, workflow_runner
 
 ADMIN_KEY = "test-admin-key"
+SIGNING_SECRET = "test-signing-secret"
+CREDENTIALS_KEY = new_key()
 BIN = Path(sys.executable).parent
 
 
@@ -87,6 +91,8 @@ def settings(database_url: str) -> Settings:
         temporal_task_queue=f"tempogram-test-{uuid.uuid4()}",
         admin_key=ADMIN_KEY,
         database_pool_size=10,
+        signing_secret=SIGNING_SECRET,
+        credentials_keys=CREDENTIALS_KEY,
     )
 
 
@@ -98,7 +104,8 @@ async def sessions(settings: Settings) -> AsyncIterator[SessionFactory]:
 
 
 def make_worker(client: Client, sessions: SessionFactory, task_queue: str, **overrides: Any) -> Worker:
-    deps = WorkerDeps(client=client, sessions=sessions, task_queue=task_queue)
+    links = Links.from_settings(Settings(signing_secret=SIGNING_SECRET, credentials_keys=CREDENTIALS_KEY))
+    deps = WorkerDeps(client=client, sessions=sessions, task_queue=task_queue, links=links)
     return Worker(
         client,
         task_queue=task_queue,

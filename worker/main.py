@@ -1,6 +1,9 @@
 """`tempogram worker`: run the Temporal worker against the configured PostgreSQL and Temporal."""
 
+import asyncio
 import logging
+import signal
+from datetime import timedelta
 
 from temporalio.worker import Worker
 
@@ -25,7 +28,7 @@ async def run_worker(settings: Settings) -> None:
         client=client,
         sessions=create_session_factory(engine),
         task_queue=settings.temporal_task_queue,
-        links=Links(public_url=settings.public_url, secret=settings.signing_secret),
+        links=Links.from_settings(settings),
     )
     await ensure_system_schedules(client, settings)
     worker = Worker(
@@ -38,18 +41,29 @@ async def run_worker(settings: Settings) -> None:
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         max_concurrent_activities=settings.worker_max_concurrent_activities,
         max_concurrent_local_activities=settings.worker_max_concurrent_local_activities,
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
     )
     freeze_startup_heap()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
     log.info("worker polling task queue %s", settings.temporal_task_queue)
     try:
-        await worker.run()
+        async with worker:
+            await stop.wait()
+            # Leaving the block stops polling and waits for running activities (a send between its
+            # claim and its record) up to the grace period, so a stop sends nothing twice.
+            log.info("stopping: finishing running activities (up to %.0f s)", settings.worker_graceful_shutdown_seconds)
     finally:
         await deps.http.aclose()
         await engine.dispose()
+    log.info("worker stopped")
 
 
 def main() -> None:
     settings = get_settings()
+    settings.check_secrets()
     configure_logging(settings.log_level)
     run(run_worker(settings), settings.event_loop)
 

@@ -17,7 +17,6 @@ from activities.journeys import JourneyActivities
 from activities.lists import ListActivities
 from activities.messaging import MessagingActivities
 from activities.schedules import ScheduleActivities
-from core.config import Settings
 from core.db import SessionFactory
 from domain.messaging.links import Links
 from workflows.broadcast import SendBroadcast
@@ -48,8 +47,8 @@ class WorkerDeps:
     client: Client
     sessions: SessionFactory
     task_queue: str
-    # Unsubscribe links in messages: the public URL and the key that signs them.
-    links: Links = field(default_factory=lambda: Links(Settings().public_url, Settings().signing_secret))
+    # Links in messages (the public URL, the secret that signs them) and sealed provider credentials.
+    links: Links
     # Providers, webhooks and journey actions share one client (see `activities.http`).
     http: httpx.AsyncClient = field(default_factory=new_http_client)
 

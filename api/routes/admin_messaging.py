@@ -61,7 +61,7 @@ def _provider_out(provider: Provider, links: Links) -> ProviderOut:
 async def add_provider(
     body: ProviderIn, project_id: AdminProjectDep, session: SessionDep, links: LinksDep
 ) -> ProviderOut:
-    provider = await create_provider(session, project_id, body)
+    provider = await create_provider(session, project_id, body, links.cipher)
     await session.commit()
     return _provider_out(provider, links)
 

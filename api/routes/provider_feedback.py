@@ -24,7 +24,7 @@ async def delivery_reports(
 ) -> ReportsOut:
     """`email.delivered|bounced|complained|opened|clicked` for each reported message; a hard bounce or
     a complaint suppresses the address."""
-    verify_provider(settings.signing_secret, provider_id, signature)
+    verify_provider(settings.link_secret, provider_id, signature)
     provider = await feedback_provider(session, provider_id, "smtp")
     recorded = await record_reports(session, provider, reports if isinstance(reports, list) else [reports])
     await starter.commit_and_dispatch(session)
@@ -43,7 +43,7 @@ async def sms_callback(
 ) -> Response:
     """A Twilio-style status callback (`MessageStatus`) for the message in `?message_id=`, or an inbound
     reply (`From`, `Body`): STOP unsubscribes from SMS and suppresses the number, START undoes it."""
-    verify_provider(settings.signing_secret, provider_id, signature)
+    verify_provider(settings.link_secret, provider_id, signature)
     provider = await feedback_provider(session, provider_id, "sms")
     form = {name: str(value) for name, value in (await request.form()).items()}
     await record_sms_callback(session, provider, form, message_id)

@@ -21,7 +21,7 @@ NOT_CACHED = {"Cache-Control": "no-store, max-age=0"}
 async def click(
     key: str, signature: str, url: str, session: SessionDep, settings: SettingsDep, starter: StarterDep
 ) -> RedirectResponse:
-    verify_click(settings.signing_secret, key, url, signature)
+    verify_click(settings.link_secret, key, url, signature)
     await record_click(session, key, url)
     await starter.commit_and_dispatch(session)
     return RedirectResponse(url, status_code=302, headers=NOT_CACHED)
@@ -31,7 +31,7 @@ async def click(
 async def open_pixel(
     key: str, signature: str, session: SessionDep, settings: SettingsDep, starter: StarterDep
 ) -> Response:
-    verify_open(settings.signing_secret, key, signature)
+    verify_open(settings.link_secret, key, signature)
     await record_open(session, key)
     await starter.commit_and_dispatch(session)
     return Response(PIXEL, media_type="image/gif", headers=NOT_CACHED)

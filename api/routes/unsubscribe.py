@@ -30,7 +30,7 @@ async def _token(session: SessionDep, secret: str, token: str) -> UnsubscribeTok
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse, operation_id="unsubscribe_one_click")
 async def unsubscribe(token: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     """One click (GET from the link, or POST from a List-Unsubscribe-Post capable mail client)."""
-    verified = await _token(session, settings.signing_secret, token)
+    verified = await _token(session, settings.link_secret, token)
     group = await session.get(SubscriptionGroup, verified.group_id)
     if group is None or group.project_id != verified.project_id:
         raise NotFound("the subscription group no longer exists")
@@ -41,7 +41,7 @@ async def unsubscribe(token: str, session: SessionDep, settings: SettingsDep) ->
 
 @router.get("/preferences/{token}", response_class=HTMLResponse)
 async def preferences(token: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
-    verified = await _token(session, settings.signing_secret, token)
+    verified = await _token(session, settings.link_secret, token)
     project = await get_project(session, verified.project_id)
     rows = []
     for group in await user_subscriptions(session, project, verified.user_id):
@@ -63,7 +63,7 @@ async def change_preference(
     session: SessionDep,
     settings: SettingsDep,
 ) -> HTMLResponse:
-    verified = await _token(session, settings.signing_secret, token)
+    verified = await _token(session, settings.link_secret, token)
     group = await session.get(SubscriptionGroup, group_id)
     if group is None or group.project_id != verified.project_id:
         raise NotFound(f"group_id: subscription group {group_id} not found")

@@ -9,6 +9,8 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from core.config import Settings
+from core.credentials import CredentialCipher
 from core.errors import Invalid
 
 MESSAGE_ID_DOMAIN = "@tempogram"
@@ -17,10 +19,16 @@ _MESSAGE_KEY = re.compile(r"^[0-9a-f]{32}$")
 
 @dataclass
 class Links:
-    """Where recipients reach this deployment (`public_url`) and the secret its links are signed with."""
+    """What a message needs of this deployment: where recipients reach it (`public_url`), the secret its
+    links are signed with, and the cipher that opens its providers' sealed credentials."""
 
     public_url: str
     secret: str
+    cipher: CredentialCipher
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Links":
+        return cls(settings.public_url, settings.link_secret, settings.credential_cipher())
 
     def click(self, message_key: str, url: str) -> str:
         signature = _mac(self.secret, f"click\n{message_key}\n{url}")

@@ -17,7 +17,9 @@ class Provider(Timestamps, Base):
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(10))  # smtp | sms | webhook
+    # Settings without secrets; the secrets (`SECRET_FIELDS`) are sealed apart (core.credentials).
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    sealed_credentials: Mapped[str | None]
 
 
 class SubscriptionGroup(Timestamps, Base):

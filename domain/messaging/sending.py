@@ -117,7 +117,10 @@ async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: d
         previous.attempts += 1
         previous.updated_at = now
     to = user.email if campaign.channel == "email" else user.phone if campaign.channel == "sms" else None
-    outgoing = Outgoing(campaign.channel, provider.kind, provider.config, to, fields, message_id)
+    config = provider.config
+    if provider.sealed_credentials is not None:
+        config = {**config, **links.cipher.open(provider.sealed_credentials)}
+    outgoing = Outgoing(campaign.channel, provider.kind, config, to, fields, message_id)
     if campaign.channel == "email" and campaign.subscription_group_id is not None:
         outgoing.unsubscribe_url = context["unsubscribe_url"]
     if provider.kind == "sms":

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.credentials import CredentialCipher
 from core.errors import Invalid
 from domain.base import get_owned, utcnow
 from domain.messaging.models import Campaign, Provider, SubscriptionGroup, UserSubscription
@@ -23,6 +24,9 @@ from domain.messaging.schemas import (
 from domain.projects.models import Project
 from domain.templating import check_json_template, check_template
 
+# Provider settings that are credentials: sealed at rest, never echoed.
+SECRET_FIELDS = ("password", "auth_token", "headers")
+
 TEMPLATE_FIELDS = {
     "email": ({"subject"}, {"subject", "html", "text"}),
     "sms": ({"text"}, {"text"}),
@@ -33,23 +37,45 @@ TEMPLATE_FIELDS = {
 # ---------------------------------------------------------------- providers
 
 
-async def create_provider(session: AsyncSession, project_id: uuid.UUID, payload: ProviderIn) -> Provider:
+async def create_provider(
+    session: AsyncSession, project_id: uuid.UUID, payload: ProviderIn, cipher: CredentialCipher
+) -> Provider:
+    """Stores the provider with its secrets (passwords, tokens, webhook headers) sealed by `cipher`."""
     try:
         config = PROVIDER_CONFIGS[payload.kind].model_validate(payload.config)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise Invalid(f"config.{where}: {first['msg']}") from None
+    settings = config.model_dump(mode="json", by_alias=False)
+    secrets = {name: settings.pop(name) for name in SECRET_FIELDS if settings.get(name)}
     provider = Provider(
         id=uuid.uuid4(),
         project_id=project_id,
         name=payload.name,
         kind=payload.kind,
-        config=config.model_dump(mode="json", by_alias=False),
+        config=settings,
+        sealed_credentials=cipher.seal(secrets) if secrets else None,
     )
     session.add(provider)
     await session.flush()
     return provider
+
+
+async def reseal_credentials(session: AsyncSession, cipher: CredentialCipher) -> int:
+    """Seals every provider's credentials with the cipher's first key (after a key rotation), and seals
+    secrets still stored in plain settings (providers created before sealing). Returns how many changed."""
+    changed = 0
+    for provider in await session.scalars(select(Provider).with_for_update()):
+        plain = {name: provider.config[name] for name in SECRET_FIELDS if provider.config.get(name)}
+        if not plain and provider.sealed_credentials is None:
+            continue
+        sealed = cipher.open(provider.sealed_credentials) if provider.sealed_credentials else {}
+        provider.config = {k: v for k, v in provider.config.items() if k not in SECRET_FIELDS}
+        provider.sealed_credentials = cipher.seal({**sealed, **plain})
+        changed += 1
+    await session.flush()
+    return changed
 
 
 async def get_provider(session: AsyncSession, project_id: uuid.UUID, provider_id: uuid.UUID) -> Provider:

@@ -1,0 +1,92 @@
+"""Secrets: links cannot be forged with a known secret, provider credentials are sealed at rest, and the
+production processes refuse to start without their secrets."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import text
+
+from core.config import DEVELOPMENT_SECRET, Settings
+from core.credentials import CredentialCipher, new_key
+from core.db import SessionFactory
+from domain.messaging.links import Links
+from tests.api.test_lists import post_events, upsert
+from tests.api.test_messaging import welcome
+from tests.conftest import ProjectKeys
+from tests.journeys import created, live_journey, run_result
+from tests.sinks import HttpSink
+
+BIN = Path(sys.executable).parent
+
+
+async def test_a_link_signed_with_the_development_secret_is_refused(api):
+    forged = Links("http://tempogram.test", DEVELOPMENT_SECRET, CredentialCipher([new_key()]))
+    url = forged.click("0" * 32, "https://attacker.example/")
+    response = await api.get(url.removeprefix("http://tempogram.test"))
+    assert response.status_code == 400 and "location" not in response.headers
+
+
+async def test_provider_credentials_are_sealed_at_rest_and_still_sent(
+    api, project: ProjectKeys, temporal_client, http_sink: HttpSink, sessions: SessionFactory
+):
+    token = "Bearer hook-s3cret-token"
+    provider = await created(
+        api,
+        project,
+        "/providers",
+        {"name": "hooks", "kind": "webhook", "config": {"headers": {"Authorization": token}}},
+    )
+    campaign = await created(api, project, "/campaigns", {
+        "name": "ping", "channel": "webhook", "provider_id": provider["id"],
+        "templates": {"en": {"url": f"{http_sink.url}/ping", "body": {"user": "{{ user.external_id }}"}}},
+    })  # fmt: skip
+    journey = await live_journey(api, project, welcome(campaign["id"]))
+    user = await upsert(api, project, "ann")
+    await post_events(api, project, temporal_client, [{"name": "signed.up", "identifier": [{"external_id": "ann"}]}])
+    await run_result(temporal_client, journey["id"], user["id"])
+
+    [call] = [request for request in http_sink.requests if request.path == "/ping"]
+    assert call.headers["Authorization"] == token
+    async with sessions() as session:
+        row = (await session.execute(text("SELECT * FROM providers WHERE id = :id"), {"id": provider["id"]})).one()
+    assert "hook-s3cret" not in repr(row)
+    listed = await api.get(project.admin("/providers"), headers=project.secret)
+    assert "hook-s3cret" not in listed.text
+
+
+def run_command(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")}
+    return subprocess.run(
+        [str(BIN / "tempogram"), *args], env={**base, **env}, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_api_and_worker_refuse_to_start_without_their_secrets():
+    for command in (["worker"], ["api", "--port", "0"]):
+        finished = run_command(*command, env={})
+        assert finished.returncode != 0
+        output = finished.stdout + finished.stderr
+        assert "TEMPOGRAM_SIGNING_SECRET" in output and "TEMPOGRAM_CREDENTIALS_KEYS" in output, output
+    finished = run_command(
+        "worker", env={"TEMPOGRAM_SIGNING_SECRET": DEVELOPMENT_SECRET, "TEMPOGRAM_CREDENTIALS_KEYS": new_key()}
+    )
+    assert finished.returncode != 0 and "TEMPOGRAM_SIGNING_SECRET" in finished.stderr
+
+
+async def test_credentials_keys_rotate(api, project: ProjectKeys, settings: Settings, sessions: SessionFactory):
+    config = {"url": "https://sms.example/send", "from": "+15550000000", "auth_token": "tw-s3cret"}
+    provider = await created(api, project, "/providers", {"name": "sms", "kind": "sms", "config": config})
+    old_key, new = settings.credentials_keys or "", new_key()
+    finished = run_command(
+        "credentials", "reseal",
+        env={"TEMPOGRAM_DATABASE_URL": settings.database_url, "TEMPOGRAM_SIGNING_SECRET": "s",
+             "TEMPOGRAM_CREDENTIALS_KEYS": f"{new},{old_key}"},
+    )  # fmt: skip
+    assert finished.returncode == 0, finished.stderr
+    async with sessions() as session:
+        sealed = await session.scalar(
+            text("SELECT sealed_credentials FROM providers WHERE id = :id"), {"id": provider["id"]}
+        )
+    assert CredentialCipher([new]).open(sealed)["auth_token"] == "tw-s3cret"
