@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from temporalio import activity
 
 from activities.messaging import deliver_send
-from core.db import SessionFactory
+from core.db import SessionFactory, through_database_outage
 from domain.base import utcnow
 from domain.journeys.entry import Occurrence, admit, enter_for_event, live_entrance, published, run_input
 from domain.journeys.execution import end_run, perform_step
@@ -23,7 +23,7 @@ from domain.journeys.pipeline import (
     StepInput,
     StepOutcome,
 )
-from domain.journeys.walk import Delivered, walk
+from domain.journeys.walk import Delivered, Walked, walk
 from domain.lists.models import ListMember
 from domain.messaging.links import Links
 from domain.organizations.models import OrganizationMember
@@ -66,10 +66,17 @@ class JourneyActivities:
             return asked_at + (datetime.now(UTC) - scheduled)
 
         delivered: Delivered | None = None
-        while True:
+
+        async def walk_on() -> Walked:
             async with self.sessions() as session:
                 walked = await walk(session, job, self.links, now(), delivered)
                 await self.starter.commit_and_dispatch(session)
+            return walked
+
+        while True:
+            # After a delivery, the walk records it: wait out a database outage rather than fail the
+            # activity, whose retry would send the message again.
+            walked = await (walk_on() if delivered is None else through_database_outage(walk_on))
             if walked.claimed is None:
                 walked.advance.finished_at = now().isoformat()
                 return walked.advance

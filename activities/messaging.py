@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from core.db import SessionFactory
+from core.db import SessionFactory, through_database_outage
 from domain.journeys.definition import Action, parse_step
 from domain.journeys.execution import run_user, template_context
 from domain.journeys.pipeline import ActionInput, SendInput
@@ -98,13 +98,18 @@ async def send_once(
     if isinstance(claim, SendOutcome):
         return claim
 
-    outcome = await deliver_send(http, job, claim)
-    async with sessions() as session:
-        outcome = await finish_send(session, job, claim, outcome, datetime.now(UTC))
-        if finished:
-            await finished(session, outcome)
-        await starter.commit_and_dispatch(session)
-    return outcome
+    delivered = await deliver_send(http, job, claim)
+
+    async def record() -> SendOutcome:
+        async with sessions() as session:
+            outcome = await finish_send(session, job, claim, delivered, datetime.now(UTC))
+            if finished:
+                await finished(session, outcome)
+            await starter.commit_and_dispatch(session)
+        return outcome
+
+    # The message is out: a retry of the activity would send it again, so wait out a database outage.
+    return await through_database_outage(record)
 
 
 async def deliver_send(http: httpx.AsyncClient, job: SendInput, message: Outgoing) -> SendOutcome:

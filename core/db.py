@@ -1,15 +1,19 @@
 """Engine and session factories. Nothing connects at import time."""
 
 import asyncio
-from collections.abc import Callable
-from typing import Any
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import Executable, text
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from core.config import Settings
 
 SessionFactory = async_sessionmaker[AsyncSession]
+log = logging.getLogger(__name__)
 
 
 def create_engine(settings: Settings, *, pre_ping: bool = True, statement_timeout: float = 0) -> AsyncEngine:
@@ -60,3 +64,25 @@ async def fetch_compiled_off_loop(session: AsyncSession, build: Callable[[], Exe
     async with raw.driver_connection.cursor() as cursor:
         await cursor.execute(sql, params)
         return list(await cursor.fetchall())
+
+
+T = TypeVar("T")
+# While a message is out but not yet recorded, a database outage of up to this long is waited out.
+OUTAGE_PATIENCE_SECONDS = 90.0
+
+
+async def through_database_outage(call: Callable[[], Awaitable[T]], patience: float = OUTAGE_PATIENCE_SECONDS) -> T:
+    """`call()`, retried while PostgreSQL is unreachable (connection errors), for up to `patience` seconds.
+    For work that must not be lost to a retry of the whole activity: recording a message already handed
+    to its provider (a retry would send it again)."""
+    deadline = time.monotonic() + patience
+    pause = 0.2
+    while True:
+        try:
+            return await call()
+        except (OperationalError, InterfaceError) as error:
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("database unavailable (%s); retrying in %.1f s", type(error.orig).__name__, pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 5.0)
