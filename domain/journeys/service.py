@@ -13,6 +13,7 @@ from domain.journeys.definition import Entrance, parse_definition
 from domain.journeys.entry import published
 from domain.journeys.models import Journey, JourneyRun, JourneyStepVisit, JourneyVersion
 from domain.journeys.schemas import JourneyIn, JourneyOut, JourneyStats, RunOut, StepVisitOut
+from domain.references import check_references, journey_references
 from domain.schedules.definitions import ensure_offset
 from domain.schedules.pipeline import ANNIVERSARY_EVENT
 
@@ -34,8 +35,11 @@ async def _scheduled_entrances(session: AsyncSession, journey: Journey) -> list[
     return [e for e in version.definition.entrances if e.trigger == "schedule"]
 
 
-def _draft(payload: JourneyIn) -> dict[str, object]:
-    parse_definition(payload.steps, payload.exit_on)  # rejects a bad graph, naming the step
+async def _draft(session: AsyncSession, project_id: uuid.UUID, payload: JourneyIn) -> dict[str, object]:
+    """The draft to store: its graph checked (a bad one is refused naming the step), and everything it
+    names (campaigns, journeys, lists) found in the project."""
+    definition = parse_definition(payload.steps, payload.exit_on)
+    await check_references(session, project_id, journey_references(definition))
     return {"steps": payload.steps, "exit_on": payload.exit_on}
 
 
@@ -46,7 +50,7 @@ async def create_journey(session: AsyncSession, project_id: uuid.UUID, payload: 
         name=payload.name,
         description=payload.description,
         status="draft",
-        draft=_draft(payload),
+        draft=await _draft(session, project_id, payload),
         entrance_events=[],
     )
     session.add(journey)
@@ -66,7 +70,8 @@ async def update_journey(
 ) -> Journey:
     """Replace the draft. Live runs and new entrants keep the published version until the next publish."""
     journey = await get_journey(session, project_id, journey_id)
-    journey.name, journey.description, journey.draft = payload.name, payload.description, _draft(payload)
+    draft = await _draft(session, project_id, payload)
+    journey.name, journey.description, journey.draft = payload.name, payload.description, draft
     journey.updated_at = utcnow()
     await session.flush()
     return journey
@@ -78,6 +83,8 @@ async def publish_journey(
     """Freeze the draft as a new version (if it changed) and let users enter it."""
     journey = await get_journey(session, project_id, journey_id)
     definition = parse_definition(journey.draft["steps"], journey.draft.get("exit_on"))
+    # What the draft named may have been deleted since it was saved.
+    await check_references(session, project_id, journey_references(definition))
     before = {e.id for e in await _scheduled_entrances(session, journey)}
     current = (
         await session.get(JourneyVersion, (journey.id, journey.published_version))

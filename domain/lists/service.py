@@ -14,6 +14,7 @@ from domain.base import utcnow
 from domain.lists.membership import remove_members
 from domain.lists.models import List, ListMember
 from domain.lists.schemas import ListCreate, ListOut, ListUpdate, Preview, Recompute
+from domain.references import check_references, rule_references
 from domain.rules.analysis import refresh_interval, summarize, time_window, trigger_events
 from domain.rules.engine import RuleSql
 from domain.rules.model import parse_rule
@@ -38,6 +39,7 @@ async def create_list(session: AsyncSession, project_id: uuid.UUID, payload: Lis
         recompute_progress={},
     )
     if payload.rule is not None:
+        await check_references(session, project_id, rule_references(parse_rule(payload.rule), "rule"))
         _publish_rule(lst, payload.rule)
     session.add(lst)
     await session.flush()
@@ -58,7 +60,7 @@ async def update_list(session: AsyncSession, project_id: uuid.UUID, list_id: uui
     if payload.rule is not None:
         if lst.kind != "dynamic":
             raise Invalid("rule: a static list has no rule")
-        parse_rule(payload.rule)
+        await check_references(session, project_id, rule_references(parse_rule(payload.rule), "rule"))
         lst.draft_rule = payload.rule
     lst.updated_at = utcnow()
     await session.flush()
@@ -69,6 +71,7 @@ async def publish_draft(session: AsyncSession, project_id: uuid.UUID, list_id: u
     lst = await get_list(session, project_id, list_id)
     if lst.draft_rule is None:
         raise Invalid("draft_rule: nothing to publish; PATCH a rule first")
+    await check_references(session, project_id, rule_references(parse_rule(lst.draft_rule), "draft_rule"))
     _publish_rule(lst, lst.draft_rule)
     lst.draft_rule = None
     lst.version += 1

@@ -11,7 +11,7 @@ from temporalio.service import RPCError
 from core.temporal import SEARCH_ATTRIBUTES
 from tests.api.test_lists import post_events, upsert
 from tests.api.test_organizations import org_upsert
-from tests.conftest import ProjectKeys, timeline, wait_processed
+from tests.conftest import ProjectKeys, create_project, timeline, wait_processed
 from tests.journeys import created, email_campaign, live_journey, run_result, runs, stats, waiting_steps
 from tests.sinks import HttpSink, SmtpSink, body_text
 
@@ -615,3 +615,38 @@ async def test_operators_find_runs_and_events_by_search_attributes(api, project:
             break
         await asyncio.sleep(0.05)
     assert found == [run_id]
+
+
+async def test_references_into_another_project_or_nowhere_are_refused_naming_the_step(
+    api, project: ProjectKeys, smtp: SmtpSink
+):
+    other = await create_project(api, "other")
+    foreign_campaign = await email_campaign(api, other, smtp.port, {"en": {"subject": "Hi", "text": "Hi"}})
+    foreign_journey = await created(api, other, "/journeys", {"name": "j", "steps": waiting_steps("x", "1 day")})
+    foreign_list = (
+        await api.post(other.admin("/lists"), json={"name": "l", "kind": "static"}, headers=other.secret)
+    ).json()
+    entry = {"type": "entrance", "event": "go", "next": "step"}
+    for step, named in (
+        ({"type": "send", "campaign_id": foreign_campaign["id"]}, "steps.step.campaign_id: no campaign"),
+        ({"type": "send", "campaign_id": "not-an-id"}, "steps.step.campaign_id: no campaign"),
+        ({"type": "link", "journey_id": foreign_journey["id"], "delay": "1 hour"}, "steps.step.journey_id: no journey"),
+        ({"type": "gate", "rule": {"in_list": foreign_list["id"]}, "yes": None}, "steps.step.rule.in_list: no list"),
+    ):
+        body = {"name": "refs", "steps": {"entry": entry, "step": step}}
+        response = await api.post(project.admin("/journeys"), json=body, headers=project.secret)
+        assert response.status_code == 400, response.text
+        assert response.json()["detail"].startswith(named), response.json()
+
+    response = await api.post(
+        project.admin("/lists"), json={"name": "l", "rule": {"in_list": foreign_list["id"]}}, headers=project.secret
+    )
+    assert response.status_code == 400 and response.json()["detail"].startswith("rule.in_list: no list")
+
+    # A draft saved while its campaign existed cannot be published once the campaign is gone.
+    campaign = await email_campaign(api, project, smtp.port, {"en": {"subject": "Hi", "text": "Hi"}})
+    steps = {"entry": entry, "step": {"type": "send", "campaign_id": campaign["id"]}}
+    journey = await created(api, project, "/journeys", {"name": "refs", "steps": steps})
+    await api.delete(project.admin(f"/campaigns/{campaign['id']}"), headers=project.secret)
+    response = await api.post(project.admin(f"/journeys/{journey['id']}/publish"), headers=project.secret)
+    assert response.status_code == 400 and "steps.step.campaign_id: no campaign" in response.json()["detail"]
