@@ -81,7 +81,8 @@ class JourneyActivities:
                 walked.advance.finished_at = now().isoformat()
                 return walked.advance
             claimed = walked.claimed
-            delivered = Delivered(claimed, await deliver_send(self.http, claimed.send, claimed.outgoing))
+            outcome = await deliver_send(self.sessions, self.http, claimed.send, claimed.outgoing)
+            delivered = Delivered(claimed, outcome)
 
     @activity.defn
     async def finish_run(self, job: FinishInput) -> None:

@@ -23,7 +23,14 @@ from domain.journeys.execution import run_user, template_context
 from domain.journeys.pipeline import ActionInput, SendInput
 from domain.messaging.links import Links
 from domain.messaging.mime import email_bytes
-from domain.messaging.sending import Outgoing, SendOutcome, claim_send, finish_send
+from domain.messaging.sending import (
+    MAX_SEND_ATTEMPTS,
+    Outgoing,
+    SendOutcome,
+    claim_send,
+    finish_send,
+    mark_retrying,
+)
 from domain.templating import render, render_json
 from workflows.starters import EventStarter
 
@@ -98,7 +105,7 @@ async def send_once(
     if isinstance(claim, SendOutcome):
         return claim
 
-    delivered = await deliver_send(http, job, claim)
+    delivered = await deliver_send(sessions, http, job, claim)
 
     async def record() -> SendOutcome:
         async with sessions() as session:
@@ -112,9 +119,27 @@ async def send_once(
     return await through_database_outage(record)
 
 
-async def deliver_send(http: httpx.AsyncClient, job: SendInput, message: Outgoing) -> SendOutcome:
-    """Deliver a claimed send; its outcome (sent, or failed for good) for `finish_send`."""
-    delivery = await deliver(http, message, job.key)
+class RetryLater(Exception):
+    """The provider failed for a passing reason: the activity's retry tries the send again."""
+
+
+async def deliver_send(
+    sessions: SessionFactory, http: httpx.AsyncClient, job: SendInput, message: Outgoing
+) -> SendOutcome:
+    """Deliver a claimed send; its outcome (sent, or failed for good) for `finish_send`. A passing
+    failure is recorded on the send (`retrying`, with the error) and raised for a retry, until the
+    send's last attempt, whose failure is final."""
+    try:
+        delivery = await deliver(http, message, job.key)
+    except Exception as error:  # every failure the provider call did not classify may pass
+        reason = f"{type(error).__name__}: {error}"[:400]
+        if message.attempt >= MAX_SEND_ATTEMPTS:
+            reason = f"gave up after {message.attempt} attempts; last error {reason}"
+            return SendOutcome("failed", job.campaign_id, message.message_id, reason)
+        async with sessions() as session:
+            await mark_retrying(session, job.key, f"attempt {message.attempt} failed: {reason}", datetime.now(UTC))
+            await session.commit()
+        raise RetryLater(reason) from error
     status = "sent" if delivery.accepted else "failed"
     return SendOutcome(
         status, job.campaign_id, message.message_id, delivery.reason, delivery.response, bounced=delivery.bounced
@@ -166,7 +191,23 @@ async def _send_email(message: Outgoing) -> Delivery:
         if 500 <= error.code < 600:  # permanent: retrying will not help
             return Delivery(False, f"SMTP {error.code}: {error.message}")
         raise
+    except (aiosmtplib.SMTPException, ssl.SSLError) as error:
+        # Permanent: the server lacks what the provider's settings ask for (AUTH, STARTTLS) or its
+        # certificate is not trusted; every attempt would fail the same way until the settings change.
+        if _untrusted_certificate(error):
+            return Delivery(False, "SMTP: the server's certificate is not trusted")
+        if isinstance(error, OSError):  # unreachable, hung up, timed out: it may answer later
+            raise
+        return Delivery(False, f"SMTP: {error}")
     return Delivery(True)
+
+
+def _untrusted_certificate(error: BaseException | None) -> bool:
+    if error is None:
+        return False
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return True
+    return _untrusted_certificate(error.__cause__ or error.__context__)
 
 
 async def _send_sms(http: httpx.AsyncClient, message: Outgoing) -> Delivery:

@@ -27,9 +27,9 @@ def free_port() -> int:
 class SmtpSink:
     """`tls_context`: the server's certificate; the sink then requires STARTTLS before any mail."""
 
-    def __init__(self, tls_context: ssl.SSLContext | None = None) -> None:
+    def __init__(self, tls_context: ssl.SSLContext | None = None, port: int | None = None) -> None:
         self.messages: list[Message] = []
-        self.port = free_port()
+        self.port = port or free_port()
         # While set, every message is answered "try again later" (a transient failure) and counted.
         self.refusing = False
         self.refused = 0

@@ -32,6 +32,8 @@ class JourneyOut(OutModel):
 class StepVisitOut(OutModel):
     step_id: str
     entered_at: datetime
+    # What the step did, once done: a send's status and reason, an action's response.
+    result: dict[str, Any] | None = None
 
 
 class RunOut(OutModel):

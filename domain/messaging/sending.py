@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Uuid, and_, bindparam, case, insert, select, update
+from sqlalchemy import String, Uuid, and_, bindparam, case, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.prepared import Prepared
@@ -41,6 +41,14 @@ class Outgoing:
     message_id: str
     status_callback: str | None = None  # SMS: where the provider reports delivery
     unsubscribe_url: str | None = None  # email: the List-Unsubscribe header (one click, RFC 8058)
+    attempt: int = 1  # of this send's key, counting every claim
+
+
+# A send whose provider keeps failing for a passing reason (unreachable, "try again later") is tried
+# this many times in all, then recorded failed with the last error (docs/messaging.md).
+MAX_SEND_ATTEMPTS = 10
+# Claimed and not finished: a provider call is under way, or failed for now and will be tried again.
+IN_FLIGHT = ("sending", "retrying")
 
 
 @dataclass
@@ -90,7 +98,7 @@ async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: d
     campaign, project, provider, suppressed, previous = found
     if previous is not None:  # a retried claim: its row is locked, so that one attempt at a time goes on
         previous = await session.get(MessageSend, job.key, with_for_update=True, populate_existing=True)
-        if previous is not None and previous.status != "sending":
+        if previous is not None and previous.status not in IN_FLIGHT:
             return _outcome(previous)
 
     if reason := await _skip_reason(session, project, user, campaign, suppressed):
@@ -121,6 +129,7 @@ async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: d
     if provider.sealed_credentials is not None:
         config = {**config, **links.cipher.open(provider.sealed_credentials)}
     outgoing = Outgoing(campaign.channel, provider.kind, config, to, fields, message_id)
+    outgoing.attempt = previous.attempts if previous is not None else 1
     if campaign.channel == "email" and campaign.subscription_group_id is not None:
         outgoing.unsubscribe_url = context["unsubscribe_url"]
     if provider.kind == "sms":
@@ -224,7 +233,11 @@ _WRITE_SEND = Prepared(
 )
 _FINISH_SEND = Prepared(
     update(MessageSend)
-    .where(MessageSend.key == bindparam("send_key", type_=String), MessageSend.status == "sending")
+    # Written out: a prepared statement takes no expanding IN list.
+    .where(
+        MessageSend.key == bindparam("send_key", type_=String),
+        or_(*(MessageSend.status == status for status in IN_FLIGHT)),
+    )
     .values(
         status=bindparam("status"), reason=bindparam("reason"), updated_at=bindparam("now"), result=bindparam("result")
     )
@@ -260,6 +273,15 @@ async def finish_send(
         return outcome
     emit_system_event(session, send.project_id, SENT_EVENT[outgoing.channel], event, user_id=send.user_id)
     return outcome
+
+
+async def mark_retrying(session: AsyncSession, key: str, reason: str, now: datetime) -> None:
+    """The provider failed for now: the send shows `retrying` with the error until a later attempt ends it."""
+    await session.execute(
+        update(MessageSend)
+        .where(MessageSend.key == key, MessageSend.status.in_(IN_FLIGHT))
+        .values(status="retrying", reason=reason[:500], updated_at=now)
+    )
 
 
 def _outcome(send: MessageSend) -> SendOutcome:

@@ -12,8 +12,8 @@ import trustme
 from activities.messaging import smtp_tls_context
 from tests.api.test_lists import post_events, upsert
 from tests.conftest import ProjectKeys, timeline
-from tests.journeys import created, email_campaign, live_journey, run_result
-from tests.sinks import HttpSink, SmtpSink
+from tests.journeys import created, email_campaign, live_journey, run_result, runs
+from tests.sinks import HttpSink, SmtpSink, free_port
 
 PUBLIC_URL = "http://localhost:8000"
 
@@ -171,6 +171,61 @@ async def test_a_recipient_refused_for_now_is_retried_not_suppressed(
     assert len(smtp.to("sam@example.com")) == 1
     assert await messages(api, project, sam["id"]) == [("sent", None)]
     assert (await api.get(project.admin("/suppressions"), headers=project.secret)).json() == []
+
+
+async def test_a_send_that_can_never_succeed_fails_at_once_with_its_reason(
+    api, project: ProjectKeys, temporal_client, smtp: SmtpSink
+):
+    """The provider has credentials, the server offers no AUTH: no retry can help."""
+    config = {"host": "127.0.0.1", "port": smtp.port, "tls": "none", "from": "shop@example.com",
+              "username": "shop", "password": "secret"}  # fmt: skip
+    provider = await created(api, project, "/providers", {"name": "auth", "kind": "smtp", "config": config})
+    campaign = await created(api, project, "/campaigns", {
+        "name": "hello", "channel": "email", "provider_id": provider["id"],
+        "templates": {"en": {"subject": "Hello", "text": "Hi"}},
+    })  # fmt: skip
+    steps = {
+        **welcome(campaign["id"]),
+        "welcome": {"type": "send", "campaign_id": campaign["id"], "data_key": "hi", "next": "note"},
+        "note": {"type": "update", "body": '{"hi": "{{ journey.hi.status }}: {{ journey.hi.reason }}"}'},
+    }
+    journey = await live_journey(api, project, steps)
+    ola = await upsert(api, project, "ola", email="ola@example.com")
+    await post_events(api, project, temporal_client, [{"name": "signed.up", "identifier": [{"external_id": "ola"}]}])
+    assert (await run_result(temporal_client, journey["id"], ola["id"]))["status"] == "completed"
+
+    reason = "SMTP: The SMTP AUTH extension is not supported by this server. Try connecting via TLS (or STARTTLS)."
+    assert await messages(api, project, ola["id"]) == [("failed", reason)]
+    user = (await api.get(project.admin(f"/users/{ola['id']}"), headers=project.secret)).json()
+    assert user["data"]["hi"] == f"failed: {reason}"
+    [run] = await runs(api, project, journey["id"], ola["id"])
+    assert [v["result"]["reason"] for v in run["history"] if v["step_id"] == "welcome"] == [reason]
+
+
+async def test_a_passing_provider_failure_shows_retrying_with_the_error_then_sends(
+    api, project: ProjectKeys, temporal_client
+):
+    port = free_port()  # nothing listens there yet
+    campaign = await email_campaign(api, project, port, {"en": {"subject": "Later", "text": "Hi"}})
+    journey = await live_journey(api, project, welcome(campaign["id"]))
+    pia = await upsert(api, project, "pia", email="pia@example.com")
+    await post_events(api, project, temporal_client, [{"name": "signed.up", "identifier": [{"external_id": "pia"}]}])
+    for _ in range(200):
+        shown = await messages(api, project, pia["id"])
+        if shown and shown[0][0] == "retrying":
+            break
+        await asyncio.sleep(0.05)
+    [(status, reason)] = await messages(api, project, pia["id"])
+    assert status == "retrying" and reason.startswith("attempt 1 failed: SMTPConnectError"), reason
+
+    late = SmtpSink(port=port)
+    late.start()
+    try:
+        await run_result(temporal_client, journey["id"], pia["id"])
+        assert len(late.to("pia@example.com")) == 1
+    finally:
+        late.stop()
+    assert await messages(api, project, pia["id"]) == [("sent", None)]
 
 
 async def test_provider_reports_are_checked(api, project: ProjectKeys, smtp: SmtpSink):

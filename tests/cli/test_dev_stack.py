@@ -7,11 +7,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.sinks import SmtpSink
 
@@ -143,6 +144,15 @@ def test_dev_stack_heals_itself_when_a_part_dies(tmp_path: Path):
     for name in ("API", "worker 1", "Temporal"):
         assert f"{name} exited with code" in log and f"{name} restarted" in log, log
     assert "PostgreSQL is running again" in log, log
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpSink]:
+    """This test's own SMTP server: it counts every message it receives."""
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
 
 
 def test_a_journey_with_two_sends_survives_its_parts_dying(tmp_path: Path, smtp: SmtpSink):
