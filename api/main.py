@@ -13,6 +13,7 @@ from api.deps import KeyCache
 from api.errors import install_error_handlers
 from api.event_drain import EventDrain
 from api.middleware import GuardedRequests
+from api.openapi import document_errors
 from api.rate_limit import RateLimiter
 from api.routes import (
     admin_broadcasts,
@@ -84,6 +85,7 @@ def create_app(
     # The browser SDK calls the client API from customers' pages.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])
     install_error_handlers(app)
+    document_errors(app)
     for router in (
         health.router,
         projects.router,

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from api.deps import ClientProjectDep, EventDrainDep, SessionDep
 from api.errors import describe_validation, validation_detail
@@ -20,7 +20,12 @@ def _failure(message: str) -> JSONResponse:
     return JSONResponse({"success": False, "error": message}, status_code=400)
 
 
-@router.post("/api/v1/events", response_model=None)
+class LumailFailure(BaseModel):
+    success: bool = False
+    error: str
+
+
+@router.post("/api/v1/events", response_model=None, responses={400: {"model": LumailFailure}})
 async def track_event(
     request: Request, project_id: ClientProjectDep, session: SessionDep, drain: EventDrainDep
 ) -> dict[str, Any] | JSONResponse:

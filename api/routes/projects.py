@@ -2,17 +2,17 @@ import uuid
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from api.deps import AdminProjectDep, InstanceAdminDep, SessionDep
 from domain.messaging.schemas import ProjectSettingsIn
 from domain.projects.service import create_project, get_project, list_projects, update_settings
-from domain.wire import OutModel
+from domain.wire import OutModel, WireModel
 
 router = APIRouter(prefix="/api/admin/projects", tags=["projects"])
 
 
-class ProjectCreate(BaseModel):
+class ProjectCreate(WireModel):
     name: str = Field(min_length=1, max_length=200)
 
 
