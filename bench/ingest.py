@@ -1,10 +1,13 @@
 """Event ingestion against a running stack (`tempogram dev` by default).
 
-    python -m bench.ingest [--events 20000] [--batch 100] [--concurrency 16]
+    python -m bench.ingest [--events 20000] [--batch 100] [--concurrency 16] [--burst-factor 10]
 
 Prints accepted events/s, end-to-end processed events/s, p50/p99 post→recorded latency (at full load
 and at a steady paced rate), single-event accept latency, and — measured in the same run on the same
 Temporal server — the ceiling of no-op workflows started and completed, with the ratio processed/ceiling.
+The burst case posts batches at `--burst-factor` times the ceiling for `--burst-seconds`: the batch
+accept latency while the backlog grows, processing against the ceiling, and that every event was
+recorded exactly once.
 """
 
 import argparse
@@ -161,6 +164,43 @@ async def paced_phase(
     return ids, accept
 
 
+async def burst_phase(
+    api: httpx.AsyncClient, key: str, rate: float, seconds: float, batch: int, users: int
+) -> tuple[list[str], list[float]]:
+    """Batches posted on a fixed schedule at `rate` events/s, each without waiting for the others:
+    the accept latency of each batch, and every accepted id."""
+    ids: list[str] = []
+    accept: list[float] = []
+    interval = batch / rate
+    tasks = []
+
+    async def post(i: int) -> None:
+        started = time.perf_counter()
+        response = await api.post(
+            "/api/client/users/events",
+            json=batch_of(batch, 20_000_000 + i * batch, users),
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        accept.append(time.perf_counter() - started)
+        response.raise_for_status()
+        ids.extend(response.json()["event_ids"])
+
+    start = time.perf_counter()
+    for i in range(max(1, int(rate * seconds / batch))):
+        await asyncio.sleep(max(0.0, start + i * interval - time.perf_counter()))
+        tasks.append(asyncio.create_task(post(i)))
+    await asyncio.gather(*tasks)
+    return ids, accept
+
+
+async def recorded_once(engine: AsyncEngine, ids: list[str]) -> int:
+    async with engine.connect() as connection:
+        rows = await connection.scalar(
+            text("SELECT count(*) FROM events WHERE id = ANY(CAST(:ids AS uuid[]))"), {"ids": ids}
+        )
+    return int(rows or 0)
+
+
 async def main() -> None:
     parser = stack_parser(__doc__)
     parser.add_argument("--events", type=int, default=20_000)
@@ -169,6 +209,9 @@ async def main() -> None:
     parser.add_argument("--users", type=int, default=1_000)
     parser.add_argument("--ceiling-workflows", type=int, default=2_000)
     parser.add_argument("--paced-seconds", type=float, default=20)
+    parser.add_argument("--burst-factor", type=float, default=10, help="burst rate as a multiple of the ceiling")
+    parser.add_argument("--burst-seconds", type=float, default=15)
+    parser.add_argument("--skip-load", action="store_true", help="only the ceiling and the burst")
     args = parse_stack_args(parser)
 
     engine = create_async_engine(args.database_url or dev_database_url(args.data_dir.resolve()))
@@ -183,6 +226,26 @@ async def main() -> None:
 
         ceiling = await measure_ceiling(client, args.ceiling_workflows)
         print(f"ceiling: {ceiling.workflows} no-op workflows in {ceiling.seconds:.1f}s = {ceiling.per_second:.1f}/s")
+
+        burst_rate = ceiling.per_second * args.burst_factor
+        burst_ids, burst_accept = await burst_phase(
+            api, key, burst_rate, args.burst_seconds, args.batch, args.users
+        )
+        await wait_recorded(engine, burst_ids, limit_seconds=3600)
+        _, burst_span = await latencies(engine, burst_ids)
+        burst_processed = len(burst_ids) / burst_span
+        recorded = await recorded_once(engine, burst_ids)
+        print(
+            f"burst: {len(burst_ids)} events in batches of {args.batch} at {burst_rate:.0f} events/s "
+            f"({args.burst_factor:g}x the ceiling) for {args.burst_seconds:g}s\n"
+            f"  batch accept {spread(burst_accept)}\n"
+            f"  processed {burst_processed:8.1f} events/s end to end = {burst_processed / ceiling.per_second:.2f} "
+            f"of the ceiling\n"
+            f"  recorded {recorded} of {len(set(burst_ids))} distinct ids ({len(burst_ids)} accepted)"
+        )
+        if args.skip_load:
+            await engine.dispose()
+            return
 
         ids, post_seconds, request_seconds = await load_phase(
             api, key, args.events, args.batch, args.concurrency, args.users

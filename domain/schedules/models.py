@@ -1,6 +1,6 @@
 """Schedules live in PostgreSQL: definitions (name + offsets), assignments (one per user/org and name),
 and one due row per (assignment, offset) — the next time that offset fires. A per-tick dispatcher
-fans the due rows out into the event pipeline (see README, "Schedules: why rows, not one Schedule each")."""
+fans the due rows out into the event pipeline (see docs/schedules.md, "Schedules: why rows in PostgreSQL")."""
 
 import uuid
 from datetime import datetime
