@@ -3,12 +3,7 @@ session's PostgreSQL and Temporal behind it): no input may produce a 5xx, and ev
 what the document declares (status, content type, schema). Bounded to a few examples per operation."""
 
 import os
-import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -22,47 +17,22 @@ from schemathesis.specs.openapi.checks import (
 )
 from temporalio.testing import WorkflowEnvironment
 
-from core.credentials import new_key
 from tests.conftest import ADMIN_KEY
-from tests.sinks import free_port
+from tests.processes import process_env, start_api, stop
 
-BIN = Path(sys.executable).parent
 EXAMPLES_PER_OPERATION = int(os.environ.get("TEMPOGRAM_FUZZ_EXAMPLES", "12"))
 
 
 @pytest.fixture(scope="module")
 def served(database_url: str, temporal_env: WorkflowEnvironment) -> Iterator[tuple[str, dict[str, str]]]:
     """A `tempogram api` process, and a project its requests act on: (base URL, the project's keys)."""
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "TEMPOGRAM_DATABASE_URL": database_url,
-        "TEMPOGRAM_TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host,
-        "TEMPOGRAM_TEMPORAL_TASK_QUEUE": f"fuzz-{uuid.uuid4()}",
-        "TEMPOGRAM_ADMIN_KEY": ADMIN_KEY,
-        "TEMPOGRAM_SIGNING_SECRET": "fuzz-secret",
-        "TEMPOGRAM_CREDENTIALS_KEYS": new_key(),
-        "TEMPOGRAM_DATABASE_POOL_SIZE": "5",
-    }
-    port = free_port()
-    process = subprocess.Popen([str(BIN / "tempogram"), "api", "--host", "127.0.0.1", "--port", str(port)], env=env)
-    base = f"http://127.0.0.1:{port}"
+    process, base = start_api(process_env(database_url, temporal_env, "fuzz"))
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the API did not start"
-            time.sleep(0.2)
         admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
         project = httpx.post(f"{base}/api/admin/projects", json={"name": "fuzz"}, headers=admin).json()
         yield base, project
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop([process])
 
 
 def test_no_input_is_a_server_error_and_every_answer_is_documented(served: tuple[str, dict[str, str]]):
@@ -88,9 +58,7 @@ def test_no_input_is_a_server_error_and_every_answer_is_documented(served: tuple
                 case.path_parameters["project_id"] = project["id"]
             instance_admin = case.path == "/api/admin/projects"
             key = ADMIN_KEY if instance_admin else project["secret_key"]
-            case.call_and_validate(
-                base_url=base, headers={"Authorization": f"Bearer {key}"}, checks=checks, timeout=30
-            )
+            case.call_and_validate(base_url=base, headers={"Authorization": f"Bearer {key}"}, checks=checks, timeout=30)
 
         try:
             fuzz()

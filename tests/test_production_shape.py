@@ -5,21 +5,17 @@ and as users scale past one machine. A worker killed mid-run loses nothing and d
 import os
 import signal
 import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from core.credentials import new_key
 from tests.conftest import ADMIN_KEY
-from tests.sinks import HttpSink, free_port
+from tests.processes import process_env, start_api, start_worker, stop
+from tests.sinks import HttpSink
 
-BIN = Path(sys.executable).parent
 USERS = 120
 
 
@@ -30,46 +26,16 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 60) -> None:
         time.sleep(0.2)
 
 
-def answers(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 @pytest.fixture
 def cluster(database_url: str, temporal_env: WorkflowEnvironment) -> Iterator[tuple[list[str], list[subprocess.Popen]]]:
     """Two API processes and two workers on a task queue of their own; yields the APIs' URLs and the workers."""
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "TEMPOGRAM_DATABASE_URL": database_url,
-        "TEMPOGRAM_TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host,
-        "TEMPOGRAM_TEMPORAL_TASK_QUEUE": f"production-shape-{uuid.uuid4()}",
-        "TEMPOGRAM_ADMIN_KEY": ADMIN_KEY,
-        "TEMPOGRAM_SIGNING_SECRET": "production-shape-secret",
-        "TEMPOGRAM_CREDENTIALS_KEYS": new_key(),
-        "TEMPOGRAM_DATABASE_POOL_SIZE": "5",
-    }
-    ports = [free_port(), free_port()]
-    processes = [subprocess.Popen([str(BIN / "tempogram"), "worker"], env=env) for _ in range(2)]
-    processes += [
-        subprocess.Popen([str(BIN / "tempogram"), "api", "--host", "127.0.0.1", "--port", str(port)], env=env)
-        for port in ports
-    ]
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    env = process_env(database_url, temporal_env, "production-shape")
+    workers = [start_worker(env) for _ in range(2)]
+    apis = [start_api(env) for _ in range(2)]
     try:
-        for url in urls:
-            wait_for(lambda url=url: answers(url))
-        yield urls, processes[:2]
+        yield [url for _, url in apis], workers
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(workers + [process for process, _ in apis])
 
 
 def test_two_apis_and_two_workers_as_processes_survive_losing_a_worker(cluster, http_sink: HttpSink):
