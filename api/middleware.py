@@ -27,8 +27,7 @@ def too_large_detail(limit: int) -> str:
     return f"the request body is larger than the {limit // (1024 * 1024)} MiB limit"
 
 
-def body_limit(scope: Scope) -> int:
-    headers = dict(scope.get("headers") or [])
+def body_limit(headers: dict[bytes, bytes]) -> int:
     multipart = headers.get(b"content-type", b"").startswith(b"multipart/")
     return MAX_UPLOAD_BYTES if multipart else MAX_BODY_BYTES
 
@@ -53,8 +52,9 @@ class GuardedRequests:
             # PostgreSQL's text cannot hold NUL: refuse it here, whichever parameter carries it.
             await problem(400, "url: must not contain the NUL character (%00)")(scope, receive, send)
             return
-        limit = body_limit(scope)
-        declared = dict(scope.get("headers") or []).get(b"content-length", b"0")
+        headers = dict(scope.get("headers") or [])
+        limit = body_limit(headers)
+        declared = headers.get(b"content-length", b"0")
         if declared.isdigit() and int(declared) > limit:
             await too_large(limit)(scope, receive, send)
             return

@@ -31,10 +31,6 @@ class CredentialCipher:
             raise CredentialsUnreadable("sealed with a key that is not configured") from None
         return opened
 
-    def reseal(self, sealed: str) -> str:
-        """The same values, sealed with the first key."""
-        return self._fernet.rotate(sealed.encode()).decode()
-
 
 def new_key() -> str:
     return Fernet.generate_key().decode()

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import String, Uuid, and_, bindparam, case, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.credentials import CredentialsUnreadable
 from core.prepared import Prepared
 from domain.events.service import emit_system_event
 from domain.journeys.execution import template_context
@@ -102,7 +103,11 @@ async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: d
             return _outcome(previous)
 
     if reason := await _skip_reason(session, project, user, campaign, suppressed):
-        return await _skip(session, job, previous, reason, now)
+        return await _conclude(session, job, previous, "skipped", reason, now)
+    try:
+        credentials = links.cipher.open(provider.sealed_credentials) if provider.sealed_credentials else {}
+    except CredentialsUnreadable as error:  # no retry opens them: a configuration to fix
+        return await _conclude(session, job, previous, "failed", f"the provider's credentials are {error}", now)
 
     template = pick_locale(campaign.templates, user.locale, project.default_locale)
     context = await template_context(session, user, job.data, now, sources=template)
@@ -125,10 +130,7 @@ async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: d
         previous.attempts += 1
         previous.updated_at = now
     to = user.email if campaign.channel == "email" else user.phone if campaign.channel == "sms" else None
-    config = provider.config
-    if provider.sealed_credentials is not None:
-        config = {**config, **links.cipher.open(provider.sealed_credentials)}
-    outgoing = Outgoing(campaign.channel, provider.kind, config, to, fields, message_id)
+    outgoing = Outgoing(campaign.channel, provider.kind, {**provider.config, **credentials}, to, fields, message_id)
     outgoing.attempt = previous.attempts if previous is not None else 1
     if campaign.channel == "email" and campaign.subscription_group_id is not None:
         outgoing.unsubscribe_url = context["unsubscribe_url"]
@@ -180,14 +182,15 @@ async def _skip_reason(
     return None
 
 
-async def _skip(
-    session: AsyncSession, job: SendInput, previous: MessageSend | None, reason: str, now: datetime
+async def _conclude(
+    session: AsyncSession, job: SendInput, previous: MessageSend | None, status: str, reason: str, now: datetime
 ) -> SendOutcome:
+    """The send ends before any provider call: `skipped` (nothing to send) or `failed` (cannot be sent)."""
     if previous is None:
-        await _write_send(session, job, "skipped", now, reason=reason)
+        await _write_send(session, job, status, now, reason=reason)
     else:
-        previous.status, previous.reason, previous.updated_at = "skipped", reason, now
-    return SendOutcome("skipped", job.campaign_id, reason=reason)
+        previous.status, previous.reason, previous.updated_at = status, reason, now
+    return SendOutcome(status, job.campaign_id, reason=reason)
 
 
 async def _write_send(

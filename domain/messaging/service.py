@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.credentials import CredentialCipher
+from core.credentials import CredentialCipher, CredentialsUnreadable
 from core.errors import Invalid
 from domain.base import get_owned, utcnow
 from domain.messaging.models import Campaign, Provider, SubscriptionGroup, UserSubscription
@@ -62,20 +62,25 @@ async def create_provider(
     return provider
 
 
-async def reseal_credentials(session: AsyncSession, cipher: CredentialCipher) -> int:
+async def reseal_credentials(session: AsyncSession, cipher: CredentialCipher) -> tuple[int, list[uuid.UUID]]:
     """Seals every provider's credentials with the cipher's first key (after a key rotation), and seals
-    secrets still stored in plain settings (providers created before sealing). Returns how many changed."""
-    changed = 0
+    secrets still stored in plain settings (providers created before sealing). Returns how many changed,
+    and the providers whose credentials no configured key opens (left as they are)."""
+    changed, unreadable = 0, []
     for provider in await session.scalars(select(Provider).with_for_update()):
         plain = {name: provider.config[name] for name in SECRET_FIELDS if provider.config.get(name)}
         if not plain and provider.sealed_credentials is None:
             continue
-        sealed = cipher.open(provider.sealed_credentials) if provider.sealed_credentials else {}
+        try:
+            sealed = cipher.open(provider.sealed_credentials) if provider.sealed_credentials else {}
+        except CredentialsUnreadable:
+            unreadable.append(provider.id)
+            continue
         provider.config = {k: v for k, v in provider.config.items() if k not in SECRET_FIELDS}
         provider.sealed_credentials = cipher.seal({**sealed, **plain})
         changed += 1
     await session.flush()
-    return changed
+    return changed, unreadable
 
 
 async def get_provider(session: AsyncSession, project_id: uuid.UUID, provider_id: uuid.UUID) -> Provider:

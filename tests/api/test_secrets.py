@@ -90,3 +90,30 @@ async def test_credentials_keys_rotate(api, project: ProjectKeys, settings: Sett
             text("SELECT sealed_credentials FROM providers WHERE id = :id"), {"id": provider["id"]}
         )
     assert CredentialCipher([new]).open(sealed)["auth_token"] == "tw-s3cret"
+
+
+async def test_a_send_whose_credentials_cannot_be_opened_fails_with_the_reason(
+    api, project: ProjectKeys, settings: Settings, temporal_client, http_sink: HttpSink
+):
+    config = {"headers": {"Authorization": "Bearer x"}}
+    provider = await created(api, project, "/providers", {"name": "hooks", "kind": "webhook", "config": config})
+    campaign = await created(api, project, "/campaigns", {
+        "name": "ping", "channel": "webhook", "provider_id": provider["id"],
+        "templates": {"en": {"url": f"{http_sink.url}/never"}},
+    })  # fmt: skip
+    journey = await live_journey(api, project, welcome(campaign["id"]))
+    # Sealed again with a key this deployment does not have (a rotation half done).
+    finished = run_command(
+        "credentials", "reseal",
+        env={"TEMPOGRAM_DATABASE_URL": settings.database_url, "TEMPOGRAM_SIGNING_SECRET": "s",
+             "TEMPOGRAM_CREDENTIALS_KEYS": f"{new_key()},{settings.credentials_keys}"},
+    )  # fmt: skip
+    assert finished.returncode == 0, finished.stderr
+    user = await upsert(api, project, "kim")
+    await post_events(api, project, temporal_client, [{"name": "signed.up", "identifier": [{"external_id": "kim"}]}])
+    await run_result(temporal_client, journey["id"], user["id"])
+    sends = (await api.get(project.admin(f"/users/{user['id']}/messages"), headers=project.secret)).json()
+    assert [(m["status"], m["reason"]) for m in sends] == [
+        ("failed", "the provider's credentials are sealed with a key that is not configured")
+    ]
+    assert not [r for r in http_sink.requests if r.path == "/never"]
