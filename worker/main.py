@@ -1,6 +1,7 @@
 """`tempogram worker`: run the Temporal worker against the configured PostgreSQL and Temporal."""
 
 import asyncio
+import contextlib
 import logging
 import signal
 from datetime import timedelta
@@ -47,7 +48,8 @@ async def run_worker(settings: Settings) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+        with contextlib.suppress(NotImplementedError):  # Windows' loops take no signal handlers
+            loop.add_signal_handler(signum, stop.set)
     log.info("worker polling task queue %s", settings.temporal_task_queue)
     try:
         async with worker:
