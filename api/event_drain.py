@@ -7,6 +7,7 @@ import logging
 import time
 
 from core.db import SessionFactory
+from domain.events.intake import index_known_users
 from domain.events.outbox import claim_oldest, forget, forget_expired_keys
 from workflows.starters import EventStarter
 
@@ -66,6 +67,7 @@ class EventDrain:
         async with self.sessions() as session:
             events = await claim_oldest(session, BATCH)
             if events:
+                await index_known_users(session, events)
                 await self.starter.start(events)
                 await forget(session, events)
             if time.monotonic() - self._cleaned_at > KEY_CLEANUP_SECONDS:

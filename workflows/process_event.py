@@ -45,7 +45,7 @@ class ProcessEvent:
             start_to_close_timeout=RECORD_TIMEOUT,
             retry_policy=DATABASE_RETRY,
         )
-        if recorded.user_id and not event.user_id:
+        if recorded.user_id and recorded.user_id not in (event.user_id, event.indexed_user_id):
             workflow.upsert_search_attributes([USER_ID.value_set(recorded.user_id)])
         if recorded.recorded:
             await self._evaluate(recorded)

@@ -101,8 +101,8 @@ class EventStarter:
             SearchAttributePair(PROJECT_ID, event.project_id),
             SearchAttributePair(EVENT_NAME, event.name),
         ]
-        if event.user_id:
-            attributes.append(SearchAttributePair(USER_ID, event.user_id))
+        if user_id := event.user_id or event.indexed_user_id:
+            attributes.append(SearchAttributePair(USER_ID, user_id))
         async with self._slots, asyncio.timeout(RPC_TIMEOUT.total_seconds()):
             try:
                 await self.client.start_workflow(

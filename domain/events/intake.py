@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.events.outbox import accept, claim_idempotency_key, request_digest
 from domain.events.pipeline import Entity, IdentifierRef, ProcessEventInput
 from domain.events.schemas import EventIn
+from domain.identifiers import IdentifierKey, find_owners
+from domain.users.models import UserIdentifier
 
 
 def event_id_for(project_id: uuid.UUID, item: EventIn, index: int, idempotency_key: str | None) -> uuid.UUID:
@@ -67,6 +69,22 @@ async def accept_batch(
     inputs = build_inputs(project_id, entity, items, idempotency_key, received_at)
     await accept(session, inputs)
     return [i.event_id for i in inputs]
+
+
+async def index_known_users(session: AsyncSession, events: Sequence[ProcessEventInput]) -> None:
+    """Sets `indexed_user_id` on each user event whose identifiers all name one known user (one lookup
+    per project), so its workflow starts with its `UserId` search attribute."""
+    by_project: dict[str, list[ProcessEventInput]] = {}
+    for event in events:
+        if event.entity == "user" and event.identifier and not event.user_id:
+            by_project.setdefault(event.project_id, []).append(event)
+    for project_id, named in by_project.items():
+        keys = sorted({IdentifierKey(ref.source, ref.external_id) for e in named for ref in e.identifier or []})
+        owners = await find_owners(session, UserIdentifier.user_id, uuid.UUID(project_id), keys)
+        for event in named:
+            found = {owners.get(IdentifierKey(ref.source, ref.external_id)) for ref in event.identifier or []}
+            if len(found) == 1 and None not in found:
+                event.indexed_user_id = str(found.pop())
 
 
 def fan_out_event_id(event_id: str, entity_id: str) -> str:

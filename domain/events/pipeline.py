@@ -37,6 +37,9 @@ class ProcessEventInput:
     # Where a `match` fan-out continues after continue-as-new.
     fan_out_after_id: str | None = None
     fan_out_delivered: int = 0
+    # The user the identifiers named when the workflow was started: its `UserId` search attribute from
+    # the start, so the workflow sets it itself only for a new (or since merged) user.
+    indexed_user_id: str | None = None
 
 
 @dataclass
