@@ -158,9 +158,12 @@ def run_dev(options: DevOptions) -> int:
     try:
         supervisor.add(Child("Temporal", lambda: started_temporal(options), stage=0, grace_seconds=15))
         upgrade_to_head(database_url)
+        # A worker given SIGTERM stops polling and lets running activities finish for up to
+        # TEMPOGRAM_WORKER_GRACEFUL_SHUTDOWN_SECONDS; it gets a little longer than that here.
+        worker_grace = get_settings().worker_graceful_shutdown_seconds + 5
         for number in range(1, options.worker_processes + 1):
             supervisor.add(
-                Child(f"worker {number}", lambda: subprocess.Popen(WORKER, env=env), grace_seconds=WORKER_GRACE)
+                Child(f"worker {number}", lambda: subprocess.Popen(WORKER, env=env), grace_seconds=worker_grace)
             )
         supervisor.add(Child("API", lambda: started_api(options, env)))
         print(
@@ -184,10 +187,7 @@ def run_dev(options: DevOptions) -> int:
         postgres.cleanup()  # idempotent with pgserver's own atexit hook
 
 
-# A worker given SIGTERM stops polling and lets running activities finish for up to
-# TEMPOGRAM_WORKER_GRACEFUL_SHUTDOWN_SECONDS; it gets a little longer than that here.
 WORKER = [sys.executable, "-m", "worker.main"]
-WORKER_GRACE = get_settings().worker_graceful_shutdown_seconds + 5
 
 
 def started_temporal(options: DevOptions) -> subprocess.Popen[bytes]:

@@ -4,7 +4,7 @@ says so; stopping asks each child to finish (SIGTERM) and waits for it before th
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # A child that stayed up this long is healthy again: its next restart waits the shortest back-off.
 STABLE_SECONDS = 60.0
@@ -30,7 +30,6 @@ class Child:
     started_at: float = 0.0
     backoff: float = FIRST_BACKOFF_SECONDS
     restart_at: float | None = None
-    restarts: int = field(default=0)
 
     def launch(self) -> None:
         self.process = self.start()
@@ -70,7 +69,6 @@ class Supervisor:
                     child.restart_at = now + child.backoff
                     child.backoff = min(child.backoff * 2, MAX_BACKOFF_SECONDS)
                     continue
-                child.restarts += 1
                 say(f"{child.name} restarted (pid {child.process.pid})")
 
     def stop(self) -> None:

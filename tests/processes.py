@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -48,6 +49,13 @@ def start_api(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
         assert time.monotonic() < deadline, "the API did not start"
         time.sleep(0.2)
     return process, url
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
 
 
 def healthy(url: str) -> bool:

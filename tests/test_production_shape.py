@@ -5,25 +5,17 @@ and as users scale past one machine. A worker killed mid-run loses nothing and d
 import os
 import signal
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.conftest import ADMIN_KEY
-from tests.processes import process_env, start_api, start_worker, stop
+from tests.processes import process_env, start_api, start_worker, stop, wait_for
 from tests.sinks import HttpSink
 
 USERS = 120
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
 
 
 @pytest.fixture

@@ -75,16 +75,19 @@ def test_api_and_worker_refuse_to_start_without_their_secrets():
     assert finished.returncode != 0 and "TEMPOGRAM_SIGNING_SECRET" in finished.stderr
 
 
+def reseal(settings: Settings, keys: str) -> None:
+    """`tempogram credentials reseal` with these keys, against the tests' database."""
+    env = {"TEMPOGRAM_DATABASE_URL": settings.database_url, "TEMPOGRAM_SIGNING_SECRET": "s",
+           "TEMPOGRAM_CREDENTIALS_KEYS": keys}  # fmt: skip
+    finished = run_command("credentials", "reseal", env=env)
+    assert finished.returncode == 0, finished.stderr
+
+
 async def test_credentials_keys_rotate(api, project: ProjectKeys, settings: Settings, sessions: SessionFactory):
     config = {"url": "https://sms.example/send", "from": "+15550000000", "auth_token": "tw-s3cret"}
     provider = await created(api, project, "/providers", {"name": "sms", "kind": "sms", "config": config})
-    old_key, new = settings.credentials_keys or "", new_key()
-    finished = run_command(
-        "credentials", "reseal",
-        env={"TEMPOGRAM_DATABASE_URL": settings.database_url, "TEMPOGRAM_SIGNING_SECRET": "s",
-             "TEMPOGRAM_CREDENTIALS_KEYS": f"{new},{old_key}"},
-    )  # fmt: skip
-    assert finished.returncode == 0, finished.stderr
+    new = new_key()
+    reseal(settings, f"{new},{settings.credentials_keys}")
     async with sessions() as session:
         sealed = await session.scalar(
             text("SELECT sealed_credentials FROM providers WHERE id = :id"), {"id": provider["id"]}
@@ -103,12 +106,7 @@ async def test_a_send_whose_credentials_cannot_be_opened_fails_with_the_reason(
     })  # fmt: skip
     journey = await live_journey(api, project, welcome(campaign["id"]))
     # Sealed again with a key this deployment does not have (a rotation half done).
-    finished = run_command(
-        "credentials", "reseal",
-        env={"TEMPOGRAM_DATABASE_URL": settings.database_url, "TEMPOGRAM_SIGNING_SECRET": "s",
-             "TEMPOGRAM_CREDENTIALS_KEYS": f"{new_key()},{settings.credentials_keys}"},
-    )  # fmt: skip
-    assert finished.returncode == 0, finished.stderr
+    reseal(settings, f"{new_key()},{settings.credentials_keys}")
     user = await upsert(api, project, "kim")
     await post_events(api, project, temporal_client, [{"name": "signed.up", "identifier": [{"external_id": "kim"}]}])
     await run_result(temporal_client, journey["id"], user["id"])

@@ -6,14 +6,14 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.processes import healthy, wait_for
 from tests.sinks import SmtpSink
 
 BIN = Path(sys.executable).parent
@@ -82,13 +82,6 @@ def stop_stack(stack: Stack) -> None:
     assert stack.process.wait(timeout=90) == 0
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
-
-
 def children(pid: int) -> list[tuple[int, str]]:
     """The direct children of a process, with their command lines."""
     found = []
@@ -100,13 +93,6 @@ def children(pid: int) -> list[tuple[int, str]]:
 
 def child_pid(process: Stack, marker: str) -> int:
     return next(pid for pid, command in children(process.pid) if marker in command)
-
-
-def healthy(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/healthz", timeout=3).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def test_dev_stack_heals_itself_when_a_part_dies(tmp_path: Path):
