@@ -9,30 +9,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
 from activities.messaging import send_once
-from core.db import SessionFactory
-from domain.broadcasts.pipeline import BatchResult, BroadcastBatch, Wave
+from domain.broadcasts.payloads import BatchResult, BroadcastBatch, Wave
 from domain.broadcasts.service import finish_broadcast, next_recipients, record_recipient, take_audience
-from domain.journeys.pipeline import SendInput
 from domain.messaging.links import Links
+from domain.messaging.payloads import SendInput
 from domain.messaging.sending import SendOutcome
-from workflows.starters import EventStarter
+from lifecycle.unit_of_work import Dispatch
 
 SENDS_AT_ONCE = 10
 
 
 class BroadcastActivities:
-    def __init__(self, sessions: SessionFactory, starter: EventStarter, links: Links, http: httpx.AsyncClient) -> None:
-        self.sessions = sessions
-        self.starter = starter
+    def __init__(self, dispatch: Dispatch, links: Links, http: httpx.AsyncClient) -> None:
+        self.dispatch = dispatch
+        self.sessions = dispatch.sessions
         self.links = links
         self.http = http
 
     @activity.defn
     async def take_broadcast_audience(self, broadcast_id: str) -> list[Wave]:
         """The list's members become the recipients (once); returns the waves still to send."""
-        async with self.sessions() as session:
+        async with self.dispatch.open() as work:
+            session = work.session
             waves = await take_audience(session, uuid.UUID(broadcast_id), datetime.now(UTC))
-            await session.commit()
+            await work.commit()
         return waves
 
     @activity.defn
@@ -60,7 +60,7 @@ class BroadcastActivities:
                 idempotency_key=f"broadcast/{broadcast_id}/{user_id}",
             )
             async with limit:
-                outcome = await send_once(self.sessions, self.starter, self.links, self.http, job, record)
+                outcome = await send_once(self.dispatch, self.links, self.http, job, record)
             if outcome.status == "sent":
                 result.sent += 1
             elif outcome.status == "skipped":
@@ -75,6 +75,7 @@ class BroadcastActivities:
 
     @activity.defn
     async def finish_broadcast(self, broadcast_id: str) -> None:
-        async with self.sessions() as session:
+        async with self.dispatch.open() as work:
+            session = work.session
             await finish_broadcast(session, uuid.UUID(broadcast_id), datetime.now(UTC))
-            await session.commit()
+            await work.commit()

@@ -1,7 +1,6 @@
 """Event pipeline I/O: record an event (with schema extraction), fan `match` events out, sweep."""
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from psycopg.errors import ForeignKeyViolation
@@ -9,42 +8,35 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from temporalio import activity
 
-from core.db import SessionFactory
 from domain.base import utcnow
 from domain.events.intake import fan_out_event_id
 from domain.events.models import Event
-from domain.events.pipeline import (
+from domain.events.payloads import (
     FanOutPageInput,
     FanOutPageResult,
     IdentifierRef,
+    PendingEventsInput,
     ProcessEventInput,
     RecordedEvent,
 )
 from domain.events.recording import SchemaKey, extract_schema, record_occurrence
 from domain.identifiers import IdentifierIn
 from domain.journeys.entry import Occurrence, enter_for_event, has_member_entrances, notify_exits
+from domain.journeys.walk import walk_admitted
 from domain.lists.membership import recompute_for_user
-from domain.lists.pipeline import LIST_EVENTS
+from domain.lists.payloads import LIST_EVENTS
 from domain.organizations.models import Organization
 from domain.organizations.service import resolve_or_create_organization
 from domain.users.models import User
 from domain.users.service import resolve_or_create_user
-from workflows.starters import EventStarter
-
-
-@dataclass
-class PendingEventsInput:
-    """Undispatched system events older than `grace_seconds` (optionally one list's membership events)."""
-
-    grace_seconds: int = 60
-    limit: int = 1000
-    list_id: str | None = None
+from lifecycle.unit_of_work import Dispatch
 
 
 class EventActivities:
-    def __init__(self, sessions: SessionFactory, starter: EventStarter) -> None:
-        self.sessions = sessions
-        self.starter = starter
+    def __init__(self, dispatch: Dispatch) -> None:
+        self.dispatch = dispatch
+        self.sessions = dispatch.sessions
+        self.starter = dispatch.events
         self._known_schema: set[SchemaKey] = set()
 
     @activity.defn
@@ -53,15 +45,16 @@ class EventActivities:
         once, extract its schema and recompute the user's affected lists — one transaction.
         Idempotent: the event id is the key, and list changes are diffs."""
         project_id = uuid.UUID(event.project_id)
-        async with self.sessions() as session:
+        async with self.dispatch.open() as work:
+            session = work.session
             user_id = uuid.UUID(event.user_id) if event.user_id else None
             organization_id = uuid.UUID(event.organization_id) if event.organization_id else None
             if event.identifier:
                 identifiers = [_identifier(ref) for ref in event.identifier]
                 if event.entity == "user":
-                    user_id = await resolve_or_create_user(session, project_id, identifiers)
+                    user_id = await resolve_or_create_user(work, project_id, identifiers)
                 else:
-                    organization_id = await resolve_or_create_organization(session, project_id, identifiers)
+                    organization_id = await resolve_or_create_organization(work, project_id, identifiers)
 
             try:
                 await record_occurrence(session, event, user_id, organization_id)
@@ -70,13 +63,14 @@ class EventActivities:
                 occurrence = Occurrence(uuid.UUID(event.event_id), event.name, event.data, now)
                 member_entrances = False
                 if user_id is not None:
-                    await recompute_for_user(session, project_id, user_id, event.name, now)
+                    await recompute_for_user(work, project_id, user_id, event.name, now)
                     # Exits first: the runs this event admits are not among those it exits.
-                    await notify_exits(session, user_id, occurrence)
-                    await enter_for_event(session, project_id, user_id, occurrence)
+                    await notify_exits(work, user_id, occurrence)
+                    await enter_for_event(work, project_id, user_id, occurrence)
+                    await walk_admitted(work)
                 elif organization_id is not None:
                     member_entrances = await has_member_entrances(session, project_id, event.name)
-                await self.starter.commit_and_dispatch(session)
+                await work.commit()
             except IntegrityError as error:
                 if not isinstance(error.orig, ForeignKeyViolation):
                     raise
@@ -130,13 +124,14 @@ class EventActivities:
             query = query.where(Event.created_at < utcnow() - timedelta(seconds=job.grace_seconds))
         if job.list_id is not None:
             query = query.where(Event.name.in_(LIST_EVENTS), Event.data.op("@>")({"list_id": job.list_id}))
-        async with self.sessions() as session:
+        async with self.dispatch.open() as work:
+            session = work.session
             pending = list(await session.scalars(query.order_by(Event.created_at).limit(job.limit)))
             await self.starter.dispatch_recorded(pending, background=True)
             await session.execute(
                 update(Event).where(Event.id.in_([event.id for event in pending])).values(dispatched=True)
             )
-            await session.commit()
+            await work.commit()
         activity.heartbeat(len(pending))
         return len(pending)
 

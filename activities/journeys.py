@@ -1,7 +1,6 @@
-"""Journey I/O: perform a run's step, finish a run, enter an organization's members, restart lost runs."""
+"""Journey I/O: walk a run, finish it, enter an organization's or a list's members, restart lost runs."""
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -9,51 +8,34 @@ from sqlalchemy import select, update
 from temporalio import activity
 
 from activities.messaging import deliver_send
-from core.db import SessionFactory, through_database_outage
+from core.db import through_database_outage
 from domain.base import utcnow
 from domain.journeys.entry import Occurrence, admit, enter_for_event, live_entrance, published, run_input
-from domain.journeys.execution import end_run, perform_step
+from domain.journeys.execution import end_run
 from domain.journeys.models import JourneyRun
-from domain.journeys.pipeline import (
+from domain.journeys.payloads import (
     AdvanceInput,
     FinishInput,
     ListEntranceInput,
     OrganizationEntranceInput,
+    PendingRunsInput,
     RunAdvance,
-    StepInput,
-    StepOutcome,
 )
-from domain.journeys.walk import Delivered, Walked, walk
+from domain.journeys.walk import Delivered, Walked, walk, walk_admitted
 from domain.lists.models import ListMember
 from domain.messaging.links import Links
 from domain.organizations.models import OrganizationMember
-from domain.paging import user_id_pages
-from workflows.starters import EventStarter
-
-
-@dataclass
-class PendingRunsInput:
-    """Runs admitted more than `grace_seconds` ago whose workflow never reported in."""
-
-    grace_seconds: int = 60
-    limit: int = 1000
+from domain.paging import id_pages
+from domain.unit_of_work import RunStart
+from lifecycle.unit_of_work import Dispatch
 
 
 class JourneyActivities:
-    def __init__(self, sessions: SessionFactory, starter: EventStarter, links: Links, http: httpx.AsyncClient) -> None:
-        self.sessions = sessions
-        self.starter = starter
+    def __init__(self, dispatch: Dispatch, links: Links, http: httpx.AsyncClient) -> None:
+        self.dispatch = dispatch
+        self.sessions = dispatch.sessions
         self.links = links
         self.http = http
-
-    @activity.defn
-    async def perform_step(self, job: StepInput) -> StepOutcome:
-        """Record the visit and do the step's database work, in one transaction. Idempotent per visit."""
-        async with self.sessions() as session:
-            now = datetime.fromisoformat(job.now) if job.now else datetime.now(UTC)
-            outcome = await perform_step(session, job, now)
-            await self.starter.commit_and_dispatch(session)
-        return outcome
 
     @activity.defn
     async def advance_run(self, job: AdvanceInput) -> RunAdvance:
@@ -68,9 +50,10 @@ class JourneyActivities:
         delivered: Delivered | None = None
 
         async def walk_on() -> Walked:
-            async with self.sessions() as session:
-                walked = await walk(session, job, self.links, now(), delivered)
-                await self.starter.commit_and_dispatch(session)
+            async with self.dispatch.open() as work:
+                walked = await walk(work, job, self.links, now(), delivered)
+                await walk_admitted(work)  # a link step may have entered the user into another journey
+                await work.commit()
             return walked
 
         while True:
@@ -87,9 +70,9 @@ class JourneyActivities:
     @activity.defn
     async def finish_run(self, job: FinishInput) -> None:
         """Mark the run ended and record `journey.completed` or `journey.exited`; idempotent."""
-        async with self.sessions() as session:
-            await end_run(session, job)
-            await self.starter.commit_and_dispatch(session)
+        async with self.dispatch.open() as work:
+            await end_run(work, job)
+            await work.commit()
 
     @activity.defn
     async def enter_organization_members(self, job: OrganizationEntranceInput) -> int:
@@ -97,10 +80,12 @@ class JourneyActivities:
         event = Occurrence(uuid.UUID(job.event_id), job.event_name, job.data, datetime.now(UTC))
         members = OrganizationMember.organization_id == uuid.UUID(job.organization_id)
         entered = 0
-        async for session, user_ids in user_id_pages(self.sessions, OrganizationMember.user_id, members):
-            for user_id in user_ids:
-                await enter_for_event(session, uuid.UUID(job.project_id), user_id, event, organization=True)
-            await self.starter.commit_and_dispatch(session)
+        async for user_ids in id_pages(self.sessions, OrganizationMember.user_id, members):
+            async with self.dispatch.open() as work:
+                for user_id in user_ids:
+                    await enter_for_event(work, uuid.UUID(job.project_id), user_id, event, organization=True)
+                await walk_admitted(work)
+                await work.commit()
             entered += len(user_ids)
             activity.heartbeat(entered)
         return entered
@@ -113,16 +98,18 @@ class JourneyActivities:
         fired_at = datetime.now(UTC).isoformat()
         entered = 0
         members = ListMember.list_id == uuid.UUID(job.list_id)
-        async for session, user_ids in user_id_pages(self.sessions, ListMember.user_id, members):
-            found = await live_entrance(session, uuid.UUID(job.journey_id), job.entrance_step)
-            if found is None:  # paused or deleted since the schedule fired
-                return entered
-            journey, version, entrance = found
-            data = {entrance.data_key: {"list_id": job.list_id, "fired_at": fired_at}} if entrance.data_key else {}
-            for user_id in user_ids:
-                if await admit(session, journey, version, entrance, user_id, data, event_id=fire):
-                    entered += 1
-            await self.starter.commit_and_dispatch(session)
+        async for user_ids in id_pages(self.sessions, ListMember.user_id, members):
+            async with self.dispatch.open() as work:
+                found = await live_entrance(work.session, uuid.UUID(job.journey_id), job.entrance_step)
+                if found is None:  # paused or deleted since the schedule fired
+                    return entered
+                journey, version, entrance = found
+                data = {entrance.data_key: {"list_id": job.list_id, "fired_at": fired_at}} if entrance.data_key else {}
+                for user_id in user_ids:
+                    if await admit(work, journey, version, entrance, user_id, data, event_id=fire):
+                        entered += 1
+                await walk_admitted(work)
+                await work.commit()
             activity.heartbeat(entered)
         return entered
 
@@ -144,10 +131,9 @@ class JourneyActivities:
                 version = await published(session, run.journey_id, run.version)
                 entrance = next(e for e in version.definition.entrances if e.id == run.entrance_step)
                 input_ = run_input(version, run.project_id, run.id, run.user_id, entrance, run.entrance_data)
-                pending.append((run.workflow_id, input_))
-            await self.starter.start_runs(pending)
-            await session.execute(
-                update(JourneyRun).where(JourneyRun.workflow_id.in_([w for w, _ in pending])).values(started=True)
-            )
+                pending.append(RunStart(run.workflow_id, input_))
+            await self.dispatch.runs.start(pending)
+            started = [start.workflow_id for start in pending]
+            await session.execute(update(JourneyRun).where(JourneyRun.workflow_id.in_(started)).values(started=True))
             await session.commit()
         return len(pending)

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from sqlalchemy import func, or_, select
 from temporalio import activity
 
-from core.db import SessionFactory
 from domain.lists.membership import (
     Blocks,
     PageResult,
@@ -19,7 +18,7 @@ from domain.lists.membership import (
     record_progress,
 )
 from domain.lists.models import List
-from domain.lists.pipeline import (
+from domain.lists.payloads import (
     ListRecomputeInput,
     ListRecomputePage,
     OrganizationMembersInput,
@@ -27,20 +26,22 @@ from domain.lists.pipeline import (
     RefreshInput,
 )
 from domain.organizations.models import OrganizationMember
-from domain.paging import user_id_pages
-from workflows.starters import EventStarter, start_list_recompute
+from domain.paging import id_pages
+from lifecycle.lists import start_list_recompute
+from lifecycle.unit_of_work import Dispatch
 
 
 class ListActivities:
-    def __init__(self, sessions: SessionFactory, starter: EventStarter) -> None:
-        self.sessions = sessions
-        self.starter = starter
+    def __init__(self, dispatch: Dispatch) -> None:
+        self.dispatch = dispatch
+        self.sessions = dispatch.sessions
 
     @activity.defn
     async def recompute_list_page(self, job: ListRecomputeInput) -> ListRecomputePage:
         """Recompute the page of users where `job` stands; idempotent (a diff against current membership).
         Returns the job's totals with this page added, and where the walk continues."""
-        async with self.sessions() as session:
+        async with self.dispatch.open() as work:
+            session = work.session
             # Shared: pages run side by side, and a rule edit waits for the pages in flight to commit.
             lst = await session.get(List, uuid.UUID(job.list_id), with_for_update={"read": True})
             if lst is None or lst.version != job.version or lst.rule is None:
@@ -61,7 +62,7 @@ class ListActivities:
                 result.after_user_id = str(page.last_user_id) if page.last_user_id else job.after_user_id
             if job.record_progress:
                 record_progress(lst, result, _as_of(job.as_of))
-            await self.starter.commit_and_dispatch(session)
+            await work.commit()
         return result
 
     @activity.defn
@@ -84,24 +85,25 @@ class ListActivities:
     @activity.defn
     async def record_list_recompute_progress(self, job: RecomputeProgressInput) -> None:
         """Show a recompute's progress (and, once done, its end) on the list, unless its rule changed."""
-        async with self.sessions() as session:
+        async with self.dispatch.open() as work:
+            session = work.session
             lst = await session.get(List, uuid.UUID(job.list_id), with_for_update=True)
             if lst is not None and lst.version == job.version:
                 record_progress(lst, job.progress, _as_of(job.as_of))
-            await session.commit()
+            await work.commit()
 
     @activity.defn
     async def recompute_organization_members(self, job: OrganizationMembersInput) -> int:
         """An organization's event or change can move each member in or out of lists."""
         changed = 0
         members = OrganizationMember.organization_id == uuid.UUID(job.organization_id)
-        async for _, user_ids in user_id_pages(self.sessions, OrganizationMember.user_id, members):
+        async for user_ids in id_pages(self.sessions, OrganizationMember.user_id, members):
             for user_id in user_ids:  # one transaction per member: each takes that user's list lock
-                async with self.sessions() as session:
+                async with self.dispatch.open() as work:
                     changes = await recompute_for_user(
-                        session, uuid.UUID(job.project_id), user_id, job.trigger, datetime.now(UTC)
+                        work, uuid.UUID(job.project_id), user_id, job.trigger, datetime.now(UTC)
                     )
-                    await self.starter.commit_and_dispatch(session)
+                    await work.commit()
                 changed += changes.added + changes.removed
             activity.heartbeat(len(user_ids))
         return changed
@@ -125,8 +127,8 @@ class ListActivities:
             )
         for project_id, list_id, version in due:
             await start_list_recompute(
-                self.starter.client,
-                self.starter.task_queue,
+                self.dispatch.events.client,
+                self.dispatch.events.task_queue,
                 str(project_id),
                 str(list_id),
                 version,

@@ -19,10 +19,10 @@ from temporalio.exceptions import ApplicationError
 
 from core.db import SessionFactory, through_database_outage
 from domain.journeys.definition import Action, parse_step
-from domain.journeys.execution import run_user, template_context
-from domain.journeys.pipeline import ActionInput, SendInput
+from domain.journeys.execution import run_user
 from domain.messaging.links import Links
 from domain.messaging.mime import email_bytes
+from domain.messaging.payloads import ActionInput, SendInput
 from domain.messaging.sending import (
     MAX_SEND_ATTEMPTS,
     Outgoing,
@@ -31,8 +31,9 @@ from domain.messaging.sending import (
     finish_send,
     mark_retrying,
 )
+from domain.template_context import template_context
 from domain.templating import render, render_json
-from workflows.starters import EventStarter
+from lifecycle.unit_of_work import Dispatch
 
 
 @cache
@@ -54,17 +55,11 @@ class Delivery:
 
 
 class MessagingActivities:
-    def __init__(self, sessions: SessionFactory, starter: EventStarter, links: Links, http: httpx.AsyncClient) -> None:
-        self.sessions = sessions
-        self.starter = starter
+    def __init__(self, dispatch: Dispatch, links: Links, http: httpx.AsyncClient) -> None:
+        self.dispatch = dispatch
+        self.sessions = dispatch.sessions
         self.links = links
         self.http = http
-
-    @activity.defn
-    async def send_message(self, job: SendInput) -> dict[str, Any]:
-        """Send a campaign to the run's user once per run step; returns the step's result
-        (`status` sent | skipped | failed, `reason`, `message_id`, a webhook's `response`)."""
-        return (await send_once(self.sessions, self.starter, self.links, self.http, job)).as_result()
 
     @activity.defn
     async def run_action(self, job: ActionInput) -> dict[str, Any]:
@@ -88,8 +83,7 @@ class MessagingActivities:
 
 
 async def send_once(
-    sessions: SessionFactory,
-    starter: EventStarter,
+    dispatch: Dispatch,
     links: Links,
     http: httpx.AsyncClient,
     job: SendInput,
@@ -97,7 +91,7 @@ async def send_once(
 ) -> SendOutcome:
     """Claim, deliver and record one send (its key makes a retry return the first outcome);
     `finished` records more in the transaction that records the outcome."""
-    async with sessions() as session:
+    async with dispatch.sessions() as session:
         claim = await claim_send(session, job, links, datetime.now(UTC))
         if isinstance(claim, SendOutcome) and finished:
             await finished(session, claim)
@@ -105,14 +99,14 @@ async def send_once(
     if isinstance(claim, SendOutcome):
         return claim
 
-    delivered = await deliver_send(sessions, http, job, claim)
+    delivered = await deliver_send(dispatch.sessions, http, job, claim)
 
     async def record() -> SendOutcome:
-        async with sessions() as session:
-            outcome = await finish_send(session, job, claim, delivered, datetime.now(UTC))
+        async with dispatch.open() as work:
+            outcome = await finish_send(work, job, claim, delivered, datetime.now(UTC))
             if finished:
-                await finished(session, outcome)
-            await starter.commit_and_dispatch(session)
+                await finished(work.session, outcome)
+            await work.commit()
         return outcome
 
     # The message is out: a retry of the activity would send it again, so wait out a database outage.

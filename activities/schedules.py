@@ -5,12 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 from temporalio import activity
 
-from core.db import SessionFactory
-from domain.paging import user_id_pages
+from domain.paging import id_pages
 from domain.schedules.anniversary import fire_anniversaries
 from domain.schedules.firing import fire_due
 from domain.schedules.models import ScheduleAssignment, ScheduleDefinition
-from domain.schedules.pipeline import (
+from domain.schedules.payloads import (
     AnniversaryInput,
     AnniversaryResult,
     FireBatchInput,
@@ -18,7 +17,7 @@ from domain.schedules.pipeline import (
     ReplanInput,
 )
 from domain.schedules.service import replan_assignments
-from workflows.starters import EventStarter
+from lifecycle.unit_of_work import Dispatch
 
 
 def _clock(as_of: str) -> datetime:
@@ -26,16 +25,17 @@ def _clock(as_of: str) -> datetime:
 
 
 class ScheduleActivities:
-    def __init__(self, sessions: SessionFactory, starter: EventStarter) -> None:
-        self.sessions = sessions
-        self.starter = starter
+    def __init__(self, dispatch: Dispatch) -> None:
+        self.dispatch = dispatch
+        self.sessions = dispatch.sessions
 
     @activity.defn
     async def fire_due_schedules(self, job: FireBatchInput) -> FireBatchResult:
         """Write the events of up to `batch_size` due fires and move their rows on, in one transaction;
         then start the pipeline for those something listens for. Idempotent: a claimed row is moved in
         the same commit that writes its event, and event ids derive from the fire."""
-        async with self.sessions() as session:
+        async with self.dispatch.open() as work:
+            session = work.session
             batch = await fire_due(
                 session,
                 _clock(job.as_of),
@@ -43,9 +43,8 @@ class ScheduleActivities:
                 timedelta(seconds=job.catch_up_seconds),
                 every_fire_a_workflow=job.every_fire_a_workflow,
             )
-            await self.starter.settle(session, batch.events, batch.heard)
-            await session.commit()
-        await self.starter.dispatch_or_leave_to_sweeper(batch.heard)
+            work.add_written(batch.events, batch.heard)
+            await work.commit()
         return FireBatchResult(claimed=batch.claimed, fired=len(batch.events), skipped=batch.skipped)
 
     @activity.defn
@@ -53,14 +52,14 @@ class ScheduleActivities:
         """Write the `scheduled.anniversary` events of the next stretch of time (at most six hours) and
         move the sweep's cursor, in one transaction; idempotent (event ids derive from entity and year)."""
         now = _clock(job.as_of)
-        async with self.sessions() as session:
+        async with self.dispatch.open() as work:
+            session = work.session
             swept = await fire_anniversaries(session, now, timedelta(seconds=job.catch_up_seconds))
             if swept is not None:
-                await self.starter.settle(session, swept.events, swept.heard)
-            await session.commit()
+                work.add_written(swept.events, swept.heard)
+            await work.commit()
         if swept is None:
             return AnniversaryResult(fired=0, caught_up=True)
-        await self.starter.dispatch_or_leave_to_sweeper(swept.heard)
         return AnniversaryResult(fired=len(swept.events), caught_up=swept.position >= now)
 
     @activity.defn
@@ -69,12 +68,13 @@ class ScheduleActivities:
         definition_id = uuid.UUID(job.definition_id)
         condition = ScheduleAssignment.definition_id == definition_id
         replanned = 0
-        async for session, ids in user_id_pages(self.sessions, ScheduleAssignment.id, condition, size=500):
-            definition = await session.get(ScheduleDefinition, definition_id)
-            if definition is None:
-                return replanned
-            await replan_assignments(session, definition, ids, _clock(job.as_of))
-            await session.commit()
+        async for ids in id_pages(self.sessions, ScheduleAssignment.id, condition, size=500):
+            async with self.dispatch.open() as work:
+                definition = await work.session.get(ScheduleDefinition, definition_id)
+                if definition is None:
+                    return replanned
+                await replan_assignments(work.session, definition, ids, _clock(job.as_of))
+                await work.commit()
             replanned += len(ids)
             activity.heartbeat(replanned)
         return replanned

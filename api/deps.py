@@ -1,4 +1,4 @@
-"""Typed dependencies: routes declare what they need (session, starter, authenticated project)."""
+"""Typed dependencies: routes declare what they need (session or unit of work, authenticated project)."""
 
 import hmac
 import time
@@ -16,7 +16,8 @@ from core.config import Settings
 from core.db import SessionFactory
 from domain.messaging.links import Links
 from domain.projects.service import KeyKind, ProjectKey, find_project_key
-from workflows.starters import EventStarter
+from domain.unit_of_work import UnitOfWork
+from lifecycle.unit_of_work import Dispatch
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -25,8 +26,11 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_starter(request: Request) -> EventStarter:
-    return request.app.state.starter
+async def get_work(request: Request, session: Annotated[AsyncSession, Depends(get_session)]) -> UnitOfWork:
+    """The request's unit of work, on the request's session: `await work.commit()` commits and starts
+    what the request caused."""
+    dispatch: Dispatch = request.app.state.dispatch
+    return dispatch.bind(session)
 
 
 def get_event_drain(request: Request) -> EventDrain:
@@ -47,7 +51,7 @@ def get_temporal(request: Request) -> Client:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-StarterDep = Annotated[EventStarter, Depends(get_starter)]
+WorkDep = Annotated[UnitOfWork, Depends(get_work)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 EventDrainDep = Annotated[EventDrain, Depends(get_event_drain)]
 LinksDep = Annotated[Links, Depends(get_links)]

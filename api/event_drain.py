@@ -9,7 +9,7 @@ import time
 from core.db import SessionFactory
 from domain.events.intake import index_known_users
 from domain.events.outbox import claim_oldest, forget, forget_expired_keys
-from workflows.starters import EventStarter
+from lifecycle.events import EventStarter
 
 log = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ from core.memory import freeze_startup_heap
 from core.migrate import upgrade_to_head
 from core.temporal import connect_client
 from domain.messaging.links import Links
-from workflows.starters import EventStarter
+from lifecycle.unit_of_work import Dispatch
 
 
 def create_app(
@@ -62,8 +62,10 @@ def create_app(
         app.state.links = Links.from_settings(settings)
         app.state.sessions = create_session_factory(engine)
         app.state.temporal = client
-        app.state.starter = EventStarter(client, settings.temporal_task_queue, settings.api_start_concurrency)
-        app.state.event_drain = EventDrain(app.state.sessions, app.state.starter)
+        app.state.dispatch = Dispatch(
+            app.state.sessions, client, settings.temporal_task_queue, settings.api_start_concurrency
+        )
+        app.state.event_drain = EventDrain(app.state.sessions, app.state.dispatch.events)
         draining = asyncio.create_task(app.state.event_drain.run(), name="event outbox drain")
         app.state.key_cache = KeyCache()
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)

@@ -27,11 +27,11 @@ from temporalio.client import Client
 from bench.ingest import create_project, dev_database_url, spread
 from domain.lists.membership import membership_events
 from domain.lists.models import List, ListMember
-from domain.lists.pipeline import recompute_workflow_id
+from domain.lists.payloads import recompute_workflow_id
 from domain.rules.engine import RuleSql
 from domain.rules.model import parse_rule
 from domain.users.models import User
-from workflows.starters import start_list_recompute
+from lifecycle.lists import start_list_recompute
 
 PROPERTY_RULE = {
     "all": [

@@ -1,6 +1,6 @@
 """Liquid templates for journeys and campaigns: parse once to validate, render with the run's context.
 
-Context names (SPEC §6, §8): `user` (with `user.data`), `organization`, `journey`, `now`, and for campaigns
+Context names: `user` (with `user.data`), `organization`, `journey`, `now`, and for campaigns
 `campaign` (its id, name and variables), `unsubscribe_url` and `preferences_url`. An unknown variable
 renders empty, as Liquid users expect.
 """

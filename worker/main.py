@@ -15,8 +15,8 @@ from core.logging import configure_logging
 from core.memory import freeze_startup_heap
 from core.temporal import connect_client
 from domain.messaging.links import Links
+from lifecycle.system_schedules import ensure_system_schedules
 from worker.registry import WORKFLOWS, WorkerDeps, build_activities, workflow_runner
-from worker.schedules import ensure_system_schedules
 
 log = logging.getLogger(__name__)
 

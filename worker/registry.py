@@ -19,13 +19,13 @@ from activities.messaging import MessagingActivities
 from activities.schedules import ScheduleActivities
 from core.db import SessionFactory
 from domain.messaging.links import Links
+from lifecycle.unit_of_work import Dispatch
 from workflows.broadcast import SendBroadcast
 from workflows.fire_schedules import FireDueSchedules, ReplanSchedule
 from workflows.journey_entrances import EnterListMembers
 from workflows.journey_run import JourneyRun
 from workflows.list_recompute import DispatchListEvents, ListRecompute, RefreshTimeBasedLists
 from workflows.process_event import ProcessEvent
-from workflows.starters import EventStarter
 from workflows.sweep_stranded_events import SweepStrandedEvents
 
 WORKFLOWS: Sequence[type] = (
@@ -64,13 +64,13 @@ def workflow_runner(sandboxed: bool = True) -> WorkflowRunner:
 
 
 def build_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
-    starter = EventStarter(deps.client, deps.task_queue)
-    events = EventActivities(deps.sessions, starter)
-    lists = ListActivities(deps.sessions, starter)
-    journeys = JourneyActivities(deps.sessions, starter, deps.links, deps.http)
-    messaging = MessagingActivities(deps.sessions, starter, deps.links, deps.http)
-    schedules = ScheduleActivities(deps.sessions, starter)
-    broadcasts = BroadcastActivities(deps.sessions, starter, deps.links, deps.http)
+    dispatch = Dispatch(deps.sessions, deps.client, deps.task_queue)
+    events = EventActivities(dispatch)
+    lists = ListActivities(dispatch)
+    journeys = JourneyActivities(dispatch, deps.links, deps.http)
+    messaging = MessagingActivities(dispatch, deps.links, deps.http)
+    schedules = ScheduleActivities(dispatch)
+    broadcasts = BroadcastActivities(dispatch, deps.links, deps.http)
     return [
         events.record_event,
         events.deliver_match_page,
@@ -80,13 +80,11 @@ def build_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         lists.record_list_recompute_progress,
         lists.recompute_organization_members,
         lists.start_due_list_refreshes,
-        journeys.perform_step,
         journeys.advance_run,
         journeys.finish_run,
         journeys.enter_organization_members,
         journeys.start_pending_runs,
         journeys.enter_list_members,
-        messaging.send_message,
         messaging.run_action,
         schedules.fire_due_schedules,
         schedules.fire_anniversaries,

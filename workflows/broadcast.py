@@ -7,17 +7,16 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.broadcasts import BroadcastActivities
-    from domain.broadcasts.pipeline import (
+    from domain.broadcasts.payloads import (
         BROADCAST_WORKFLOW,
         BroadcastBatch,
         BroadcastInput,
         BroadcastProgress,
         Wave,
     )
-    from workflows.process_event import DATABASE_RETRY
+    from workflows.policies import DATABASE_RETRY, LONG_PAGE, STEP
 
 # A batch sends up to 200 messages: minutes even with a slow provider.
-BATCH_TIMEOUT = timedelta(minutes=10)
 
 
 @workflow.defn(name=BROADCAST_WORKFLOW)
@@ -37,7 +36,7 @@ class SendBroadcast:
         waves: list[Wave] = await workflow.execute_activity_method(
             BroadcastActivities.take_broadcast_audience,
             job.broadcast_id,
-            start_to_close_timeout=timedelta(minutes=10),
+            start_to_close_timeout=LONG_PAGE,
             retry_policy=DATABASE_RETRY,
         )
         self._progress.waves = len(waves)
@@ -51,7 +50,7 @@ class SendBroadcast:
         await workflow.execute_activity_method(
             BroadcastActivities.finish_broadcast,
             job.broadcast_id,
-            start_to_close_timeout=timedelta(minutes=1),
+            start_to_close_timeout=STEP,
             retry_policy=DATABASE_RETRY,
         )
         workflow.set_current_details("completed")
@@ -62,7 +61,7 @@ class SendBroadcast:
             batch = await workflow.execute_activity_method(
                 BroadcastActivities.send_broadcast_batch,
                 BroadcastBatch(job.broadcast_id, wave.timezone),
-                start_to_close_timeout=BATCH_TIMEOUT,
+                start_to_close_timeout=LONG_PAGE,
                 retry_policy=DATABASE_RETRY,
             )
             self._progress.add(batch)

@@ -1,14 +1,13 @@
 """Recurring list entrances: a Temporal Schedule per entrance starts this workflow, which enters the
 list's members into the journey."""
 
-from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.journeys import JourneyActivities
-    from domain.journeys.pipeline import ENTER_LIST_MEMBERS_WORKFLOW, ListEntranceInput
+    from domain.journeys.payloads import ENTER_LIST_MEMBERS_WORKFLOW, ListEntranceInput
+    from workflows.policies import ENTRANCE, ENTRANCE_RETRY, HEARTBEAT
 
 
 @workflow.defn(name=ENTER_LIST_MEMBERS_WORKFLOW)
@@ -20,7 +19,7 @@ class EnterListMembers:
         return await workflow.execute_activity_method(
             JourneyActivities.enter_list_members,
             job,
-            start_to_close_timeout=timedelta(hours=1),
-            heartbeat_timeout=timedelta(minutes=2),
-            retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1)),
+            start_to_close_timeout=ENTRANCE,
+            heartbeat_timeout=HEARTBEAT,
+            retry_policy=ENTRANCE_RETRY,
         )

@@ -3,59 +3,39 @@
 The run walks from wait to wait: each stretch of steps the database and a message provider can do
 (gates, updates, events, experiments, balancers, sends, exits) is one local activity; an HTTP action
 is a regular activity with its own retries. Delays are durable timers that an `exit_on` signal cuts
-short. (Runs started before the walk replay the earlier loop: one local activity per step.)
+short.
 """
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.journeys import JourneyActivities
     from activities.messaging import MessagingActivities
     from core.temporal import JOURNEY_STEP
-    from domain.journeys.definition import Action, Definition, Delay, Exit, Experiment, Link, Send, parse_definition
-    from domain.journeys.engine import choose_variant, next_step
-    from domain.journeys.pipeline import (
+    from domain.journeys.definition import Action, Definition, parse_definition
+    from domain.journeys.engine import next_step
+    from domain.journeys.payloads import (
         EXIT_SIGNAL,
         JOURNEY_RUN_WORKFLOW,
-        WALKS,
-        ActionInput,
         AdvanceInput,
         ExitRequest,
         FinishInput,
         JourneyRunInput,
         JourneyRunResult,
         RunAdvance,
-        SendInput,
-        StepInput,
-        StepOutcome,
     )
-    from domain.rules.durations import parse_span
-
-DATABASE_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200),
-    maximum_interval=timedelta(seconds=30),
-    non_retryable_error_types=["ProgrammingError", "DataError", "Invalid"],
-)
-# A walk may deliver a message: it retries like a provider call, without a limit (a retry follows the
-# visits already recorded and keeps each send's key).
-WALK_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=5),
-    non_retryable_error_types=["ProgrammingError", "DataError", "Invalid"],
-)
-PROVIDER_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=5),
-    maximum_attempts=10,
-    non_retryable_error_types=["Invalid"],
-)
+    from domain.messaging.payloads import ActionInput
+    from workflows.policies import (
+        DATABASE_RETRY,
+        LOCAL_RETRY_THRESHOLD,
+        PROVIDER_RETRY,
+        STEP,
+        TRANSACTION,
+        WALK,
+        WALK_RETRY,
+    )
 
 
 @workflow.defn(name=JOURNEY_RUN_WORKFLOW)
@@ -91,32 +71,7 @@ class JourneyRun:
             self._step = run.admitted.at
             return await self._walk(run, definition, run.admitted.at, run.admitted)
         step_id = run.resume_step or next_step(definition.steps[run.entrance_step])
-        if run.engine == WALKS:
-            return await self._walk(run, definition, step_id)
-        while step_id is not None:
-            if self._exit is not None:
-                return await self._finish(run, "exited", step_id, self._exit_reason())
-            self._step = step_id
-            workflow.upsert_search_attributes([JOURNEY_STEP.value_set(step_id)])
-            run.visits += 1
-            if isinstance(definition.steps[step_id], Exit) and workflow.patched("exit-finishes-run"):
-                # Measured: one local activity and one transaction fewer per run.
-                await self._step_activity(run, step_id, run.steps[step_id], None, finish_status="completed")
-                return JourneyRunResult(status="completed", last_step=step_id)
-            moved = await self._perform(run, definition, step_id)
-            if moved.ended == "missing":
-                return await self._finish(run, "exited", step_id, "the user no longer exists")
-            if moved.ended == "exit_on":
-                return await self._finish(run, "exited", step_id, self._exit_reason())
-            if isinstance(definition.steps[step_id], Exit | Link):
-                return await self._finish(run, "completed", step_id, None)
-            step_id = moved.next_step
-            if workflow.info().is_continue_as_new_suggested() and step_id is not None:
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                run.resume_step, run.seen_signals = step_id, sorted(self._seen)
-                run.start_delay_seconds = 0  # already waited
-                workflow.continue_as_new(run)
-        return await self._finish(run, "completed", self._step, None)
+        return await self._walk(run, definition, step_id)
 
     async def _walk(
         self, run: JourneyRunInput, definition: Definition, step_id: str | None, advance: RunAdvance | None = None
@@ -142,9 +97,9 @@ class JourneyRun:
                     now=self._now().isoformat(),
                     waited=waited,
                 ),
-                start_to_close_timeout=timedelta(minutes=2),
+                start_to_close_timeout=WALK,
                 retry_policy=WALK_RETRY,
-                local_retry_threshold=timedelta(seconds=30),
+                local_retry_threshold=LOCAL_RETRY_THRESHOLD,
             )
             run.visits, run.data = advance.visits, advance.data
             self._walked_until = datetime.fromisoformat(advance.finished_at) if advance.finished_at else None
@@ -180,86 +135,11 @@ class JourneyRun:
         result = await workflow.execute_activity_method(
             MessagingActivities.run_action,
             ActionInput(run.project_id, run.run_id, run.user_id, step_id, run.visits, run.steps[step_id], run.data),
-            start_to_close_timeout=timedelta(minutes=1),
+            start_to_close_timeout=STEP,
             retry_policy=PROVIDER_RETRY,
         )
         if step.data_key:
             run.data[step.data_key] = result
-
-    async def _perform(self, run: JourneyRunInput, definition: Definition, step_id: str) -> "_Moved":
-        step = definition.steps[step_id]
-        raw = run.steps[step_id]
-        if isinstance(step, Link) and await self._wait(parse_span(step.delay)):
-            return _Moved(ended="exit_on")
-        chosen = choose_variant(step, workflow.random().random()) if isinstance(step, Experiment) else None
-        outcome = await self._step_activity(run, step_id, raw, chosen)
-        while outcome.resume_at is not None and outcome.stop is None:
-            if await self._wait(datetime.fromisoformat(outcome.resume_at) - workflow.now()):
-                return _Moved(ended="exit_on")
-            if isinstance(step, Delay):
-                break
-            outcome = await self._step_activity(run, step_id, raw, chosen)  # a balancer's next window
-        if outcome.stop is not None:
-            return _Moved(ended="missing")
-
-        if isinstance(step, Send):
-            send = SendInput(run.project_id, run.run_id, run.user_id, step_id, run.visits, step.campaign_id, run.data)
-            if workflow.patched("send-as-local-activity"):
-                # Measured: a local activity spares the run an activity task and a workflow task per send.
-                # Its idempotency key still makes a retried send a no-op.
-                result = await workflow.execute_local_activity_method(
-                    MessagingActivities.send_message,
-                    send,
-                    start_to_close_timeout=timedelta(minutes=2),
-                    retry_policy=PROVIDER_RETRY,
-                    local_retry_threshold=timedelta(seconds=30),
-                )
-            else:
-                result = await workflow.execute_activity_method(
-                    MessagingActivities.send_message,
-                    send,
-                    start_to_close_timeout=timedelta(minutes=2),
-                    retry_policy=PROVIDER_RETRY,
-                )
-            if step.data_key:
-                run.data[step.data_key] = result
-        elif isinstance(step, Action):
-            result = await workflow.execute_activity_method(
-                MessagingActivities.run_action,
-                ActionInput(run.project_id, run.run_id, run.user_id, step_id, run.visits, raw, run.data),
-                start_to_close_timeout=timedelta(minutes=1),
-                retry_policy=PROVIDER_RETRY,
-            )
-            if step.data_key:
-                run.data[step.data_key] = result
-        return _Moved(next_step=next_step(step, passed=outcome.passed, chosen=outcome.chosen or chosen))
-
-    async def _step_activity(
-        self,
-        run: JourneyRunInput,
-        step_id: str,
-        raw: dict[str, Any],
-        chosen: str | None,
-        finish_status: str | None = None,
-    ) -> StepOutcome:
-        return await workflow.execute_local_activity_method(
-            JourneyActivities.perform_step,
-            StepInput(
-                run.project_id,
-                run.journey_id,
-                run.run_id,
-                run.user_id,
-                step_id,
-                raw,
-                run.visits,
-                run.data,
-                chosen,
-                now=workflow.now().isoformat(),
-                finish_status=finish_status,
-            ),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=DATABASE_RETRY,
-        )
 
     async def _wait(self, duration: timedelta) -> bool:
         """Sleep on a durable timer; True if an `exit_on` event ended the wait first."""
@@ -293,15 +173,7 @@ class JourneyRun:
         await workflow.execute_local_activity_method(
             JourneyActivities.finish_run,
             FinishInput(run.project_id, run.journey_id, run.run_id, run.user_id, status, step_id, reason),
-            start_to_close_timeout=timedelta(seconds=30),
+            start_to_close_timeout=TRANSACTION,
             retry_policy=DATABASE_RETRY,
         )
         return JourneyRunResult(status=status, last_step=step_id)
-
-
-@dataclass
-class _Moved:
-    """Where a step leads: the next step, or the end of the run (`exit_on` signal, or the user is gone)."""
-
-    next_step: str | None = None
-    ended: str | None = None

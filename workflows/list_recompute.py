@@ -2,23 +2,25 @@
 
 import asyncio
 import dataclasses
-from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.events import EventActivities, PendingEventsInput
+    from activities.events import EventActivities
     from activities.lists import ListActivities
-    from domain.lists.pipeline import (
+    from domain.events.payloads import PendingEventsInput
+    from domain.lists.payloads import (
+        DISPATCH_LIST_EVENTS_WORKFLOW,
         LIST_RECOMPUTE_WORKFLOW,
+        REFRESH_TIME_BASED_LISTS_WORKFLOW,
         ListRecomputeInput,
         ListRecomputePage,
         RecomputeProgressInput,
         RefreshInput,
         dispatch_workflow_id,
     )
-    from workflows.process_event import DATABASE_RETRY
+    from workflows.policies import DATABASE_RETRY, PAGE, SHORT_HEARTBEAT, STEP
 
 
 @workflow.defn(name=LIST_RECOMPUTE_WORKFLOW)
@@ -33,10 +35,7 @@ class ListRecompute:
     @workflow.run
     async def run(self, job: ListRecomputeInput) -> ListRecomputePage:
         job.as_of = job.as_of or workflow.now().isoformat()
-        if workflow.patched("recompute-in-lanes"):
-            self.progress = await self._in_lanes(job)
-        else:
-            self.progress = await self._page_by_page(job)
+        self.progress = await self._in_lanes(job)
         if self.progress.done and self._has_events_to_dispatch():
             # Started once, at the end: dispatching per page would queue the recompute's own tasks
             # behind thousands of event workflows (measured: 40x slower).
@@ -46,13 +45,12 @@ class ListRecompute:
     async def _in_lanes(self, job: ListRecomputeInput) -> ListRecomputePage:
         """Walk the project's users a page at a time — `job.lanes` pages side by side when walking the
         table's blocks — and show the totals on the list after each round. The walk is planned first
-        (its kind, how far the table reaches, pages of even size); recomputes started before that was
-        planned learn it from a first page that goes alone."""
-        if job.end_block is None and workflow.patched("recompute-plans-its-walk"):
+        (its kind, how far the table reaches, pages of even size)."""
+        if job.end_block is None:
             job = await workflow.execute_activity_method(
                 ListActivities.plan_list_recompute,
                 job,
-                start_to_close_timeout=timedelta(minutes=1),
+                start_to_close_timeout=STEP,
                 retry_policy=DATABASE_RETRY,
             )
         while True:
@@ -82,7 +80,7 @@ class ListRecompute:
             await workflow.execute_activity_method(
                 ListActivities.record_list_recompute_progress,
                 RecomputeProgressInput(job.list_id, job.version, job.as_of, progress),
-                start_to_close_timeout=timedelta(minutes=1),
+                start_to_close_timeout=STEP,
                 retry_policy=DATABASE_RETRY,
             )
             if progress.done:
@@ -100,26 +98,9 @@ class ListRecompute:
         return await workflow.execute_activity_method(
             ListActivities.recompute_list_page,
             page,
-            start_to_close_timeout=timedelta(minutes=5),
+            start_to_close_timeout=PAGE,
             retry_policy=DATABASE_RETRY,
         )
-
-    async def _page_by_page(self, job: ListRecomputeInput) -> ListRecomputePage:
-        """How recomputes started before lanes run to their end: one page at a time, each page showing
-        its own progress on the list."""
-        while True:
-            progress = await workflow.execute_activity_method(
-                ListActivities.recompute_list_page,
-                job,
-                start_to_close_timeout=timedelta(minutes=5),
-                retry_policy=DATABASE_RETRY,
-            )
-            self.progress = progress
-            if progress.done:
-                return progress
-            self._advance(job, progress)
-            if workflow.info().is_continue_as_new_suggested():
-                workflow.continue_as_new(job)
 
     @staticmethod
     def _advance(job: ListRecomputeInput, progress: ListRecomputePage) -> None:
@@ -130,17 +111,15 @@ class ListRecompute:
 
     def _has_events_to_dispatch(self) -> bool:
         assert self.progress is not None
-        if workflow.patched("dispatch-heard-membership-events"):
-            # Membership events nothing listens for were written complete: no dispatcher needed.
-            return self.progress.pending > 0
-        return self.progress.added + self.progress.removed > 0
+        # Membership events nothing listens for were written complete: no dispatcher needed.
+        return self.progress.pending > 0
 
     async def _dispatch_membership_events(self, list_id: str) -> None:
         """Make sure the list's dispatcher runs: it starts the pipeline for the membership events this
         recompute recorded, at the pace Temporal allows, and outlives the recompute if it must."""
         try:
             await workflow.start_child_workflow(
-                DispatchListEvents.run,
+                DISPATCH_LIST_EVENTS_WORKFLOW,
                 list_id,
                 id=dispatch_workflow_id(list_id),
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
@@ -149,7 +128,7 @@ class ListRecompute:
             pass
 
 
-@workflow.defn
+@workflow.defn(name=DISPATCH_LIST_EVENTS_WORKFLOW)
 class DispatchListEvents:
     @workflow.run
     async def run(self, list_id: str) -> int:
@@ -158,8 +137,8 @@ class DispatchListEvents:
             batch = await workflow.execute_activity_method(
                 EventActivities.dispatch_pending_events,
                 PendingEventsInput(grace_seconds=0, limit=500, list_id=list_id),
-                start_to_close_timeout=timedelta(minutes=5),
-                heartbeat_timeout=timedelta(minutes=1),
+                start_to_close_timeout=PAGE,
+                heartbeat_timeout=SHORT_HEARTBEAT,
                 retry_policy=DATABASE_RETRY,
             )
             dispatched += batch
@@ -169,7 +148,7 @@ class DispatchListEvents:
                 workflow.continue_as_new(list_id)
 
 
-@workflow.defn
+@workflow.defn(name=REFRESH_TIME_BASED_LISTS_WORKFLOW)
 class RefreshTimeBasedLists:
     """Run by a Temporal Schedule: users leave (or join) lists as their events age out of a `within`
     window or they cross a relative date, without any new event."""
@@ -177,10 +156,7 @@ class RefreshTimeBasedLists:
     @workflow.run
     async def run(self, refresh: RefreshInput) -> int:
         refresh.as_of = refresh.as_of or workflow.now().isoformat()
-        if workflow.patched("refresh-check-as-local-activity"):  # one workflow task per minute, not two
-            return await workflow.execute_local_activity_method(
-                ListActivities.start_due_list_refreshes, refresh, start_to_close_timeout=timedelta(minutes=5)
-            )
-        return await workflow.execute_activity_method(
-            ListActivities.start_due_list_refreshes, refresh, start_to_close_timeout=timedelta(minutes=5)
+        # A local activity: one workflow task per minute, not two.
+        return await workflow.execute_local_activity_method(
+            ListActivities.start_due_list_refreshes, refresh, start_to_close_timeout=PAGE
         )

@@ -2,34 +2,25 @@
 
 import asyncio
 from collections.abc import Awaitable
-from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.events import EventActivities
     from activities.journeys import JourneyActivities
     from activities.lists import ListActivities
     from core.temporal import USER_ID
-    from domain.events.pipeline import (
+    from domain.events.payloads import (
         PROCESS_EVENT_WORKFLOW,
         FanOutPageInput,
         ProcessEventInput,
         ProcessEventResult,
         RecordedEvent,
     )
-    from domain.journeys.pipeline import OrganizationEntranceInput
-    from domain.lists.pipeline import OrganizationMembersInput
+    from domain.journeys.payloads import OrganizationEntranceInput
+    from domain.lists.payloads import OrganizationMembersInput
+    from workflows.policies import DATABASE_RETRY, HEARTBEAT, LONG_PAGE, MEMBERS, TRANSACTION
 
-RECORD_TIMEOUT = timedelta(seconds=30)
-# Retries ride out lost connections and restarts; a bad statement or value fails at once instead.
-DATABASE_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200),
-    maximum_interval=timedelta(seconds=30),
-    non_retryable_error_types=["ProgrammingError", "DataError", "Invalid"],
-)
-FAN_OUT_PAGE_TIMEOUT = timedelta(minutes=10)
 
 
 @workflow.defn(name=PROCESS_EVENT_WORKFLOW)
@@ -42,7 +33,7 @@ class ProcessEvent:
         recorded = await workflow.execute_local_activity_method(
             EventActivities.record_event,
             event,
-            start_to_close_timeout=RECORD_TIMEOUT,
+            start_to_close_timeout=TRANSACTION,
             retry_policy=DATABASE_RETRY,
         )
         if recorded.user_id and recorded.user_id not in (event.user_id, event.indexed_user_id):
@@ -61,8 +52,8 @@ class ProcessEvent:
                 workflow.execute_activity_method(
                     ListActivities.recompute_organization_members,
                     OrganizationMembersInput(event.project_id, event.organization_id, event.name),
-                    start_to_close_timeout=timedelta(minutes=30),
-                    heartbeat_timeout=timedelta(minutes=2),
+                    start_to_close_timeout=MEMBERS,
+                    heartbeat_timeout=HEARTBEAT,
                     retry_policy=DATABASE_RETRY,
                 )
             )
@@ -75,8 +66,8 @@ class ProcessEvent:
                     OrganizationEntranceInput(
                         event.project_id, event.organization_id, event.event_id, event.name, event.data
                     ),
-                    start_to_close_timeout=timedelta(minutes=30),
-                    heartbeat_timeout=timedelta(minutes=2),
+                    start_to_close_timeout=MEMBERS,
+                    heartbeat_timeout=HEARTBEAT,
                     retry_policy=DATABASE_RETRY,
                 )
             )
@@ -90,8 +81,8 @@ class ProcessEvent:
             page = await workflow.execute_activity_method(
                 EventActivities.deliver_match_page,
                 FanOutPageInput(event=event, after_id=after_id),
-                start_to_close_timeout=FAN_OUT_PAGE_TIMEOUT,
-                heartbeat_timeout=timedelta(minutes=2),
+                start_to_close_timeout=LONG_PAGE,
+                heartbeat_timeout=HEARTBEAT,
                 retry_policy=DATABASE_RETRY,
             )
             delivered += page.delivered

@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import APIRouter
 
-from api.deps import AdminProjectDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import AdminProjectDep, SessionDep, SettingsDep, TemporalDep, WorkDep
 from domain.broadcasts.schemas import BroadcastIn, BroadcastOut
 from domain.broadcasts.service import (
     broadcast_input,
@@ -14,21 +14,21 @@ from domain.broadcasts.service import (
     get_broadcast,
     project_broadcasts,
 )
-from workflows.starters import cancel_broadcast_workflow, start_broadcast
+from lifecycle.broadcasts import cancel_broadcast_workflow, start_broadcast
 
 router = APIRouter(prefix="/api/admin/projects/{project_id}/broadcasts", tags=["admin: broadcasts"])
 
 
 @router.post("", status_code=201)
 async def schedule(
-    body: BroadcastIn, project_id: AdminProjectDep, session: SessionDep, temporal: TemporalDep, settings: SettingsDep
+    body: BroadcastIn, project_id: AdminProjectDep, work: WorkDep, temporal: TemporalDep, settings: SettingsDep
 ) -> BroadcastOut:
     """Schedule a broadcast; its workflow `broadcast/<project>/<id>` takes the list's members when it
     begins and shows its progress here and in the Temporal UI."""
-    broadcast = await create_broadcast(session, project_id, body)
-    await session.commit()
+    broadcast = await create_broadcast(work.session, project_id, body)
+    await work.commit()
     await start_broadcast(temporal, settings.temporal_task_queue, broadcast_input(broadcast))
-    return await broadcast_out(session, broadcast)
+    return await broadcast_out(work.session, broadcast)
 
 
 @router.get("")
@@ -43,10 +43,10 @@ async def show(project_id: AdminProjectDep, broadcast_id: uuid.UUID, session: Se
 
 @router.post("/{broadcast_id}/cancel")
 async def cancel(
-    project_id: AdminProjectDep, broadcast_id: uuid.UUID, session: SessionDep, temporal: TemporalDep
+    project_id: AdminProjectDep, broadcast_id: uuid.UUID, work: WorkDep, temporal: TemporalDep
 ) -> BroadcastOut:
     """Stop sending: recipients not yet sent to get nothing; messages already sent stay sent."""
-    broadcast = await cancel_broadcast(session, project_id, broadcast_id)
-    await session.commit()
+    broadcast = await cancel_broadcast(work.session, project_id, broadcast_id)
+    await work.commit()
     await cancel_broadcast_workflow(temporal, str(project_id), str(broadcast_id))
-    return await broadcast_out(session, broadcast)
+    return await broadcast_out(work.session, broadcast)

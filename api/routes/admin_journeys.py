@@ -3,7 +3,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import AdminProjectDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import AdminProjectDep, SessionDep, SettingsDep, TemporalDep, WorkDep
 from api.pagination import Cursor, Limit, Page, after_id
 from domain.journeys.schemas import JourneyIn, JourneyOut, JourneyStats, RunOut
 from domain.journeys.service import (
@@ -18,16 +18,17 @@ from domain.journeys.service import (
     publish_journey,
     update_journey,
 )
-from workflows.starters import start_schedule_replan, stop_runs, sync_entrance_schedules
+from lifecycle.journeys import sync_entrance_schedules
+from lifecycle.schedules import start_schedule_replan
 
 router = APIRouter(prefix="/api/admin/projects/{project_id}/journeys", tags=["admin: journeys"])
 
 
 @router.post("", status_code=201)
-async def create(body: JourneyIn, project_id: AdminProjectDep, session: SessionDep) -> JourneyOut:
+async def create(body: JourneyIn, project_id: AdminProjectDep, work: WorkDep) -> JourneyOut:
     """Create a journey as a draft; a bad graph is a 400 naming the step. Publish it to let users in."""
-    journey = await create_journey(session, project_id, body)
-    await session.commit()
+    journey = await create_journey(work.session, project_id, body)
+    await work.commit()
     return journey_out(journey)
 
 
@@ -42,10 +43,10 @@ async def show(project_id: AdminProjectDep, journey_id: uuid.UUID, session: Sess
 
 
 @router.put("/{journey_id}")
-async def edit(project_id: AdminProjectDep, journey_id: uuid.UUID, body: JourneyIn, session: SessionDep) -> JourneyOut:
+async def edit(project_id: AdminProjectDep, journey_id: uuid.UUID, body: JourneyIn, work: WorkDep) -> JourneyOut:
     """Replace the draft; publishing it creates a new version for new entrants (runs keep theirs)."""
-    journey = await update_journey(session, project_id, journey_id, body)
-    await session.commit()
+    journey = await update_journey(work.session, project_id, journey_id, body)
+    await work.commit()
     return journey_out(journey)
 
 
@@ -53,14 +54,14 @@ async def edit(project_id: AdminProjectDep, journey_id: uuid.UUID, body: Journey
 async def publish(
     project_id: AdminProjectDep,
     journey_id: uuid.UUID,
-    session: SessionDep,
+    work: WorkDep,
     temporal: TemporalDep,
     settings: SettingsDep,
 ) -> JourneyOut:
     """Freeze the draft as a new version; recurring list entrances get their Temporal Schedules, and a
     `scheduled.<name>` entrance with an offset adds that offset to the schedule's definition."""
-    journey, schedules = await publish_journey(session, project_id, journey_id)
-    await session.commit()
+    journey, schedules = await publish_journey(work.session, project_id, journey_id)
+    await work.commit()
     await sync_entrance_schedules(temporal, settings.temporal_task_queue, str(project_id), str(journey.id), schedules)
     for definition_id in schedules.replan:
         await start_schedule_replan(temporal, settings.temporal_task_queue, project_id, definition_id)
@@ -71,12 +72,12 @@ async def publish(
 async def pause(
     project_id: AdminProjectDep,
     journey_id: uuid.UUID,
-    session: SessionDep,
+    work: WorkDep,
     temporal: TemporalDep,
     settings: SettingsDep,
 ) -> JourneyOut:
-    journey, schedules = await pause_journey(session, project_id, journey_id)
-    await session.commit()
+    journey, schedules = await pause_journey(work.session, project_id, journey_id)
+    await work.commit()
     await sync_entrance_schedules(temporal, settings.temporal_task_queue, str(project_id), str(journey.id), schedules)
     return journey_out(journey)
 
@@ -85,14 +86,13 @@ async def pause(
 async def remove(
     project_id: AdminProjectDep,
     journey_id: uuid.UUID,
-    session: SessionDep,
+    work: WorkDep,
     temporal: TemporalDep,
     settings: SettingsDep,
 ) -> Response:
     """Delete the journey, its runs and stats; runs still inside are stopped."""
-    open_runs, schedules = await delete_journey(session, project_id, journey_id)
-    await session.commit()
-    await stop_runs(temporal, open_runs, "journey deleted")
+    schedules = await delete_journey(work, project_id, journey_id)
+    await work.commit()
     await sync_entrance_schedules(temporal, settings.temporal_task_queue, str(project_id), str(journey_id), schedules)
     return Response(status_code=204)
 

@@ -2,7 +2,7 @@ import uuid
 
 from fastapi import APIRouter, Response, UploadFile
 
-from api.deps import AdminProjectDep, SessionDep, SettingsDep, StarterDep, TemporalDep
+from api.deps import AdminProjectDep, SessionDep, SettingsDep, TemporalDep, WorkDep
 from api.pagination import Cursor, Limit, Page, after_id, id_page
 from core.errors import Invalid
 from domain.lists.membership import add_members
@@ -25,7 +25,7 @@ from domain.lists.service import (
 from domain.users.csv_import import import_users
 from domain.users.schemas import UserOut
 from domain.users.service import get_user
-from workflows.starters import start_list_recompute
+from lifecycle.lists import start_list_recompute
 
 router = APIRouter(prefix="/api/admin/projects/{project_id}/lists", tags=["admin: lists"])
 
@@ -36,14 +36,14 @@ async def _recompute(temporal: TemporalDep, settings: SettingsDep, lst: List) ->
 
 @router.post("", status_code=201)
 async def create(
-    body: ListCreate, project_id: AdminProjectDep, session: SessionDep, temporal: TemporalDep, settings: SettingsDep
+    body: ListCreate, project_id: AdminProjectDep, work: WorkDep, temporal: TemporalDep, settings: SettingsDep
 ) -> ListOut:
     """Create a list; a dynamic list's rule is published and recomputed at once (workflow `list/<id>/recompute`)."""
-    lst = await create_list(session, project_id, body)
-    await session.commit()
+    lst = await create_list(work.session, project_id, body)
+    await work.commit()
     if lst.rule is not None:
         await _recompute(temporal, settings, lst)
-    return await list_out(session, lst)
+    return await list_out(work.session, lst)
 
 
 @router.get("")
@@ -59,11 +59,11 @@ async def show(project_id: AdminProjectDep, list_id: uuid.UUID, session: Session
 
 
 @router.patch("/{list_id}")
-async def edit(project_id: AdminProjectDep, list_id: uuid.UUID, body: ListUpdate, session: SessionDep) -> ListOut:
+async def edit(project_id: AdminProjectDep, list_id: uuid.UUID, body: ListUpdate, work: WorkDep) -> ListOut:
     """Rename, or save a rule as a draft (preview it, then publish it)."""
-    lst = await update_list(session, project_id, list_id, body)
-    await session.commit()
-    return await list_out(session, lst)
+    lst = await update_list(work.session, project_id, list_id, body)
+    await work.commit()
+    return await list_out(work.session, lst)
 
 
 @router.post("/{list_id}/preview")
@@ -82,21 +82,21 @@ async def preview_rule(
 async def publish(
     project_id: AdminProjectDep,
     list_id: uuid.UUID,
-    session: SessionDep,
+    work: WorkDep,
     temporal: TemporalDep,
     settings: SettingsDep,
 ) -> ListOut:
     """Publish the draft rule and recompute the whole list."""
-    lst = await publish_draft(session, project_id, list_id)
-    await session.commit()
+    lst = await publish_draft(work.session, project_id, list_id)
+    await work.commit()
     await _recompute(temporal, settings, lst)
-    return await list_out(session, lst)
+    return await list_out(work.session, lst)
 
 
 @router.delete("/{list_id}", status_code=204)
-async def remove(project_id: AdminProjectDep, list_id: uuid.UUID, session: SessionDep) -> Response:
-    await delete_list(session, project_id, list_id)
-    await session.commit()
+async def remove(project_id: AdminProjectDep, list_id: uuid.UUID, work: WorkDep) -> Response:
+    await delete_list(work.session, project_id, list_id)
+    await work.commit()
     return Response(status_code=204)
 
 
@@ -110,33 +110,29 @@ async def list_members(
 
 
 @router.post("/{list_id}/users")
-async def import_members(
-    project_id: AdminProjectDep, list_id: uuid.UUID, file: UploadFile, session: SessionDep, starter: StarterDep
-) -> ImportOut:
+async def import_members(project_id: AdminProjectDep, list_id: uuid.UUID, file: UploadFile, work: WorkDep) -> ImportOut:
     """Import a CSV into a static list: users are created or updated, then added to the list."""
-    lst = await get_list(session, project_id, list_id)
+    lst = await get_list(work.session, project_id, list_id)
     require_static(lst)
-    result = await import_users(session, project_id, await file.read())
-    added = await add_members(session, lst, result.user_ids)
-    await starter.commit_and_dispatch(session)
+    result = await import_users(work, project_id, await file.read())
+    added = await add_members(work, lst, result.user_ids)
+    await work.commit()
     return ImportOut.model_validate(result).model_copy(update={"added_to_list": added})
 
 
 @router.put("/{list_id}/users/{user_id}", status_code=204)
-async def add_member(
-    project_id: AdminProjectDep, list_id: uuid.UUID, user_id: uuid.UUID, session: SessionDep, starter: StarterDep
-) -> Response:
-    lst = await get_list(session, project_id, list_id)
+async def add_member(project_id: AdminProjectDep, list_id: uuid.UUID, user_id: uuid.UUID, work: WorkDep) -> Response:
+    lst = await get_list(work.session, project_id, list_id)
     require_static(lst)
-    await add_members(session, lst, [(await get_user(session, project_id, user_id)).id])
-    await starter.commit_and_dispatch(session)
+    await add_members(work, lst, [(await get_user(work.session, project_id, user_id)).id])
+    await work.commit()
     return Response(status_code=204)
 
 
 @router.delete("/{list_id}/users/{user_id}", status_code=204)
 async def remove_list_member(
-    project_id: AdminProjectDep, list_id: uuid.UUID, user_id: uuid.UUID, session: SessionDep, starter: StarterDep
+    project_id: AdminProjectDep, list_id: uuid.UUID, user_id: uuid.UUID, work: WorkDep
 ) -> Response:
-    await remove_member(session, await get_list(session, project_id, list_id), user_id)
-    await starter.commit_and_dispatch(session)
+    await remove_member(work, await get_list(work.session, project_id, list_id), user_id)
+    await work.commit()
     return Response(status_code=204)

@@ -5,7 +5,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Response
 
-from api.deps import AdminProjectDep, LinksDep, SessionDep
+from api.deps import AdminProjectDep, LinksDep, SessionDep, WorkDep
 from core.errors import NotFound
 from domain.messaging.feedback import lift_suppression, project_suppressions
 from domain.messaging.links import Links
@@ -58,11 +58,9 @@ def _provider_out(provider: Provider, links: Links) -> ProviderOut:
 
 
 @router.post("/providers", status_code=201)
-async def add_provider(
-    body: ProviderIn, project_id: AdminProjectDep, session: SessionDep, links: LinksDep
-) -> ProviderOut:
-    provider = await create_provider(session, project_id, body, links.cipher)
-    await session.commit()
+async def add_provider(body: ProviderIn, project_id: AdminProjectDep, work: WorkDep, links: LinksDep) -> ProviderOut:
+    provider = await create_provider(work.session, project_id, body, links.cipher)
+    await work.commit()
     return _provider_out(provider, links)
 
 
@@ -72,18 +70,16 @@ async def providers(project_id: AdminProjectDep, session: SessionDep, links: Lin
 
 
 @router.delete("/providers/{provider_id}", status_code=204)
-async def remove_provider(project_id: AdminProjectDep, provider_id: uuid.UUID, session: SessionDep) -> Response:
-    await delete_provider(session, project_id, provider_id)
-    await session.commit()
+async def remove_provider(project_id: AdminProjectDep, provider_id: uuid.UUID, work: WorkDep) -> Response:
+    await delete_provider(work.session, project_id, provider_id)
+    await work.commit()
     return Response(status_code=204)
 
 
 @router.post("/subscriptions", status_code=201)
-async def add_group(
-    body: SubscriptionGroupIn, project_id: AdminProjectDep, session: SessionDep
-) -> SubscriptionGroupOut:
-    group = await create_group(session, project_id, body)
-    await session.commit()
+async def add_group(body: SubscriptionGroupIn, project_id: AdminProjectDep, work: WorkDep) -> SubscriptionGroupOut:
+    group = await create_group(work.session, project_id, body)
+    await work.commit()
     return SubscriptionGroupOut.model_validate(group)
 
 
@@ -93,17 +89,17 @@ async def groups(project_id: AdminProjectDep, session: SessionDep) -> list[Subsc
 
 
 @router.delete("/subscriptions/{group_id}", status_code=204)
-async def remove_group(project_id: AdminProjectDep, group_id: uuid.UUID, session: SessionDep) -> Response:
-    await delete_group(session, project_id, group_id)
-    await session.commit()
+async def remove_group(project_id: AdminProjectDep, group_id: uuid.UUID, work: WorkDep) -> Response:
+    await delete_group(work.session, project_id, group_id)
+    await work.commit()
     return Response(status_code=204)
 
 
 @router.post("/campaigns", status_code=201)
-async def add_campaign(body: CampaignIn, project_id: AdminProjectDep, session: SessionDep) -> CampaignOut:
+async def add_campaign(body: CampaignIn, project_id: AdminProjectDep, work: WorkDep) -> CampaignOut:
     """Templates are Liquid, per locale; one that does not parse is a 400 naming `templates.<locale>.<field>`."""
-    campaign = await create_campaign(session, project_id, body)
-    await session.commit()
+    campaign = await create_campaign(work.session, project_id, body)
+    await work.commit()
     return CampaignOut.model_validate(campaign)
 
 
@@ -119,17 +115,17 @@ async def show_campaign(project_id: AdminProjectDep, campaign_id: uuid.UUID, ses
 
 @router.put("/campaigns/{campaign_id}")
 async def edit_campaign(
-    project_id: AdminProjectDep, campaign_id: uuid.UUID, body: CampaignIn, session: SessionDep
+    project_id: AdminProjectDep, campaign_id: uuid.UUID, body: CampaignIn, work: WorkDep
 ) -> CampaignOut:
-    campaign = await update_campaign(session, project_id, campaign_id, body)
-    await session.commit()
+    campaign = await update_campaign(work.session, project_id, campaign_id, body)
+    await work.commit()
     return CampaignOut.model_validate(campaign)
 
 
 @router.delete("/campaigns/{campaign_id}", status_code=204)
-async def remove_campaign(project_id: AdminProjectDep, campaign_id: uuid.UUID, session: SessionDep) -> Response:
-    await delete_campaign(session, project_id, campaign_id)
-    await session.commit()
+async def remove_campaign(project_id: AdminProjectDep, campaign_id: uuid.UUID, work: WorkDep) -> Response:
+    await delete_campaign(work.session, project_id, campaign_id)
+    await work.commit()
     return Response(status_code=204)
 
 
@@ -142,12 +138,12 @@ async def subscriptions(project_id: AdminProjectDep, user_id: uuid.UUID, session
 
 @router.put("/users/{user_id}/subscriptions")
 async def subscribe(
-    project_id: AdminProjectDep, user_id: uuid.UUID, body: SubscriptionIn, session: SessionDep
+    project_id: AdminProjectDep, user_id: uuid.UUID, body: SubscriptionIn, work: WorkDep
 ) -> list[SubscriptionOut]:
-    user = await get_user(session, project_id, user_id)
-    await change_subscription(session, project_id, user.id, body)
-    await session.commit()
-    return await user_subscriptions(session, await get_project(session, project_id), user.id)
+    user = await get_user(work.session, project_id, user_id)
+    await change_subscription(work.session, project_id, user.id, body)
+    await work.commit()
+    return await user_subscriptions(work.session, await get_project(work.session, project_id), user.id)
 
 
 @router.get("/users/{user_id}/messages")
@@ -164,11 +160,9 @@ async def suppressions(project_id: AdminProjectDep, session: SessionDep) -> list
 
 
 @router.delete("/suppressions/{channel}/{address}", status_code=204)
-async def lift(
-    project_id: AdminProjectDep, channel: Literal["email", "sms"], address: str, session: SessionDep
-) -> Response:
+async def lift(project_id: AdminProjectDep, channel: Literal["email", "sms"], address: str, work: WorkDep) -> Response:
     """Send to this address again (after the recipient fixed their mailbox, or asked to be contacted)."""
-    if not await lift_suppression(session, project_id, channel, address):
+    if not await lift_suppression(work.session, project_id, channel, address):
         raise NotFound(f"address: {address} is not suppressed for {channel}")
-    await session.commit()
+    await work.commit()
     return Response(status_code=204)

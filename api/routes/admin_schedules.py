@@ -4,14 +4,15 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import AdminProjectDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import AdminProjectDep, SessionDep, SettingsDep, TemporalDep, WorkDep
 from domain.organizations.service import get_organization
 from domain.schedules.definitions import definition_out, get_definition, list_definitions, put_definition
 from domain.schedules.schemas import DefinitionIn, DefinitionOut, PauseIn, ResumeIn, ScheduleOut
 from domain.schedules.service import Owner, owner_schedules, pause, resume
 from domain.users.service import get_user
-from workflows.starters import start_schedule_replan
+from lifecycle.schedules import start_schedule_replan
 
 router = APIRouter(prefix="/api/admin/projects/{project_id}", tags=["admin: schedules"])
 
@@ -35,20 +36,20 @@ async def set_offsets(
     entity: Entity,
     name: str,
     body: DefinitionIn,
-    session: SessionDep,
+    work: WorkDep,
     temporal: TemporalDep,
     settings: SettingsDep,
 ) -> DefinitionOut:
     """Set the offsets (`[{"interval": "7 days", "direction": "before"}, …]`). Every assignment of the
     definition is re-planned by the workflow `schedule/<definition_id>/replan`."""
-    definition, changed = await put_definition(session, project_id, entity, name, body)
-    await session.commit()
+    definition, changed = await put_definition(work.session, project_id, entity, name, body)
+    await work.commit()
     if changed:
         await start_schedule_replan(temporal, settings.temporal_task_queue, project_id, definition.id)
     return definition_out(definition)
 
 
-async def _owner(session: SessionDep, project_id: uuid.UUID, owners: str, owner_id: uuid.UUID) -> Owner:
+async def _owner(session: AsyncSession, project_id: uuid.UUID, owners: str, owner_id: uuid.UUID) -> Owner:
     if owners == "users":
         user = await get_user(session, project_id, owner_id)
         return Owner("user", user.id, user.timezone)
@@ -65,22 +66,22 @@ async def of_owner(
 
 @router.post("/{owners}/{owner_id}/schedules/{name}/pause")
 async def pause_schedule(
-    project_id: AdminProjectDep, owners: Owners, owner_id: uuid.UUID, name: str, body: PauseIn, session: SessionDep
+    project_id: AdminProjectDep, owners: Owners, owner_id: uuid.UUID, name: str, body: PauseIn, work: WorkDep
 ) -> ScheduleOut:
     """`immediately`: nothing more fires. `after_next_interval`: the next occurrence still fires."""
-    owner = await _owner(session, project_id, owners, owner_id)
-    schedule = await pause(session, project_id, owner, name, body.mode)
-    await session.commit()
+    owner = await _owner(work.session, project_id, owners, owner_id)
+    schedule = await pause(work.session, project_id, owner, name, body.mode)
+    await work.commit()
     return schedule
 
 
 @router.post("/{owners}/{owner_id}/schedules/{name}/resume")
 async def resume_schedule(
-    project_id: AdminProjectDep, owners: Owners, owner_id: uuid.UUID, name: str, body: ResumeIn, session: SessionDep
+    project_id: AdminProjectDep, owners: Owners, owner_id: uuid.UUID, name: str, body: ResumeIn, work: WorkDep
 ) -> ScheduleOut:
     """`immediately`: fire now and recur from now. `at_next_interval`: the original rhythm, from its next
     occurrence."""
-    owner = await _owner(session, project_id, owners, owner_id)
-    schedule = await resume(session, project_id, owner, name, body.mode)
-    await session.commit()
+    owner = await _owner(work.session, project_id, owners, owner_id)
+    schedule = await resume(work.session, project_id, owner, name, body.mode)
+    await work.commit()
     return schedule

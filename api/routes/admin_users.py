@@ -3,7 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, UploadFile
 
-from api.deps import AdminProjectDep, SessionDep, StarterDep
+from api.deps import AdminProjectDep, SessionDep, WorkDep
 from api.pagination import Cursor, Limit, Page, after_id, id_page
 from domain.events.models import Event
 from domain.events.queries import timeline
@@ -35,12 +35,10 @@ async def index(
 
 
 @router.post("/import")
-async def import_csv(
-    project_id: AdminProjectDep, file: UploadFile, session: SessionDep, starter: StarterDep
-) -> ImportOut:
+async def import_csv(project_id: AdminProjectDep, file: UploadFile, work: WorkDep) -> ImportOut:
     """Create or update users from a CSV (header row; `identifier` or `external_id` column required)."""
-    result = await import_users(session, project_id, await file.read())
-    await starter.commit_and_dispatch(session)
+    result = await import_users(work, project_id, await file.read())
+    await work.commit()
     return ImportOut.model_validate(result)
 
 

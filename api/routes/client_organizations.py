@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Response
 
-from api.deps import ClientProjectDep, EventDrainDep, SessionDep, StarterDep
+from api.deps import ClientProjectDep, EventDrainDep, WorkDep
 from api.routes.client_users import IdempotencyKey
 from domain.events.intake import accept_batch
 from domain.events.schemas import AcceptedEvents, EventBatch
@@ -25,35 +25,31 @@ router = APIRouter(prefix="/api/client/organizations", tags=["client: organizati
 
 
 @router.post("")
-async def upsert(
-    body: OrganizationUpsert, project_id: ClientProjectDep, session: SessionDep, starter: StarterDep
-) -> OrganizationOut:
-    outcome = await upsert_organization(session, project_id, body)
-    await starter.commit_and_dispatch(session)
+async def upsert(body: OrganizationUpsert, project_id: ClientProjectDep, work: WorkDep) -> OrganizationOut:
+    outcome = await upsert_organization(work, project_id, body)
+    await work.commit()
     return OrganizationOut.model_validate(outcome.organization)
 
 
 @router.delete("", status_code=204)
-async def remove(body: EntityRef, project_id: ClientProjectDep, session: SessionDep) -> Response:
-    await delete_organization(session, project_id, unique_keys(body.identifier))
-    await session.commit()
+async def remove(body: EntityRef, project_id: ClientProjectDep, work: WorkDep) -> Response:
+    await delete_organization(work, project_id, unique_keys(body.identifier))
+    await work.commit()
     return Response(status_code=204)
 
 
 @router.post("/users")
-async def add_member(
-    body: MembershipChange, project_id: ClientProjectDep, session: SessionDep, starter: StarterDep
-) -> MembershipOut:
+async def add_member(body: MembershipChange, project_id: ClientProjectDep, work: WorkDep) -> MembershipOut:
     """Add a user to an organization, or shallow-merge the membership's data."""
-    membership = await upsert_membership(session, project_id, body)
-    await starter.commit_and_dispatch(session)
+    membership = await upsert_membership(work, project_id, body)
+    await work.commit()
     return MembershipOut.model_validate(membership)
 
 
 @router.delete("/users", status_code=204)
-async def remove_member(body: MembershipChange, project_id: ClientProjectDep, session: SessionDep) -> Response:
-    await remove_membership(session, project_id, body)
-    await session.commit()
+async def remove_member(body: MembershipChange, project_id: ClientProjectDep, work: WorkDep) -> Response:
+    await remove_membership(work, project_id, body)
+    await work.commit()
     return Response(status_code=204)
 
 
@@ -61,13 +57,13 @@ async def remove_member(body: MembershipChange, project_id: ClientProjectDep, se
 async def post_events(
     body: EventBatch,
     project_id: ClientProjectDep,
-    session: SessionDep,
+    work: WorkDep,
     drain: EventDrainDep,
     idempotency_key: IdempotencyKey = None,
 ) -> AcceptedEvents:
     """Accept events for asynchronous processing, one Temporal workflow per event. `202` means every
     event of the batch is stored; any error means none is."""
-    event_ids = await accept_batch(session, project_id, "organization", body, idempotency_key, datetime.now(UTC))
-    await session.commit()
+    event_ids = await accept_batch(work.session, project_id, "organization", body, idempotency_key, datetime.now(UTC))
+    await work.commit()
     drain.wake()
     return AcceptedEvents(accepted=len(event_ids), event_ids=event_ids)

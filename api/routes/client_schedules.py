@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Response
 
-from api.deps import ClientProjectDep, SessionDep
+from api.deps import ClientProjectDep, WorkDep
 from domain.schedules.schemas import ScheduleOut, ScheduleRef, ScheduleUpsert
 from domain.schedules.service import delete_assignment, upsert_assignment
 
@@ -19,19 +19,17 @@ def _entity(owners: str) -> Literal["user", "organization"]:
 
 
 @router.post("/{owners}/scheduled", status_code=202)
-async def upsert(
-    owners: Owners, body: ScheduleUpsert, project_id: ClientProjectDep, session: SessionDep
-) -> ScheduleOut:
+async def upsert(owners: Owners, body: ScheduleUpsert, project_id: ClientProjectDep, work: WorkDep) -> ScheduleOut:
     """Create the schedule `name`, or replace its timing and data. `scheduled_at` in the answer is the next
     fire; a `scheduled_at` a few minutes in the past (clock skew) fires at once."""
-    schedule = await upsert_assignment(session, project_id, _entity(owners), body)
-    await session.commit()
+    schedule = await upsert_assignment(work.session, project_id, _entity(owners), body)
+    await work.commit()
     return schedule
 
 
 @router.delete("/{owners}/scheduled", status_code=204)
-async def remove(owners: Owners, body: ScheduleRef, project_id: ClientProjectDep, session: SessionDep) -> Response:
+async def remove(owners: Owners, body: ScheduleRef, project_id: ClientProjectDep, work: WorkDep) -> Response:
     """Stop the schedule at once; 404 when the user, organization or schedule name is unknown."""
-    await delete_assignment(session, project_id, _entity(owners), body)
-    await session.commit()
+    await delete_assignment(work.session, project_id, _entity(owners), body)
+    await work.commit()
     return Response(status_code=204)

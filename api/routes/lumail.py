@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
-from api.deps import ClientProjectDep, EventDrainDep, SessionDep
+from api.deps import ClientProjectDep, EventDrainDep, WorkDep
 from api.errors import describe_validation, validation_detail
 from core.errors import Invalid
 from domain.events.lumail import LumailEvent, accept_tracked, find_subscriber
@@ -27,7 +27,7 @@ class LumailFailure(BaseModel):
 
 @router.post("/api/v1/events", response_model=None, responses={400: {"model": LumailFailure}})
 async def track_event(
-    request: Request, project_id: ClientProjectDep, session: SessionDep, drain: EventDrainDep
+    request: Request, project_id: ClientProjectDep, work: WorkDep, drain: EventDrainDep
 ) -> dict[str, Any] | JSONResponse:
     try:
         body = LumailEvent.model_validate(await request.json())
@@ -36,13 +36,13 @@ async def track_event(
             return _failure(validation_detail(describe_validation(exc.errors())))
         return _failure("request body must be a JSON object")
     try:
-        user_id = await find_subscriber(session, project_id, body.subscriber)
+        user_id = await find_subscriber(work.session, project_id, body.subscriber)
     except Invalid as exc:
         return _failure(exc.detail)
 
     event_id, created_at = uuid.uuid4(), datetime.now(UTC)
-    await accept_tracked(session, project_id, user_id, event_id, body, created_at)
-    await session.commit()
+    await accept_tracked(work.session, project_id, user_id, event_id, body, created_at)
+    await work.commit()
     drain.wake()
     return {
         "success": True,

@@ -4,7 +4,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import Field
 
-from api.deps import AdminProjectDep, InstanceAdminDep, SessionDep
+from api.deps import AdminProjectDep, InstanceAdminDep, SessionDep, WorkDep
 from domain.messaging.schemas import ProjectSettingsIn
 from domain.projects.service import create_project, get_project, list_projects, update_settings
 from domain.wire import OutModel, WireModel
@@ -30,10 +30,10 @@ class CreatedProjectOut(ProjectOut):
 
 
 @router.post("", status_code=201)
-async def create(body: ProjectCreate, session: SessionDep, _: InstanceAdminDep) -> CreatedProjectOut:
+async def create(body: ProjectCreate, work: WorkDep, _: InstanceAdminDep) -> CreatedProjectOut:
     """Create a project. The response is the only time the secret key is shown."""
-    created = await create_project(session, body.name)
-    await session.commit()
+    created = await create_project(work.session, body.name)
+    await work.commit()
     project = created.project
     return CreatedProjectOut(
         id=project.id,
@@ -57,9 +57,9 @@ async def show(project_id: AdminProjectDep, session: SessionDep) -> ProjectOut:
 
 
 @router.patch("/{project_id}")
-async def settings(project_id: AdminProjectDep, body: ProjectSettingsIn, session: SessionDep) -> ProjectOut:
+async def settings(project_id: AdminProjectDep, body: ProjectSettingsIn, work: WorkDep) -> ProjectOut:
     """Messaging settings: the fallback locale of templates, and whether users are subscribed to a group
     until they opt out (`opt_out`, the default) or only once they opt in (`opt_in`)."""
-    project = await update_settings(session, project_id, body.default_locale, body.subscription_default)
-    await session.commit()
+    project = await update_settings(work.session, project_id, body.default_locale, body.subscription_default)
+    await work.commit()
     return ProjectOut.model_validate(project)

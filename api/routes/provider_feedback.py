@@ -5,7 +5,7 @@ import uuid
 
 from fastapi import APIRouter, Request, Response
 
-from api.deps import SessionDep, SettingsDep, StarterDep
+from api.deps import SettingsDep, WorkDep
 from domain.messaging.feedback import feedback_provider, record_reports, record_sms_callback
 from domain.messaging.links import verify_provider
 from domain.messaging.schemas import DeliveryReport, DeliveryReports, ReportsOut
@@ -18,16 +18,15 @@ async def delivery_reports(
     provider_id: uuid.UUID,
     signature: str,
     reports: DeliveryReport | DeliveryReports,
-    session: SessionDep,
+    work: WorkDep,
     settings: SettingsDep,
-    starter: StarterDep,
 ) -> ReportsOut:
     """`email.delivered|bounced|complained|opened|clicked` for each reported message; a hard bounce or
     a complaint suppresses the address."""
     verify_provider(settings.link_secret, provider_id, signature)
-    provider = await feedback_provider(session, provider_id, "smtp")
-    recorded = await record_reports(session, provider, reports if isinstance(reports, list) else [reports])
-    await starter.commit_and_dispatch(session)
+    provider = await feedback_provider(work.session, provider_id, "smtp")
+    recorded = await record_reports(work, provider, reports if isinstance(reports, list) else [reports])
+    await work.commit()
     return recorded
 
 
@@ -36,16 +35,15 @@ async def sms_callback(
     provider_id: uuid.UUID,
     signature: str,
     request: Request,
-    session: SessionDep,
+    work: WorkDep,
     settings: SettingsDep,
-    starter: StarterDep,
     message_id: str | None = None,
 ) -> Response:
     """A Twilio-style status callback (`MessageStatus`) for the message in `?message_id=`, or an inbound
     reply (`From`, `Body`): STOP unsubscribes from SMS and suppresses the number, START undoes it."""
     verify_provider(settings.link_secret, provider_id, signature)
-    provider = await feedback_provider(session, provider_id, "sms")
+    provider = await feedback_provider(work.session, provider_id, "sms")
     form = {name: str(value) for name, value in (await request.form()).items()}
-    await record_sms_callback(session, provider, form, message_id)
-    await starter.commit_and_dispatch(session)
+    await record_sms_callback(work, provider, form, message_id)
+    await work.commit()
     return Response(status_code=204)

@@ -7,7 +7,7 @@ import base64
 from fastapi import APIRouter, Response
 from fastapi.responses import RedirectResponse
 
-from api.deps import SessionDep, SettingsDep, StarterDep
+from api.deps import SettingsDep, WorkDep
 from domain.messaging.feedback import record_click, record_open
 from domain.messaging.links import verify_click, verify_open
 
@@ -18,20 +18,16 @@ NOT_CACHED = {"Cache-Control": "no-store, max-age=0"}
 
 
 @router.get("/{key}/click/{signature}", response_class=RedirectResponse, status_code=302)
-async def click(
-    key: str, signature: str, url: str, session: SessionDep, settings: SettingsDep, starter: StarterDep
-) -> RedirectResponse:
+async def click(key: str, signature: str, url: str, work: WorkDep, settings: SettingsDep) -> RedirectResponse:
     verify_click(settings.link_secret, key, url, signature)
-    await record_click(session, key, url)
-    await starter.commit_and_dispatch(session)
+    await record_click(work, key, url)
+    await work.commit()
     return RedirectResponse(url, status_code=302, headers=NOT_CACHED)
 
 
 @router.get("/{key}/open/{signature}.gif")
-async def open_pixel(
-    key: str, signature: str, session: SessionDep, settings: SettingsDep, starter: StarterDep
-) -> Response:
+async def open_pixel(key: str, signature: str, work: WorkDep, settings: SettingsDep) -> Response:
     verify_open(settings.link_secret, key, signature)
-    await record_open(session, key)
-    await starter.commit_and_dispatch(session)
+    await record_open(work, key)
+    await work.commit()
     return Response(PIXEL, media_type="image/gif", headers=NOT_CACHED)

@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep, WorkDep
 from core.errors import NotFound
 from domain.messaging.links import UnsubscribeToken, verify_unsubscribe
 from domain.messaging.models import SubscriptionGroup
@@ -28,14 +28,14 @@ async def _token(session: SessionDep, secret: str, token: str) -> UnsubscribeTok
 
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse, operation_id="unsubscribe_by_link")
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse, operation_id="unsubscribe_one_click")
-async def unsubscribe(token: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+async def unsubscribe(token: str, work: WorkDep, settings: SettingsDep) -> HTMLResponse:
     """One click (GET from the link, or POST from a List-Unsubscribe-Post capable mail client)."""
-    verified = await _token(session, settings.link_secret, token)
-    group = await session.get(SubscriptionGroup, verified.group_id)
+    verified = await _token(work.session, settings.link_secret, token)
+    group = await work.session.get(SubscriptionGroup, verified.group_id)
     if group is None or group.project_id != verified.project_id:
         raise NotFound("the subscription group no longer exists")
-    await set_subscription(session, verified.user_id, group.id, "unsubscribed")
-    await session.commit()
+    await set_subscription(work.session, verified.user_id, group.id, "unsubscribed")
+    await work.commit()
     return HTMLResponse(_page("Unsubscribed", f"<p>You will no longer receive {html.escape(group.name)}.</p>"))
 
 
@@ -60,16 +60,16 @@ async def change_preference(
     token: str,
     group_id: uuid.UUID,
     state: Literal["subscribed", "unsubscribed"],
-    session: SessionDep,
+    work: WorkDep,
     settings: SettingsDep,
 ) -> HTMLResponse:
-    verified = await _token(session, settings.link_secret, token)
-    group = await session.get(SubscriptionGroup, group_id)
+    verified = await _token(work.session, settings.link_secret, token)
+    group = await work.session.get(SubscriptionGroup, group_id)
     if group is None or group.project_id != verified.project_id:
         raise NotFound(f"group_id: subscription group {group_id} not found")
-    await set_subscription(session, verified.user_id, group.id, state)
-    await session.commit()
-    return await preferences(token, session, settings)
+    await set_subscription(work.session, verified.user_id, group.id, state)
+    await work.commit()
+    return await preferences(token, work.session, settings)
 
 
 def _page(title: str, body: str) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import Conflict
 from domain.base import get_owned
 from domain.broadcasts.models import Broadcast, BroadcastRecipient
-from domain.broadcasts.pipeline import (
+from domain.broadcasts.payloads import (
     BroadcastInput,
     Wave,
     audience_moment,

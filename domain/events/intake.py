@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events.outbox import accept, claim_idempotency_key, request_digest
-from domain.events.pipeline import Entity, IdentifierRef, ProcessEventInput
+from domain.events.payloads import Entity, IdentifierRef, ProcessEventInput
 from domain.events.schemas import EventIn
 from domain.identifiers import IdentifierKey, find_owners
 from domain.users.models import UserIdentifier

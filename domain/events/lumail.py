@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Invalid
 from domain.events.outbox import accept
-from domain.events.pipeline import ProcessEventInput
+from domain.events.payloads import ProcessEventInput
 from domain.identifiers import DEFAULT_SOURCE, IdentifierKey, find_owners
 from domain.users.models import User, UserIdentifier
 from domain.wire import EventData, StorableJson

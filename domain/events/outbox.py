@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.errors import Conflict
 from domain.base import Base, utcnow
-from domain.events.pipeline import IdentifierRef, ProcessEventInput
+from domain.events.payloads import IdentifierRef, ProcessEventInput
 
 # A key names one request for this long (as payment APIs keep theirs); afterwards it may be reused.
 IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
@@ -79,8 +79,7 @@ async def accept(session: AsyncSession, events: Sequence[ProcessEventInput]) -> 
     if not events:
         return
     rows = [
-        {"project_id": uuid.UUID(e.project_id), "event_id": uuid.UUID(e.event_id), "payload": asdict(e)}
-        for e in events
+        {"project_id": uuid.UUID(e.project_id), "event_id": uuid.UUID(e.event_id), "payload": asdict(e)} for e in events
     ]
     await session.execute(insert(AcceptedEvent).values(rows).on_conflict_do_nothing())
 

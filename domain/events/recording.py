@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.prepared import Prepared
 from domain.base import utcnow
 from domain.events.models import Event, EventSchemaProperty
-from domain.events.pipeline import ProcessEventInput
+from domain.events.payloads import ProcessEventInput
 from domain.events.schema_extraction import property_types
 
 SchemaKey = tuple[uuid.UUID, str, str, str, str]

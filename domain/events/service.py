@@ -1,4 +1,4 @@
-"""System events: written in the transaction that causes them, dispatched to the pipeline after commit."""
+"""System events: recorded in the unit of work that causes them, dispatched to the pipeline after commit."""
 
 import uuid
 from datetime import datetime
@@ -7,11 +7,9 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.prepared import NewRows
 from domain.base import utcnow
 from domain.events.models import Event
-
-PENDING_EVENTS = "tempogram.pending_events"
+from domain.unit_of_work import UnitOfWork
 
 RESERVED_PREFIXES = ("user.", "organization.", "list.", "link.", "scheduled.")
 
@@ -21,7 +19,7 @@ def is_reserved(name: str) -> bool:
 
 
 def emit_system_event(
-    session: AsyncSession,
+    work: UnitOfWork,
     project_id: uuid.UUID,
     name: str,
     data: dict[str, Any] | None = None,
@@ -30,12 +28,11 @@ def emit_system_event(
     organization_id: uuid.UUID | None = None,
     event_id: uuid.UUID | None = None,
 ) -> Event:
-    """Record a system event on the timeline; it enters the pipeline once the transaction commits."""
+    """Record a system event on the timeline; it enters the pipeline once the unit of work commits."""
     event = system_event(
         project_id, name, data or {}, user_id=user_id, organization_id=organization_id, event_id=event_id
     )
-    session.add(event)
-    session.info.setdefault(PENDING_EVENTS, []).append(event)
+    work.emit(event)
     return event
 
 
@@ -62,14 +59,6 @@ def system_event(
         created_at=at or utcnow(),
     )
 
-
-def take_pending_events(session: AsyncSession) -> list[Event]:
-    """The system events emitted in this session since the last call."""
-    return session.info.pop(PENDING_EVENTS, [])
-
-
-# System events not flushed yet, written by one prepared INSERT rather than the session's flush.
-NEW_EVENTS = NewRows(Event)
 
 _EVENT_COLUMNS = (
     "id",

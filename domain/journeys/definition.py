@@ -1,4 +1,4 @@
-"""A journey's step graph: JSON (SPEC §6) → typed steps, rejected with the offending step named.
+"""A journey's step graph: JSON → typed steps, rejected with the offending step named.
 
 Pure and deterministic: the journey workflow parses the frozen version's JSON with this same code.
 """
@@ -11,7 +11,7 @@ from typing import Any
 from core.errors import Invalid
 from domain.rules.durations import parse_span
 from domain.rules.model import Rule, parse_rule
-from domain.schedules.pipeline import ANNIVERSARY_EVENT
+from domain.schedules.payloads import ANNIVERSARY_EVENT
 from domain.schedules.recurrence import ZERO_OFFSET, Offset, parse_signed_offset
 from domain.templating import check_json_template, check_template
 

@@ -5,9 +5,10 @@ so every answer is the same on replay.
 """
 
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from domain.journeys.definition import PERIODS, Balancer, Delay, Experiment, Gate, Step, successors
+from domain.local_time import wall_clock_instant, zone
 from domain.rules.durations import parse_span
 
 
@@ -32,13 +33,6 @@ def choose_variant(step: Experiment, roll: float) -> str | None:
     return step.variants[-1].next
 
 
-def zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name) if name else ZoneInfo("UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def resume_at(step: Delay, value: str, now: datetime, timezone: str | None) -> datetime:
     """When a run waiting in `step` continues. `value` is the step's duration/time/date with any Liquid
     already rendered. Wall-clock targets are in the user's timezone and DST-correct: 09:00 is 09:00 local
@@ -55,13 +49,6 @@ def resume_at(step: Delay, value: str, now: datetime, timezone: str | None) -> d
     else:
         target = wall_clock_instant(date.fromisoformat(value), time(0, 0), tz)
     return _skip_excluded_days(max(target, now), step.exclusion_days, tz)
-
-
-def wall_clock_instant(day: date, wall: time, tz: ZoneInfo) -> datetime:
-    """`wall` on `day` in `tz`, as an aware UTC instant (a gap time moves forward by the gap)."""
-    # fold=0 (PEP 495): a gap time takes the offset from before the change, landing just after the gap;
-    # a repeated fall-back time is its first occurrence.
-    return datetime.combine(day, wall, tzinfo=tz).astimezone(UTC)
 
 
 def _skip_excluded_days(target: datetime, excluded: tuple[int, ...], tz: ZoneInfo) -> datetime:

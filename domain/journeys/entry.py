@@ -2,8 +2,9 @@
 
 Called inside the transaction that records an event. Runs are admitted under a per-(journey, user)
 advisory lock, so the re-entry rules hold without a check-then-act race: a burst of identical events
-admits one run. The admitted runs' workflows are started after commit (see `workflows.starters`); a
-run whose start was lost is started by the sweeper, because its row says it has not started yet.
+admits one run. Admitted runs are recorded in the unit of work: the journeys area walks them to their
+first wait (`walk.walk_admitted`) and their workflows start after commit; a run whose start was lost
+is started by the sweeper, because its row says it has not started yet.
 """
 
 import uuid
@@ -19,15 +20,13 @@ from domain.base import advisory_lock
 from domain.events.service import emit_system_event
 from domain.journeys.definition import Definition, Entrance, parse_definition
 from domain.journeys.models import Journey, JourneyRun, JourneyVersion
-from domain.journeys.pipeline import WALKS, ExitRequest, JourneyRunInput, run_workflow_id
+from domain.journeys.payloads import ExitRequest, JourneyRunInput, run_workflow_id
 from domain.lists.facts import load_facts
 from domain.rules.engine import EventFact, UserFacts, matches
 from domain.rules.model import Rule
 from domain.schedules.recurrence import ZERO_OFFSET, parse_signed_offset
+from domain.unit_of_work import Admission, ExitSignal, UnitOfWork
 from domain.users.queries import load_user
-
-PENDING_RUNS = "tempogram.pending_runs"
-PENDING_EXITS = "tempogram.pending_exits"
 
 
 @dataclass
@@ -42,22 +41,6 @@ class Occurrence:
     @property
     def fact(self) -> EventFact:
         return EventFact(self.name, self.data, self.at)
-
-
-@dataclass
-class Admission:
-    """A run admitted in this transaction, whose workflow starts once it commits."""
-
-    workflow_id: str
-    run: JourneyRunInput
-    row: JourneyRun
-    at: datetime
-
-
-@dataclass
-class PendingExit:
-    workflow_id: str
-    request: ExitRequest
 
 
 @dataclass(frozen=True)
@@ -186,12 +169,12 @@ async def has_member_entrances(session: AsyncSession, project_id: uuid.UUID, eve
 
 
 async def enter_for_event(
-    session: AsyncSession, project_id: uuid.UUID, user_id: uuid.UUID, event: Occurrence, *, organization: bool = False
+    work: UnitOfWork, project_id: uuid.UUID, user_id: uuid.UUID, event: Occurrence, *, organization: bool = False
 ) -> None:
     """Admit the user into every live journey with an entrance for this event whose condition holds.
     `organization`: the event happened to one of the user's organizations (member entrances)."""
-    facts = _Facts(session, user_id, event.at)
-    for journey, version in await live_journeys(session, project_id, event.name, locking_for=user_id):
+    facts = _Facts(work.session, user_id, event.at)
+    for journey, version in await live_journeys(work.session, project_id, event.name, locking_for=user_id):
         for entrance in version.definition.entrances:
             if entrance.event != event.name or entrance.organization != organization:
                 continue
@@ -204,7 +187,7 @@ async def enter_for_event(
             if organization and not await facts.matches(entrance.member_rule, None):
                 continue
             data = {entrance.data_key: event.data} if entrance.data_key else {}
-            await admit(session, journey, version, entrance, user_id, data, event_id=event.id, at=event.at, locked=True)
+            await admit(work, journey, version, entrance, user_id, data, event_id=event.id, at=event.at, locked=True)
 
 
 def _same_fire(entrance: Entrance, data: dict[str, Any]) -> bool:
@@ -217,7 +200,7 @@ def _same_fire(entrance: Entrance, data: dict[str, Any]) -> bool:
 
 
 async def admit(
-    session: AsyncSession,
+    work: UnitOfWork,
     journey: LiveJourney | Journey,
     version: PublishedVersion,
     entrance: Entrance,
@@ -237,6 +220,7 @@ async def admit(
     `at`: the moment of admission (now, unless the caller runs on another clock). `locked`: this
     transaction holds the (journey, user) admission lock already (`live_journeys(locking_for=…)`).
     """
+    session = work.session
     if not locked:
         await session.execute(select(_admission_lock(literal(journey.id, Uuid), literal(str(user_id)))))
     params = {"journey_id": journey.id, "user_id": user_id, "event_id": event_id}
@@ -262,15 +246,14 @@ async def admit(
     )
     session.add(row)
     emit_system_event(
-        session,
+        work,
         journey.project_id,
         "journey.entered",
         {"journey_id": str(journey.id), "run_id": str(run_id), "entrance": entrance.id},
         user_id=user_id,
     )
     run = run_input(version, journey.project_id, run_id, user_id, entrance, data)
-    admission = Admission(workflow_id, run, row, at or datetime.now(UTC))
-    session.info.setdefault(PENDING_RUNS, []).append(admission)
+    work.admissions.append(Admission(workflow_id, run, row, at or datetime.now(UTC)))
     return run
 
 
@@ -294,25 +277,17 @@ def run_input(
         exit_on=list(version.exit_on),
         data=data,
         start_delay_seconds=delay,
-        engine=WALKS,
     )
 
 
-async def notify_exits(session: AsyncSession, user_id: uuid.UUID, event: Occurrence) -> None:
+async def notify_exits(work: UnitOfWork, user_id: uuid.UUID, event: Occurrence) -> None:
     """Queue an exit signal for each of the user's open runs whose journey exits on this event."""
+    session = work.session
     runs = await _OPEN_RUNS_EXITING_ON.execute(session, {"user_id": user_id, "event_name": event.name})
     facts = _Facts(session, user_id, event.at)
     for workflow_id, journey_id, version in runs:
         for exit_on in (await published(session, journey_id, version)).definition.exit_on:
             if exit_on.event == event.name and await facts.matches(exit_on.condition, event.fact):
                 request = ExitRequest(event_id=str(event.id), event_name=event.name)
-                session.info.setdefault(PENDING_EXITS, []).append(PendingExit(workflow_id, request))
+                work.exits.append(ExitSignal(workflow_id, request))
                 break
-
-
-def take_admissions(session: AsyncSession) -> list[Admission]:
-    return session.info.pop(PENDING_RUNS, [])
-
-
-def take_pending_exits(session: AsyncSession) -> list[PendingExit]:
-    return session.info.pop(PENDING_EXITS, [])

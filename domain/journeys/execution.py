@@ -1,11 +1,11 @@
-"""The database side of a run's steps: record the visit, then do what the step does.
+"""The database side of a run's steps: what each step does, once the walk has recorded the visit.
 
-Each function is idempotent for one (run, visit): the visit row is keyed by the run's visit number,
-and what a step writes is either a diff (Update) or guarded by that same key.
+Idempotent for one (run, visit): what a step writes is either a diff (Update) or guarded by the
+visit's key.
 """
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,22 +17,42 @@ from core.errors import Invalid
 from core.prepared import Prepared
 from domain.base import utcnow
 from domain.events.service import emit_system_event
-from domain.journeys.definition import Balancer, Delay, EmitEvent, Entrance, Gate, Link, Step, Update, parse_step
+from domain.journeys.definition import Balancer, Delay, EmitEvent, Entrance, Gate, Link, Step, Update
 from domain.journeys.engine import balancer_window, resume_at
 from domain.journeys.entry import admit, published
 from domain.journeys.models import BalancerCount, Journey, JourneyRun, JourneyStepVisit
-from domain.journeys.pipeline import FinishInput, StepInput, StepOutcome
+from domain.journeys.payloads import FinishInput
 from domain.lists.facts import load_facts
-from domain.organizations.models import Organization, OrganizationMember
 from domain.rules.analysis import walk
 from domain.rules.engine import UserFacts, matches
 from domain.rules.model import EventRule, Rule, VisitedStep
+from domain.template_context import template_context
 from domain.templating import render, render_json
-from domain.users.models import User, UserIdentifier
+from domain.unit_of_work import UnitOfWork
+from domain.users.models import User
 from domain.users.queries import load_user
 from domain.users.service import update_user_data
 
-GONE = StepOutcome(stop="missing")
+
+@dataclass
+class StepJob:
+    """One step of a run, as the walk hands it over: the visit `seq` is already recorded."""
+
+    project_id: str
+    journey_id: str
+    run_id: str
+    user_id: str
+    step_id: str
+    step: dict[str, Any]
+    seq: int
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class StepOutcome:
+    passed: bool | None = None  # gates
+    resume_at: str | None = None  # delays, and balancers over their limit (ISO 8601)
+    chosen: str | None = None  # balancers
 
 
 @dataclass
@@ -52,31 +72,6 @@ async def run_user(session: AsyncSession, run_id: str, user_id: str) -> User | N
     return await load_user(session, uuid.UUID(user_id)) if open_run is not None else None
 
 
-async def enter_step(session: AsyncSession, job: StepInput, now: datetime) -> RunContext | None:
-    """Move the run to the step and record the visit (idempotent per visit); None when the run has
-    ended or is gone with its user."""
-    moved = (
-        await session.execute(
-            update(JourneyRun)
-            .where(JourneyRun.id == uuid.UUID(job.run_id), JourneyRun.ended_at.is_(None))
-            .values(current_step=job.step_id, updated_at=now, started=True)
-            .returning(JourneyRun.project_id, JourneyRun.journey_id)
-        )
-    ).first()
-    if moved is None:
-        return None
-    await session.execute(
-        insert(JourneyStepVisit)
-        .values(run_id=uuid.UUID(job.run_id), seq=job.seq, journey_id=moved.journey_id, step_id=job.step_id,
-                entered_at=now)
-        .on_conflict_do_nothing()
-    )  # fmt: skip
-    user = await load_user(session, uuid.UUID(job.user_id)) if job.step.get("type") in USES_USER else None
-    if job.step.get("type") in USES_USER and user is None:
-        return None
-    return RunContext(moved.project_id, moved.journey_id, user)  # type: ignore[arg-type]
-
-
 # Steps that read the user's profile (timezone, facts, templates); the others skip loading it.
 USES_USER = frozenset({"delay", "gate", "update", "event", "link"})
 
@@ -90,19 +85,9 @@ def needs_user(raw: dict[str, Any]) -> bool:
     return raw.get("type") in USES_USER
 
 
-async def perform_step(session: AsyncSession, job: StepInput, now: datetime) -> StepOutcome:
-    context = await enter_step(session, job, now)
-    if context is None:
-        return GONE
-    if job.finish_status is not None:
-        finish = FinishInput(job.project_id, job.journey_id, job.run_id, job.user_id, job.finish_status, job.step_id)
-        await end_run(session, finish)
-        return StepOutcome()
-    return await do_step(session, context, parse_step(job.step_id, job.step), job, now)
-
-
-async def do_step(session: AsyncSession, context: RunContext, step: Step, job: StepInput, now: datetime) -> StepOutcome:
+async def do_step(work: UnitOfWork, context: RunContext, step: Step, job: StepJob, now: datetime) -> StepOutcome:
     """The database work of one step (the visit is already recorded)."""
+    session = work.session
     match step:
         case Delay():
             return await _delay(session, context, step, job, now)
@@ -118,23 +103,23 @@ async def do_step(session: AsyncSession, context: RunContext, step: Step, job: S
             )
             if not isinstance(body, dict):
                 raise Invalid(f"steps.{step.id}.body: must render to a JSON object, got {type(body).__name__}")
-            await update_user_data(session, context.user, body)
+            await update_user_data(work, context.user, body)
             return StepOutcome()
         case EmitEvent():
             body = render_json(
                 step.body or {}, await template_context(session, context.user, job.data, now, sources=step.body), "body"
             )
             emit_system_event(
-                session, context.project_id, step.name, body if isinstance(body, dict) else {"value": body},
+                work, context.project_id, step.name, body if isinstance(body, dict) else {"value": body},
                 user_id=context.user.id,
             )  # fmt: skip
             return StepOutcome()
         case Balancer():
             return await _balance(session, context.journey_id, step, now)
         case Link():
-            await _link(session, context, step, job.data)
+            await _link(work, context, step, job.data)
             return StepOutcome()
-    return StepOutcome(chosen=job.chosen)
+    return StepOutcome()
 
 
 def reads_the_run(rule: Rule) -> bool:
@@ -142,7 +127,7 @@ def reads_the_run(rule: Rule) -> bool:
     return any(isinstance(n, VisitedStep) or (isinstance(n, EventRule) and n.since_entered) for n in walk(rule))
 
 
-async def load_run_facts(session: AsyncSession, facts: UserFacts, job: StepInput) -> None:
+async def load_run_facts(session: AsyncSession, facts: UserFacts, job: StepJob) -> None:
     """When the run entered, and how often this run and all the user's runs of the journey visited each step."""
     run_id = uuid.UUID(job.run_id)
     facts.entered_at = await session.scalar(select(JourneyRun.created_at).where(JourneyRun.id == run_id))
@@ -160,7 +145,7 @@ async def load_run_facts(session: AsyncSession, facts: UserFacts, job: StepInput
         facts.run_visits[step_id], facts.journey_visits[step_id] = in_run, in_journey
 
 
-async def _delay(session: AsyncSession, context: RunContext, step: Delay, job: StepInput, now: datetime) -> StepOutcome:
+async def _delay(session: AsyncSession, context: RunContext, step: Delay, job: StepJob, now: datetime) -> StepOutcome:
     raw = step.duration or step.until_time or step.until_date or ""
     value = (
         render(raw, await template_context(session, context.user, job.data, now, sources=raw)) if "{" in raw else raw
@@ -191,73 +176,16 @@ async def _balance(session: AsyncSession, journey_id: uuid.UUID, step: Balancer,
     return StepOutcome(chosen=path)
 
 
-async def _link(session: AsyncSession, context: RunContext, step: Link, data: dict[str, Any]) -> None:
+async def _link(work: UnitOfWork, context: RunContext, step: Link, data: dict[str, Any]) -> None:
     """Enter the user into the target journey (at its `none` entrance, else its first one)."""
+    session = work.session
     target = await session.get(Journey, uuid.UUID(step.journey_id))
     if target is None or target.project_id != context.project_id or target.published_version is None:
         return
     version = await published(session, target.id, target.published_version)
     entrances: list[Entrance] = version.definition.entrances
     entrance = next((e for e in entrances if e.trigger == "none"), entrances[0])
-    await admit(session, target, version, entrance, context.user.id, data)
-
-
-async def template_context(
-    session: AsyncSession, user: User, journey: dict[str, Any], now: datetime, *, sources: object
-) -> dict[str, Any]:
-    """What templates see: `user` (profile and `user.data`), `organization` (the user's first), `journey`, `now`.
-
-    `sources`: the templates to be rendered. The organization and the user's external id are read only
-    when a source mentions `organization` / `external_id` (a template that iterates over the whole
-    `user` sees `external_id` empty otherwise), sparing most sends two statements."""
-    text = str(sources)
-    organization = (
-        (
-            await session.execute(
-                select(Organization, OrganizationMember.data)
-                .join(OrganizationMember, OrganizationMember.organization_id == Organization.id)
-                .where(OrganizationMember.user_id == user.id)
-                .order_by(OrganizationMember.created_at)
-                .limit(1)
-            )
-        ).first()
-        if "organization" in text
-        else None
-    )
-    external_id = (
-        await session.scalar(
-            select(UserIdentifier.external_id)
-            .where(UserIdentifier.user_id == user.id)
-            .order_by(UserIdentifier.created_at)
-            .limit(1)
-        )
-        if "external_id" in text
-        else None
-    )
-    return {
-        "user": {
-            "id": str(user.id),
-            "email": user.email,
-            "phone": user.phone,
-            "timezone": user.timezone,
-            "locale": user.locale,
-            "created_at": user.created_at.isoformat(),
-            "external_id": external_id,
-            "data": user.data,
-        },
-        "organization": (
-            {
-                "id": str(organization[0].id),
-                "name": organization[0].name,
-                "data": organization[0].data,
-                "member": organization[1],
-            }
-            if organization
-            else {}
-        ),  # fmt: skip
-        "journey": journey,
-        "now": now.isoformat(),
-    }
+    await admit(work, target, version, entrance, context.user.id, data)
 
 
 # Built once: building an update and its cache key is Python work at the end of every run. Prepared, so
@@ -275,7 +203,7 @@ _END_RUN = Prepared(
 )
 
 
-async def end_run(session: AsyncSession, job: FinishInput) -> None:
+async def end_run(work: UnitOfWork, job: FinishInput) -> None:
     """Mark the run ended and record `journey.completed` or `journey.exited`; a no-op if it already ended.
     One statement: the update takes the row's lock and tests that it is still open."""
     params = {
@@ -285,10 +213,10 @@ async def end_run(session: AsyncSession, job: FinishInput) -> None:
         "step": job.step_id,
         "now": utcnow(),
     }
-    ended = next(iter(await _END_RUN.execute(session, params)), None)
+    ended = next(iter(await _END_RUN.execute(work.session, params)), None)
     if ended is None:
         return
     data = {"journey_id": job.journey_id, "run_id": job.run_id, "step": job.step_id}
     if job.reason:
         data["reason"] = job.reason
-    emit_system_event(session, ended.project_id, f"journey.{job.status}", data, user_id=ended.user_id)
+    emit_system_event(work, ended.project_id, f"journey.{job.status}", data, user_id=ended.user_id)

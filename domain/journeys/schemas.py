@@ -8,7 +8,7 @@ from domain.wire import OutModel, WireModel
 
 
 class JourneyIn(WireModel):
-    """A journey's editable definition: steps keyed by id (SPEC §6) and journey-level `exit_on`."""
+    """A journey's editable definition: steps keyed by id and journey-level `exit_on`."""
 
     name: str = Field(min_length=1, max_length=255)
     description: str | None = Field(default=None, max_length=2000)

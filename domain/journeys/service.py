@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Invalid, NotFound
@@ -12,10 +12,12 @@ from domain.base import utcnow
 from domain.journeys.definition import Entrance, parse_definition
 from domain.journeys.entry import published
 from domain.journeys.models import Journey, JourneyRun, JourneyStepVisit, JourneyVersion
+from domain.journeys.references import journey_references
 from domain.journeys.schemas import JourneyIn, JourneyOut, JourneyStats, RunOut, StepVisitOut
-from domain.references import check_references, journey_references
+from domain.rules.references import check_references
 from domain.schedules.definitions import ensure_offset
-from domain.schedules.pipeline import ANNIVERSARY_EVENT
+from domain.schedules.payloads import ANNIVERSARY_EVENT
+from domain.unit_of_work import Termination, UnitOfWork
 
 
 @dataclass
@@ -136,22 +138,23 @@ async def pause_journey(
     return journey, EntranceSchedules(retired=[e.id for e in await _scheduled_entrances(session, journey)])
 
 
-async def delete_journey(
-    session: AsyncSession, project_id: uuid.UUID, journey_id: uuid.UUID
-) -> tuple[list[str], EntranceSchedules]:
-    """Delete the journey and its runs; returns the workflow ids of runs still open (to stop them) and
-    the recurring entrances whose schedules go."""
+async def delete_journey(work: UnitOfWork, project_id: uuid.UUID, journey_id: uuid.UUID) -> EntranceSchedules:
+    """Delete the journey and its runs (the open ones are stopped after commit); returns the recurring
+    entrances whose schedules go."""
+    session = work.session
     journey = await get_journey(session, project_id, journey_id)
-    open_runs = await open_run_workflows(session, JourneyRun.journey_id == journey.id)
+    await stop_open_runs(work, JourneyRun.journey_id == journey.id, "journey deleted")
     schedules = EntranceSchedules(retired=[e.id for e in await _scheduled_entrances(session, journey)])
     await session.delete(journey)
     await session.flush()
-    return open_runs, schedules
+    return schedules
 
 
-async def open_run_workflows(session: AsyncSession, condition: object) -> list[str]:
-    query = select(JourneyRun.workflow_id).where(condition, JourneyRun.ended_at.is_(None))  # type: ignore[arg-type]
-    return list(await session.scalars(query))
+async def stop_open_runs(work: UnitOfWork, condition: ColumnElement[bool], reason: str) -> None:
+    """The open runs matching `condition` are stopped once the unit of work commits."""
+    query = select(JourneyRun.workflow_id).where(condition, JourneyRun.ended_at.is_(None))
+    if workflow_ids := list(await work.session.scalars(query)):
+        work.terminations.append(Termination(workflow_ids, reason))
 
 
 async def project_journeys(session: AsyncSession, project_id: uuid.UUID) -> Sequence[Journey]:

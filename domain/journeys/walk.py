@@ -8,6 +8,7 @@ the send further down the path is the same send under the same key.
 """
 
 import random
+import time
 import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
@@ -19,17 +20,16 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.prepared import NewRows, Prepared, write_new
-from domain.events.models import Event
-from domain.events.service import NEW_EVENTS
 from domain.journeys.definition import Action, Balancer, Delay, Exit, Experiment, Gate, Link, Send, Step, parse_step
 from domain.journeys.engine import choose_variant, next_step
-from domain.journeys.entry import take_admissions
-from domain.journeys.execution import RunContext, do_step, end_run, needs_user, reads_the_run
+from domain.journeys.execution import RunContext, StepJob, do_step, end_run, needs_user, reads_the_run
 from domain.journeys.models import JourneyRun, JourneyStepVisit
-from domain.journeys.pipeline import AdvanceInput, FinishInput, JourneyRunInput, RunAdvance, SendInput, StepInput
+from domain.journeys.payloads import AdvanceInput, FinishInput, RunAdvance
 from domain.messaging.links import Links
+from domain.messaging.payloads import SendInput
 from domain.messaging.sending import Outgoing, SendOutcome, claim_send, finish_send
 from domain.rules.durations import parse_span
+from domain.unit_of_work import RunStart, UnitOfWork
 from domain.users.models import User
 from domain.users.queries import WITHOUT_IDENTIFIERS, load_user
 
@@ -103,9 +103,10 @@ _WRITE_VISITS = Prepared(
 
 
 async def walk(
-    session: AsyncSession, job: AdvanceInput, links: Links, now: datetime, delivered: Delivered | None = None
+    work: UnitOfWork, job: AdvanceInput, links: Links, now: datetime, delivered: Delivered | None = None
 ) -> Walked:
     """Walk the run from `job.start`; with `delivered`, first record that send and go on after it."""
+    session = work.session
     first = delivered.claimed.then if delivered is not None else job.start
     # The user comes with the run when the first step walked reads them (later reads find them loaded).
     with_user = first is not None and needs_user(job.steps[first])
@@ -117,7 +118,7 @@ async def walk(
     run = rows[0] if rows else None
     if run is None or run.ended_at is not None:  # ended meanwhile (a retried walk, the journey deleted)
         if delivered is not None:  # the message went out all the same: record it
-            await _finish(session, delivered)
+            await _finish(work, delivered)
         ended = run.status if run is not None and run.status in ("completed", "exited") else "exited"
         return Walked(RunAdvance(at=job.start, visits=job.visits, data=job.data, ended=ended))
     # Visits an earlier attempt of this walk already decided (normally none).
@@ -125,8 +126,8 @@ async def walk(
     context = RunContext(run.project_id, run.journey_id, run.User if with_user else None)
     visits = _Visits(uuid.UUID(job.run_id), run.journey_id)
     if delivered is not None:
-        job = await _settle(session, job, delivered, visits, now)
-    walked = await _walk(session, job, links, now, context, recorded, visits)
+        job = await _settle(work, job, delivered, visits, now)
+    walked = await _walk(work, job, links, now, context, recorded, visits)
     await _write_last_visits(session, visits)
     return walked
 
@@ -160,17 +161,21 @@ _STAND_AT = Prepared(
 )
 
 
-async def walk_admitted(session: AsyncSession, decided: list[Event]) -> list[tuple[str, JourneyRunInput]]:
-    """Walk each run admitted in this transaction up to its first wait (or a step the workflow must
-    take), in the same transaction, and return the runs to start with where they stand: the workflow of
-    a run waiting in a delay starts with its timer, not with a walk. `decided`: system events emitted
-    so far whose dispatch is decided, written with the first run's row."""
-    runs = []
-    for admission in take_admissions(session):
+async def walk_admitted(work: UnitOfWork) -> None:
+    """Walk each run admitted in this unit of work up to its first wait (or a step the workflow must
+    take), in the same transaction; the runs start after commit where they stand: the workflow of a run
+    waiting in a delay starts with its timer, not with a walk."""
+    admissions, work.admissions = work.admissions, []
+    if not admissions:
+        return
+    # The events recorded so far are decided and written first, in one statement, not flushed one by one.
+    await work.write_events()
+    session = work.session
+    for admission in admissions:
         run = admission.run
         if run.start_delay_seconds > 0:  # waits before its first step: the workflow walks after it
-            await write_new(session, (_NEW_RUNS, [admission.row]), (NEW_EVENTS, decided))
-            runs.append((admission.workflow_id, run))
+            await write_new(session, (_NEW_RUNS, [admission.row]))
+            work.runs.append(RunStart(admission.workflow_id, run))
             continue
         job = AdvanceInput(
             run.project_id, run.journey_id, run.run_id, run.user_id, run.steps,
@@ -178,17 +183,19 @@ async def walk_admitted(session: AsyncSession, decided: list[Event]) -> list[tup
         )  # fmt: skip
         context = RunContext(admission.row.project_id, admission.row.journey_id, None, admitting=admission.row)
         visits = _Visits(admission.row.id, admission.row.journey_id)
-        walked = await _walk(session, job, None, admission.at, context, {}, visits)
+        walked = await _walk(work, job, None, admission.at, context, {}, visits)
         # The run's row, now that its first walk decided where it stands, goes with the visits.
-        await write_new(session, (_NEW_RUNS, [admission.row]), (NEW_EVENTS, decided))
+        await write_new(session, (_NEW_RUNS, [admission.row]))
         await visits.write(session)
         walked.advance.finished_at = admission.at.isoformat()
-        runs.append((admission.workflow_id, replace(run, admitted=walked.advance)))
-    return runs
+        work.runs.append(RunStart(admission.workflow_id, replace(run, admitted=walked.advance)))
+    walked_at = time.monotonic()
+    for start in work.runs:
+        start.walked_at = walked_at
 
 
 async def _walk(
-    session: AsyncSession,
+    work: UnitOfWork,
     job: AdvanceInput,
     links: Links | None,
     now: datetime,
@@ -196,19 +203,20 @@ async def _walk(
     recorded: dict[int, dict[str, Any]],
     visits: _Visits,
 ) -> Walked:
+    session = work.session
     seq, data, step_id, waited = job.visits, dict(job.data), job.start, job.waited
     last = step_id
     for _ in range(MAX_STEPS):
         if step_id is None:
-            await _end(session, context, job, "completed", last)
+            await _end(work, context, job, "completed", last)
             return Walked(RunAdvance(at=last, visits=seq, data=data, ended="completed"))
         raw = job.steps[step_id]
         step = parse_step(step_id, raw)
         if isinstance(step, Link) and not waited:
             wake = (now + parse_span(step.delay)).isoformat()
-            return await _stop(session, context, job, now, RunAdvance(step_id, seq, data, then=step_id, resume_at=wake))
+            return await _stop(work, context, job, now, RunAdvance(step_id, seq, data, then=step_id, resume_at=wake))
         if context.admitting is not None and not taken_at_admission(step):
-            return await _stop(session, context, job, now, RunAdvance(step_id, seq, data, then=step_id))
+            return await _stop(work, context, job, now, RunAdvance(step_id, seq, data, then=step_id))
         seq = seq if waited and isinstance(step, Balancer) else seq + 1
         waited, last = False, step_id
         if (outcome := recorded.get(seq)) is not None:
@@ -217,7 +225,7 @@ async def _walk(
                 data[step.data_key] = outcome.get("result")
             if outcome.get("resume_at") and datetime.fromisoformat(outcome["resume_at"]) > now:
                 return await _stop(
-                    session,
+                    work,
                     context,
                     job,
                     now,
@@ -227,23 +235,23 @@ async def _walk(
         if needs_user(raw) and context.user is None:
             context.user = await load_user(session, uuid.UUID(job.user_id))
             if context.user is None:
-                await _end(session, context, job, "exited", step_id, "the user no longer exists")
+                await _end(work, context, job, "exited", step_id, "the user no longer exists")
                 return Walked(RunAdvance(at=step_id, visits=seq, data=data, ended="exited"))
-        single = StepInput(job.project_id, job.journey_id, job.run_id, job.user_id, step_id, raw, seq, data)
+        single = StepJob(job.project_id, job.journey_id, job.run_id, job.user_id, step_id, raw, seq, data)
         match step:
             case Exit():
                 visits.add(seq, step_id, now, {"next": None})
-                await _end(session, context, job, "completed", step_id)
+                await _end(work, context, job, "completed", step_id)
                 return Walked(RunAdvance(at=step_id, visits=seq, data=data, ended="completed"))
             case Link():
                 visits.add(seq, step_id, now, {"next": None})
-                await do_step(session, context, step, single, now)
-                await _end(session, context, job, "completed", step_id)
+                await do_step(work, context, step, single, now)
+                await _end(work, context, job, "completed", step_id)
                 return Walked(RunAdvance(at=step_id, visits=seq, data=data, ended="completed"))
             case Action():
                 visits.add(seq, step_id, now, None)
                 return await _stop(
-                    session, context, job, now, RunAdvance(step_id, seq, data, then=step.next, perform="action")
+                    work, context, job, now, RunAdvance(step_id, seq, data, then=step.next, perform="action")
                 )
             case Send():
                 send = SendInput(job.project_id, job.run_id, job.user_id, step_id, seq, step.campaign_id, data)
@@ -251,7 +259,7 @@ async def _walk(
                 claim = await claim_send(session, send, links, now)
                 if isinstance(claim, Outgoing):  # the caller commits, delivers, and walks on with `delivered`
                     visits.add(seq, step_id, now, None)
-                    stopped = await _stop(session, context, job, now, RunAdvance(step_id, seq, data))
+                    stopped = await _stop(work, context, job, now, RunAdvance(step_id, seq, data))
                     stopped.claimed = Claimed(send, claim, step.next, step.data_key)
                     return stopped
                 result = claim.as_result()
@@ -267,28 +275,28 @@ async def _walk(
                 continue
         if isinstance(step, Gate) and reads_the_run(step.rule):
             await visits.write(session)  # the visits earlier in this walk count too
-        done = await do_step(session, context, step, single, now)
+        done = await do_step(work, context, step, single, now)
         if isinstance(step, Balancer) and done.resume_at is not None:  # every path full: wait, same visit
             visits.add(seq, step_id, now, None)
             return await _stop(
-                session, context, job, now, RunAdvance(step_id, seq, data, then=step_id, resume_at=done.resume_at)
+                work, context, job, now, RunAdvance(step_id, seq, data, then=step_id, resume_at=done.resume_at)
             )
         following = next_step(step, passed=done.passed, chosen=done.chosen)
         visits.add(seq, step_id, now, {"next": following, "resume_at": done.resume_at})
         if done.resume_at is not None and datetime.fromisoformat(done.resume_at) > now:
             return await _stop(
-                session, context, job, now, RunAdvance(step_id, seq, data, then=following, resume_at=done.resume_at)
+                work, context, job, now, RunAdvance(step_id, seq, data, then=following, resume_at=done.resume_at)
             )
         step_id = following
-    return await _stop(session, context, job, now, RunAdvance(step_id, seq, data, then=step_id))
+    return await _stop(work, context, job, now, RunAdvance(step_id, seq, data, then=step_id))
 
 
 async def _settle(
-    session: AsyncSession, job: AdvanceInput, delivered: Delivered, visits: _Visits, now: datetime
+    work: UnitOfWork, job: AdvanceInput, delivered: Delivered, visits: _Visits, now: datetime
 ) -> AdvanceInput:
     """Record a delivered send (`email.sent`, the visit's outcome); the walk goes on after it."""
     claimed = delivered.claimed
-    result = (await _finish(session, delivered)).as_result()
+    result = (await _finish(work, delivered)).as_result()
     data = dict(claimed.send.data)
     if claimed.data_key:
         data[claimed.data_key] = result
@@ -296,15 +304,13 @@ async def _settle(
     return replace(job, start=claimed.then, visits=claimed.send.seq, data=data, waited=False)
 
 
-async def _finish(session: AsyncSession, delivered: Delivered) -> SendOutcome:
+async def _finish(work: UnitOfWork, delivered: Delivered) -> SendOutcome:
     """The provider's answer recorded on the send (and `email.sent` …)."""
     claimed = delivered.claimed
-    return await finish_send(session, claimed.send, claimed.outgoing, delivered.outcome, datetime.now(UTC))
+    return await finish_send(work, claimed.send, claimed.outgoing, delivered.outcome, datetime.now(UTC))
 
 
-async def _stop(
-    session: AsyncSession, context: RunContext, job: AdvanceInput, now: datetime, advance: RunAdvance
-) -> Walked:
+async def _stop(work: UnitOfWork, context: RunContext, job: AdvanceInput, now: datetime, advance: RunAdvance) -> Walked:
     """The run stands at `advance.at` until the workflow goes on."""
     if context.admitting is not None:
         # Written with the new row. `started` stays false until the workflow's own first walk: should
@@ -312,12 +318,12 @@ async def _stop(
         # looks costs one start request, rejected as a duplicate, after which it is marked started.)
         context.admitting.current_step = advance.at
         return Walked(advance)
-    await _STAND_AT.execute(session, {"run_id": uuid.UUID(job.run_id), "step": advance.at, "now": now})
+    await _STAND_AT.execute(work.session, {"run_id": uuid.UUID(job.run_id), "step": advance.at, "now": now})
     return Walked(advance)
 
 
 async def _end(
-    session: AsyncSession,
+    work: UnitOfWork,
     context: RunContext,
     job: AdvanceInput,
     status: str,
@@ -327,8 +333,8 @@ async def _end(
     finish = FinishInput(job.project_id, job.journey_id, job.run_id, job.user_id, status, step_id, reason)
     # Outside an admission the emitted events can wait (see `_write_last_visits`); at admission the run's
     # own row is not written yet, and the update must find it.
-    with session.no_autoflush if context.admitting is None else nullcontext():
-        await end_run(session, finish)
+    with work.session.no_autoflush if context.admitting is None else nullcontext():
+        await end_run(work, finish)
 
 
 async def _write_last_visits(session: AsyncSession, visits: _Visits) -> None:

@@ -28,16 +28,17 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.dml import ReturningInsert
 
 from domain.base import advisory_lock
-from domain.events.listeners import heard_in_project
 from domain.events.models import Event
-from domain.events.pipeline import ProcessEventInput
+from domain.events.payloads import ProcessEventInput
 from domain.events.recording import extract_schema
 from domain.events.service import emit_system_event
+from domain.listening import heard_in_project
 from domain.lists.facts import load_facts
 from domain.lists.models import List, ListMember
-from domain.lists.pipeline import LIST_EVENTS, ListRecomputePage
+from domain.lists.payloads import LIST_EVENTS, ListRecomputePage
 from domain.rules.engine import RuleSql, matches
 from domain.rules.model import parse_rule
+from domain.unit_of_work import UnitOfWork
 from domain.users.models import User
 from domain.users.queries import WITHOUT_IDENTIFIERS
 
@@ -48,7 +49,7 @@ class Changes:
     removed: int = 0
 
 
-async def add_members(session: AsyncSession, lst: List, user_ids: list[uuid.UUID]) -> int:
+async def add_members(work: UnitOfWork, lst: List, user_ids: list[uuid.UUID]) -> int:
     """Add those not yet members; each addition emits `list.user.added`."""
     if not user_ids:
         return 0
@@ -58,10 +59,10 @@ async def add_members(session: AsyncSession, lst: List, user_ids: list[uuid.UUID
         .on_conflict_do_nothing()
         .returning(ListMember.user_id)
     )
-    return await _changed(session, lst, statement, "list.user.added")
+    return await _changed(work, lst, statement, "list.user.added")
 
 
-async def remove_members(session: AsyncSession, lst: List, user_ids: list[uuid.UUID]) -> int:
+async def remove_members(work: UnitOfWork, lst: List, user_ids: list[uuid.UUID]) -> int:
     """Remove those who are members; each removal emits `list.user.removed`."""
     if not user_ids:
         return 0
@@ -70,23 +71,25 @@ async def remove_members(session: AsyncSession, lst: List, user_ids: list[uuid.U
         .where(ListMember.list_id == lst.id, ListMember.user_id.in_(user_ids))
         .returning(ListMember.user_id)
     )
-    return await _changed(session, lst, statement, "list.user.removed")
+    return await _changed(work, lst, statement, "list.user.removed")
 
 
-async def _changed(session: AsyncSession, lst: List, statement: Executable, event_name: str) -> int:
+async def _changed(work: UnitOfWork, lst: List, statement: Executable, event_name: str) -> int:
     """Run a membership change that returns the affected user ids, and record one event per user."""
+    session = work.session
     user_ids = list(await session.scalars(statement))
     for user_id in user_ids:
-        emit_system_event(session, lst.project_id, event_name, {"list_id": str(lst.id)}, user_id=user_id)
+        emit_system_event(work, lst.project_id, event_name, {"list_id": str(lst.id)}, user_id=user_id)
     return len(user_ids)
 
 
 async def recompute_for_user(
-    session: AsyncSession, project_id: uuid.UUID, user_id: uuid.UUID, trigger: str, now: datetime
+    work: UnitOfWork, project_id: uuid.UUID, user_id: uuid.UUID, trigger: str, now: datetime
 ) -> Changes:
     """Re-evaluate, for one user, every dynamic list whose rule the `trigger` event can affect.
 
     Serialised per user (advisory lock), so concurrent events for one user cannot interleave stale facts."""
+    session = work.session
     # The lock is taken with the lists, and only when there are some (the select list is evaluated for
     # the rows found): one statement instead of two on every event's path.
     found_lists = await session.execute(
@@ -106,9 +109,9 @@ async def recompute_for_user(
     for lst in lists:
         should = matches(rules[lst.id], facts, now)
         if should and str(lst.id) not in facts.lists:
-            changes.added += await add_members(session, lst, [user_id])
+            changes.added += await add_members(work, lst, [user_id])
         elif not should and str(lst.id) in facts.lists:
-            changes.removed += await remove_members(session, lst, [user_id])
+            changes.removed += await remove_members(work, lst, [user_id])
     return changes
 
 

@@ -14,10 +14,11 @@ from domain.base import utcnow
 from domain.lists.membership import remove_members
 from domain.lists.models import List, ListMember
 from domain.lists.schemas import ListCreate, ListOut, ListUpdate, Preview, Recompute
-from domain.references import check_references, rule_references
 from domain.rules.analysis import refresh_interval, summarize, time_window, trigger_events
 from domain.rules.engine import RuleSql
 from domain.rules.model import parse_rule
+from domain.rules.references import check_references, rule_references
+from domain.unit_of_work import UnitOfWork
 from domain.users.models import User
 from domain.users.schemas import UserOut
 
@@ -107,9 +108,7 @@ async def preview(session: AsyncSession, project_id: uuid.UUID, raw: dict[str, A
     now = datetime.now(UTC)
 
     def counted_sample() -> Select[Any]:
-        matching = (
-            select(User.id).where(User.project_id == project_id, RuleSql(now).condition(rule)).cte("matching")
-        )
+        matching = select(User.id).where(User.project_id == project_id, RuleSql(now).condition(rule)).cte("matching")
         sample = select(matching.c.id).order_by(matching.c.id).limit(sample_size).scalar_subquery()
         return select(func.count(), func.array(sample)).select_from(matching)
 
@@ -168,7 +167,7 @@ def require_static(lst: List) -> None:
         raise Invalid("list: a dynamic list's membership follows its rule; add or remove users on static lists")
 
 
-async def remove_member(session: AsyncSession, lst: List, user_id: uuid.UUID) -> None:
+async def remove_member(work: UnitOfWork, lst: List, user_id: uuid.UUID) -> None:
     require_static(lst)
-    if not await remove_members(session, lst, [user_id]):
+    if not await remove_members(work, lst, [user_id]):
         raise NotFound(f"user {user_id} is not in list {lst.id}")

@@ -18,6 +18,7 @@ from domain.messaging.links import MESSAGE_ID_DOMAIN
 from domain.messaging.models import MessageSend, Provider, SubscriptionGroup, Suppression
 from domain.messaging.schemas import DeliveryReport, ReportsOut
 from domain.messaging.service import set_subscription
+from domain.unit_of_work import UnitOfWork
 from domain.users.models import User
 
 # Namespace of the ids of events a provider reports once per message (a redelivered report is a no-op).
@@ -39,20 +40,22 @@ def _message(send: MessageSend) -> dict[str, str | None]:
     return {"campaign_id": str(send.campaign_id), "message_id": send.message_id}
 
 
-async def record_click(session: AsyncSession, key: str, url: str) -> None:
+async def record_click(work: UnitOfWork, key: str, url: str) -> None:
     """`email.clicked` and `link.clicked` for the recipient; nothing when the send is gone (the link still works)."""
+    session = work.session
     send = await sent_message(session, key)
     if send is None:
         return
-    emit_system_event(session, send.project_id, "email.clicked", _message(send) | {"url": url}, user_id=send.user_id)
+    emit_system_event(work, send.project_id, "email.clicked", _message(send) | {"url": url}, user_id=send.user_id)
     clicked = _message(send) | {"original_url": url}
-    emit_system_event(session, send.project_id, "link.clicked", clicked, user_id=send.user_id)
+    emit_system_event(work, send.project_id, "link.clicked", clicked, user_id=send.user_id)
 
 
-async def record_open(session: AsyncSession, key: str) -> None:
+async def record_open(work: UnitOfWork, key: str) -> None:
+    session = work.session
     send = await sent_message(session, key)
     if send is not None:
-        emit_system_event(session, send.project_id, "email.opened", _message(send), user_id=send.user_id)
+        emit_system_event(work, send.project_id, "email.opened", _message(send), user_id=send.user_id)
 
 
 async def feedback_provider(session: AsyncSession, provider_id: uuid.UUID, kind: str) -> Provider:
@@ -64,8 +67,9 @@ async def feedback_provider(session: AsyncSession, provider_id: uuid.UUID, kind:
     return provider
 
 
-async def record_reports(session: AsyncSession, provider: Provider, reports: Sequence[DeliveryReport]) -> ReportsOut:
+async def record_reports(work: UnitOfWork, provider: Provider, reports: Sequence[DeliveryReport]) -> ReportsOut:
     """Each report becomes `email.<type>` for the message's user; unknown message ids are listed, not fatal."""
+    session = work.session
     recorded, unknown = 0, []
     for report in reports:
         send = await sent_message(session, report.message_id)
@@ -81,9 +85,9 @@ async def record_reports(session: AsyncSession, provider: Provider, reports: Seq
         elif report.type == "clicked":
             data |= {"url": report.url}
         if report.type in ("opened", "clicked"):  # each open and click counts
-            emit_system_event(session, send.project_id, f"email.{report.type}", data, user_id=send.user_id)
+            emit_system_event(work, send.project_id, f"email.{report.type}", data, user_id=send.user_id)
         else:
-            await _emit_once(session, send, f"email.{report.type}", data)
+            await _emit_once(work, send, f"email.{report.type}", data)
         if report.type == "complained" or (report.type == "bounced" and report.bounce_type == "hard"):
             address = report.recipient or await session.scalar(select(User.email).where(User.id == send.user_id))
             reason = "complaint" if report.type == "complained" else "hard_bounce"
@@ -93,17 +97,18 @@ async def record_reports(session: AsyncSession, provider: Provider, reports: Seq
 
 
 async def record_sms_callback(
-    session: AsyncSession, provider: Provider, form: Mapping[str, str], message_key: str | None
+    work: UnitOfWork, provider: Provider, form: Mapping[str, str], message_key: str | None
 ) -> None:
     """A Twilio-style form post: a status callback for a sent message (`MessageStatus`), or a reply
     (`From`, `Body`): STOP words unsubscribe the sender from every SMS group and suppress the number,
     START words undo that; every reply is recorded as `sms.received` for the users with that number."""
+    session = work.session
     if "MessageStatus" in form:
         event = SMS_STATUS_EVENTS.get(form["MessageStatus"].lower())
         send = await sent_message(session, message_key) if message_key and event else None
         if event and send is not None and send.project_id == provider.project_id:
             data = _message(send) | ({"error_code": form["ErrorCode"]} if form.get("ErrorCode") else {})
-            await _emit_once(session, send, event, data)
+            await _emit_once(work, send, event, data)
         return
     sender, body = form.get("From", "").strip(), form.get("Body", "").strip()
     if not sender:
@@ -126,14 +131,15 @@ async def record_sms_callback(
         else:
             await lift_suppression(session, provider.project_id, "sms", sender, only_reason="stop")
     for user_id in users:
-        emit_system_event(session, provider.project_id, "sms.received", {"from": sender, "body": body}, user_id=user_id)
+        emit_system_event(work, provider.project_id, "sms.received", {"from": sender, "body": body}, user_id=user_id)
 
 
-async def _emit_once(session: AsyncSession, send: MessageSend, name: str, data: dict[str, Any]) -> None:
+async def _emit_once(work: UnitOfWork, send: MessageSend, name: str, data: dict[str, Any]) -> None:
     """A delivery, bounce or complaint happens once per message: a provider retrying its webhook adds nothing."""
+    session = work.session
     event_id = uuid.uuid5(REPORTED_ONCE, f"{send.message_id}/{name}")
     if await session.get(Event, event_id) is None:
-        emit_system_event(session, send.project_id, name, data, user_id=send.user_id, event_id=event_id)
+        emit_system_event(work, send.project_id, name, data, user_id=send.user_id, event_id=event_id)
 
 
 def normalized(channel: str, address: str) -> str:

@@ -15,15 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.credentials import CredentialsUnreadable
 from core.prepared import Prepared
 from domain.events.service import emit_system_event
-from domain.journeys.execution import template_context
-from domain.journeys.pipeline import SendInput
 from domain.messaging.feedback import describe, normalized, suppress
 from domain.messaging.links import MESSAGE_ID_DOMAIN, Links, UnsubscribeToken, sign_unsubscribe
 from domain.messaging.models import Campaign, MessageSend, Provider, SubscriptionGroup, Suppression
+from domain.messaging.payloads import SendInput
 from domain.messaging.service import subscription_state
 from domain.messaging.tracking import track_html
 from domain.projects.models import Project
+from domain.template_context import template_context
 from domain.templating import render, render_json
+from domain.unit_of_work import UnitOfWork
 from domain.users.models import User
 from domain.users.queries import load_user
 
@@ -249,9 +250,10 @@ _FINISH_SEND = Prepared(
 
 
 async def finish_send(
-    session: AsyncSession, job: SendInput, outgoing: Outgoing, outcome: SendOutcome, now: datetime
+    work: UnitOfWork, job: SendInput, outgoing: Outgoing, outcome: SendOutcome, now: datetime
 ) -> SendOutcome:
     """Record the provider's answer and the messaging event (`email.sent`, `sms.sent`, `webhook.executed`)."""
+    session = work.session
     params = {
         "send_key": job.key,
         "status": outcome.status,
@@ -266,7 +268,7 @@ async def finish_send(
     event: dict[str, Any] = {"campaign_id": job.campaign_id, "message_id": outgoing.message_id}
     if outcome.bounced and outgoing.to:
         bounce = event | {"reason": outcome.reason, "bounce_type": "hard"}
-        emit_system_event(session, send.project_id, "email.bounced", bounce, user_id=send.user_id)
+        emit_system_event(work, send.project_id, "email.bounced", bounce, user_id=send.user_id)
         await suppress(session, send.project_id, outgoing.channel, outgoing.to, "hard_bounce", outcome.reason)
         return outcome
     if outgoing.channel == "webhook":
@@ -274,7 +276,7 @@ async def finish_send(
         event |= {"status": status, "success": outcome.status == "sent", "error_message": outcome.reason}
     elif outcome.status != "sent":
         return outcome
-    emit_system_event(session, send.project_id, SENT_EVENT[outgoing.channel], event, user_id=send.user_id)
+    emit_system_event(work, send.project_id, SENT_EVENT[outgoing.channel], event, user_id=send.user_id)
     return outcome
 
 

@@ -13,6 +13,7 @@ from domain.events.service import emit_system_event
 from domain.identifiers import IdentifierIn, IdentifierKey, find_owners, lock_identifiers, sole_owner, unique_keys
 from domain.organizations.models import Organization, OrganizationIdentifier, OrganizationMember
 from domain.organizations.schemas import MembershipChange, OrganizationUpsert
+from domain.unit_of_work import UnitOfWork
 from domain.users.service import find_user, shallow_merge
 
 LOCK_SCOPE = "organization"
@@ -44,8 +45,9 @@ async def find_organization(
 
 
 async def upsert_organization(
-    session: AsyncSession, project_id: uuid.UUID, payload: OrganizationUpsert
+    work: UnitOfWork, project_id: uuid.UUID, payload: OrganizationUpsert
 ) -> OrganizationOutcome:
+    session = work.session
     keys = unique_keys(payload.identifier)
     await lock_identifiers(session, LOCK_SCOPE, project_id, keys)
     owners = await find_owners(session, OrganizationIdentifier.organization_id, project_id, keys)
@@ -69,31 +71,33 @@ async def upsert_organization(
 
     if created:
         await session.flush()
-        emit_system_event(session, project_id, "organization.created", organization_id=organization.id)
+        emit_system_event(work, project_id, "organization.created", organization_id=organization.id)
     elif changed:
         organization.version += 1
         organization.updated_at = utcnow()
         await session.flush()
         emit_system_event(
-            session, project_id, "organization.updated", {"changed": changed}, organization_id=organization.id
+            work, project_id, "organization.updated", {"changed": changed}, organization_id=organization.id
         )
     return OrganizationOutcome(organization=organization, created=created, changed=changed)
 
 
 async def resolve_or_create_organization(
-    session: AsyncSession, project_id: uuid.UUID, identifiers: list[IdentifierIn]
+    work: UnitOfWork, project_id: uuid.UUID, identifiers: list[IdentifierIn]
 ) -> uuid.UUID:
     """The id of the organization the identifiers name, created when none has them yet."""
+    session = work.session
     keys = unique_keys(identifiers)
     owners = await find_owners(session, OrganizationIdentifier.organization_id, project_id, keys)
     if (owner := sole_owner(owners, keys)) is not None:
         return owner
-    outcome = await upsert_organization(session, project_id, OrganizationUpsert(identifier=identifiers))
+    outcome = await upsert_organization(work, project_id, OrganizationUpsert(identifier=identifiers))
     return outcome.organization.id
 
 
-async def delete_organization(session: AsyncSession, project_id: uuid.UUID, keys: Sequence[IdentifierKey]) -> None:
+async def delete_organization(work: UnitOfWork, project_id: uuid.UUID, keys: Sequence[IdentifierKey]) -> None:
     """Remove the organization and its memberships; its users stay (each gets `organization.user.removed`)."""
+    session = work.session
     await lock_identifiers(session, LOCK_SCOPE, project_id, keys)
     organization = await find_organization(session, project_id, keys)
     members = await session.scalars(
@@ -101,7 +105,7 @@ async def delete_organization(session: AsyncSession, project_id: uuid.UUID, keys
     )
     for user_id in members:
         emit_system_event(
-            session,
+            work,
             project_id,
             "organization.user.removed",
             {"organization_id": str(organization.id)},
@@ -111,10 +115,9 @@ async def delete_organization(session: AsyncSession, project_id: uuid.UUID, keys
     await session.flush()
 
 
-async def upsert_membership(
-    session: AsyncSession, project_id: uuid.UUID, change: MembershipChange
-) -> OrganizationMember:
+async def upsert_membership(work: UnitOfWork, project_id: uuid.UUID, change: MembershipChange) -> OrganizationMember:
     """Add the user to the organization, or shallow-merge the membership's data."""
+    session = work.session
     organization = await find_organization(session, project_id, unique_keys(change.organization.identifier))
     user = await find_user(session, project_id, unique_keys(change.user.identifier))
     membership = await session.get(
@@ -128,7 +131,7 @@ async def upsert_membership(
         session.add(membership)
         await session.flush()
         emit_system_event(
-            session,
+            work,
             project_id,
             "organization.user.added",
             event_data,
@@ -140,7 +143,7 @@ async def upsert_membership(
         membership.updated_at = utcnow()
         await session.flush()
         emit_system_event(
-            session,
+            work,
             project_id,
             "organization.user.updated",
             event_data,
@@ -150,7 +153,8 @@ async def upsert_membership(
     return membership
 
 
-async def remove_membership(session: AsyncSession, project_id: uuid.UUID, change: MembershipChange) -> None:
+async def remove_membership(work: UnitOfWork, project_id: uuid.UUID, change: MembershipChange) -> None:
+    session = work.session
     organization = await find_organization(session, project_id, unique_keys(change.organization.identifier))
     user = await find_user(session, project_id, unique_keys(change.user.identifier))
     membership = await session.get(OrganizationMember, (organization.id, user.id))
@@ -159,7 +163,7 @@ async def remove_membership(session: AsyncSession, project_id: uuid.UUID, change
     await session.delete(membership)
     await session.flush()
     emit_system_event(
-        session,
+        work,
         project_id,
         "organization.user.removed",
         {"organization_id": str(organization.id)},

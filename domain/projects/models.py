@@ -14,7 +14,7 @@ class Project(Timestamps, Base):
     # SHA-256 of the keys; the plain keys are shown once, at creation.
     public_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     secret_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    # Messaging settings (SPEC §8): the locale templates fall back to, and a subscription group's
+    # Messaging settings: the locale templates fall back to, and a subscription group's
     # state for users who never chose ("opt_out": subscribed until they unsubscribe; "opt_in": not).
     default_locale: Mapped[str] = mapped_column(String(35), default="en", server_default="en")
     subscription_default: Mapped[str] = mapped_column(String(10), default="opt_out", server_default="opt_out")

@@ -100,8 +100,7 @@ def _parse(raw: Any, path: str, *, in_event: bool, extra_scopes: frozenset[str])
         if not isinstance(items, list) or not items:
             raise Invalid(f"{path}.{kind}: must be a non-empty list of rules")
         rules = tuple(
-            _parse(r, f"{path}.{kind}[{i}]", in_event=in_event, extra_scopes=extra_scopes)
-            for i, r in enumerate(items)
+            _parse(r, f"{path}.{kind}[{i}]", in_event=in_event, extra_scopes=extra_scopes) for i, r in enumerate(items)
         )
         return All(rules) if kind == "all" else Any_(rules)
     if kind == "not":

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, exists, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.events.listeners import heard_events
 from domain.events.models import Event
 from domain.events.service import insert_events, system_event
+from domain.listening import heard_events
 from domain.schedules.definitions import event_name
 from domain.schedules.models import ScheduleAssignment, ScheduleDefinition, ScheduleFire
 from domain.schedules.planning import PlannedFire, fire_event_id, next_fire, offsets_of

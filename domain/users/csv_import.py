@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Invalid
+from domain.unit_of_work import UnitOfWork
 from domain.users.schemas import UserUpsert
 from domain.users.service import upsert_user
 
@@ -98,7 +98,8 @@ def numbered_rows(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, 
         yield reader.line_num, row
 
 
-async def import_users(session: AsyncSession, project_id: uuid.UUID, content: bytes) -> ImportResult:
+async def import_users(work: UnitOfWork, project_id: uuid.UUID, content: bytes) -> ImportResult:
+    session = work.session
     id_column, reader = parse_rows(content)
     result = ImportResult()
     for line, row in numbered_rows(reader):
@@ -114,7 +115,7 @@ async def import_users(session: AsyncSession, project_id: uuid.UUID, content: by
             continue
         try:
             async with session.begin_nested():
-                outcome = await upsert_user(session, project_id, payload)
+                outcome = await upsert_user(work, project_id, payload)
         except Exception as error:  # one row's conflict must not stop the others
             result.failed += 1
             result.errors.append(RowError(line, getattr(error, "detail", str(error).splitlines()[0])))

@@ -5,7 +5,7 @@ import httpx
 import pytest
 from temporalio.service import RPCError
 
-from domain.events.pipeline import ProcessEventInput
+from domain.events.payloads import ProcessEventInput
 from tests.conftest import ProjectKeys, timeline, wait_processed
 
 EVENTS = "/api/client/users/events"

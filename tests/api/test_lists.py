@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import text
 from temporalio.service import RPCError
 
-from domain.lists.pipeline import LIST_RECOMPUTE_WORKFLOW, ListRecomputeInput
+from domain.lists.payloads import LIST_RECOMPUTE_WORKFLOW, ListRecomputeInput
+from lifecycle.lists import start_list_recompute
 from tests.conftest import ProjectKeys, timeline, wait_processed
-from workflows.starters import start_list_recompute
 
 
 async def upsert(api: httpx.AsyncClient, project: ProjectKeys, external_id: str, **fields: Any) -> dict:

@@ -6,11 +6,11 @@ import httpx
 from sqlalchemy import select
 from temporalio.client import Client
 
-from activities.events import PendingEventsInput
 from api.main import create_app
 from core.config import Settings
 from domain.base import utcnow
 from domain.events.models import Event
+from domain.events.payloads import PendingEventsInput
 from tests.conftest import ProjectKeys, wait_processed
 from tests.sinks import black_hole
 from workflows.sweep_stranded_events import SweepStrandedEvents

@@ -14,7 +14,7 @@ from core.db import SessionFactory
 from core.temporal import EVENT_NAME, USER_ID
 from domain.events.models import Event
 from domain.schedules.models import ScheduleCursor
-from domain.schedules.pipeline import FIRE_DUE_SCHEDULES_WORKFLOW, Tick, TickResult
+from domain.schedules.payloads import FIRE_DUE_SCHEDULES_WORKFLOW, Tick, TickResult
 from domain.users.models import User
 from tests.api.test_lists import upsert
 from tests.conftest import ProjectKeys, make_worker, timeline, wait_processed

@@ -1,6 +1,6 @@
 """Today's workflow code must replay the histories of runs recorded earlier (workflows in flight during a
-deploy); a change that would break them needs `workflow.patched`. The guard is itself tested: a history
-that does not match the code must be rejected."""
+deploy); after the first release, a change that would break them is versioned (docs/operations.md). The
+guard is itself tested: a history that does not match the code must be rejected."""
 
 import json
 from pathlib import Path

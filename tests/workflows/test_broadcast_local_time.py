@@ -8,12 +8,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.broadcasts.schemas import BroadcastIn, LocalDelivery
 from domain.broadcasts.service import broadcast_input, broadcast_out, create_broadcast, get_broadcast
+from lifecycle.broadcasts import start_broadcast
 from tests.api.test_broadcasts import static_list
 from tests.api.test_lists import upsert
 from tests.conftest import ProjectKeys, make_worker
 from tests.journeys import email_campaign
 from tests.sinks import SmtpSink
-from workflows.starters import start_broadcast
 
 
 async def test_each_recipient_gets_the_broadcast_at_nine_in_their_own_timezone(

@@ -8,10 +8,10 @@ from temporalio import activity
 
 from activities.events import EventActivities
 from domain.events.models import Event
-from domain.events.pipeline import FanOutPageInput, FanOutPageResult, IdentifierRef, ProcessEventInput
+from domain.events.payloads import FanOutPageInput, FanOutPageResult, IdentifierRef, ProcessEventInput
 from domain.users.models import UserIdentifier
+from lifecycle.unit_of_work import Dispatch
 from tests.conftest import ProjectKeys, make_worker, timeline, wait_processed
-from workflows.starters import EventStarter
 
 
 class DeliveryThatFailsAfterWorking:
@@ -38,8 +38,9 @@ async def test_fan_out_retry_delivers_each_user_exactly_once(api, project: Proje
         users.append((await api.post("/api/client/users", json=body, headers=project.public)).json()["id"])
 
     task_queue = f"fan-out-retry-{uuid.uuid4()}"
-    starter = EventStarter(temporal_client, task_queue)
-    real = EventActivities(sessions, starter)
+    dispatch = Dispatch(sessions, temporal_client, task_queue)
+    starter = dispatch.events
+    real = EventActivities(dispatch)
     flaky = DeliveryThatFailsAfterWorking(real)
     event = ProcessEventInput(
         project_id=project.id,
@@ -65,7 +66,7 @@ async def test_restarting_the_worker_mid_stream_records_every_event_once(
     project: ProjectKeys, temporal_client, sessions
 ):
     task_queue = f"restart-{uuid.uuid4()}"
-    starter = EventStarter(temporal_client, task_queue)
+    starter = Dispatch(sessions, temporal_client, task_queue).events
     events = [
         ProcessEventInput(
             project_id=project.id,
@@ -121,7 +122,7 @@ async def test_an_event_whose_user_was_deleted_before_it_was_processed_is_droppe
     assert deleted.status_code == 204
 
     task_queue = f"deleted-user-{uuid.uuid4()}"
-    starter = EventStarter(temporal_client, task_queue)
+    starter = Dispatch(sessions, temporal_client, task_queue).events
     event = ProcessEventInput(
         project_id=project.id,
         event_id=str(uuid.uuid4()),

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
-from domain.lists.pipeline import RefreshInput
+from domain.lists.payloads import RefreshInput
 from tests.api.test_lists import create_list, member_ids, post_events
 from tests.conftest import ProjectKeys, make_worker, timeline
 from workflows.list_recompute import RefreshTimeBasedLists

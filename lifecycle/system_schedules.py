@@ -14,13 +14,10 @@ from temporalio.client import (
     ScheduleUpdate,
 )
 
-from activities.events import PendingEventsInput
 from core.config import Settings
-from domain.lists.pipeline import RefreshInput
-from domain.schedules.pipeline import Tick
-from workflows.fire_schedules import FireDueSchedules
-from workflows.list_recompute import RefreshTimeBasedLists
-from workflows.sweep_stranded_events import SweepStrandedEvents
+from domain.events.payloads import SWEEP_STRANDED_EVENTS_WORKFLOW, PendingEventsInput
+from domain.lists.payloads import REFRESH_TIME_BASED_LISTS_WORKFLOW, RefreshInput
+from domain.schedules.payloads import FIRE_DUE_SCHEDULES_WORKFLOW, Tick
 
 STRANDED_EVENTS_SCHEDULE = "tempogram/sweep-stranded-events"
 FIRE_SCHEDULES_SCHEDULE = "tempogram/fire-due-schedules"
@@ -35,13 +32,13 @@ async def ensure_system_schedules(client: Client, settings: Settings) -> None:
     policy = SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(minutes=2))
     actions = {
         STRANDED_EVENTS_SCHEDULE: ScheduleActionStartWorkflow(
-            SweepStrandedEvents.run,
+            SWEEP_STRANDED_EVENTS_WORKFLOW,
             PendingEventsInput(grace_seconds=settings.stranded_event_grace_seconds),
             id="sweep/stranded-events",
             task_queue=settings.temporal_task_queue,
         ),
         TIME_BASED_LISTS_SCHEDULE: ScheduleActionStartWorkflow(
-            RefreshTimeBasedLists.run,
+            REFRESH_TIME_BASED_LISTS_WORKFLOW,
             RefreshInput(as_of="", max_interval_seconds=settings.list_refresh_max_interval_seconds),
             id="lists/refresh-time-based",
             task_queue=settings.temporal_task_queue,
@@ -63,7 +60,7 @@ def fire_due_schedules(settings: Settings) -> Schedule:
     )
     return Schedule(
         action=ScheduleActionStartWorkflow(
-            FireDueSchedules.run, tick, id="schedules/fire-due", task_queue=settings.temporal_task_queue
+            FIRE_DUE_SCHEDULES_WORKFLOW, tick, id="schedules/fire-due", task_queue=settings.temporal_task_queue
         ),
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.schedule_tick_seconds))]),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(seconds=10)),

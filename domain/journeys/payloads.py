@@ -9,12 +9,6 @@ from typing import Any
 JOURNEY_RUN_WORKFLOW = "JourneyRun"
 EXIT_SIGNAL = "exit_requested"
 
-# How a run moves, fixed when it starts and carried in its input (so in its history): runs started
-# before walks existed have no `engine` field and replay the one-activity-per-step loop. Chosen at start
-# rather than by `workflow.patched`, which costs every new run a marker and a search-attribute upsert.
-STEP_BY_STEP = 1
-WALKS = 2
-
 
 def run_workflow_id(journey_id: str, user_id: str, sequence: int) -> str:
     """`journey/<journey_id>/<user_id>` for a user's first run, `…/<n>` for the n-th."""
@@ -63,7 +57,6 @@ class JourneyRunInput:
     # Carried over continue-as-new: the wait before `resume_step` (a link's delay, a full balancer's
     # window) is already over.
     resume_waited: bool = False
-    engine: int = STEP_BY_STEP
     # Where the run's first walk, done in the transaction that admitted it, left the run (see
     # `domain.journeys.walk.walk_admitted`); None: the workflow walks from the entrance.
     admitted: RunAdvance | None = None
@@ -75,35 +68,6 @@ class ExitRequest:
 
     event_id: str
     event_name: str
-
-
-@dataclass
-class StepInput:
-    """Perform one step of a run (record the visit, then do the step's database work)."""
-
-    project_id: str
-    journey_id: str
-    run_id: str
-    user_id: str
-    step_id: str
-    step: dict[str, Any]
-    seq: int
-    data: dict[str, Any] = field(default_factory=dict)
-    # Decided in the workflow (deterministic on replay) and only recorded here.
-    chosen: str | None = None
-    # The workflow's clock (ISO 8601): delays are computed from the time the run sees, not the worker's.
-    now: str = ""
-    # The run's last step (an exit): end the run in the same transaction, with this status.
-    finish_status: str | None = None
-
-
-@dataclass
-class StepOutcome:
-    passed: bool | None = None  # gates
-    resume_at: str | None = None  # delays, and balancers over their limit (ISO 8601)
-    chosen: str | None = None  # balancers
-    result: Any = None  # stored under the step's data_key
-    stop: str | None = None  # the run must end: "missing" when the user is gone
 
 
 @dataclass
@@ -124,35 +88,6 @@ class AdvanceInput:
     # The wait the previous walk asked for before `start` is over (a link enters its journey, a full
     # balancer tries its window again under the same visit).
     waited: bool = False
-
-
-@dataclass
-class SendInput:
-    project_id: str
-    run_id: str
-    user_id: str
-    step_id: str
-    seq: int
-    campaign_id: str
-    data: dict[str, Any] = field(default_factory=dict)
-    # A send outside a journey run (a broadcast) names its own key.
-    idempotency_key: str = ""
-
-    @property
-    def key(self) -> str:
-        """The idempotency key of this send: one per run and step visit."""
-        return self.idempotency_key or f"{self.run_id}/{self.step_id}/{self.seq}"
-
-
-@dataclass
-class ActionInput:
-    project_id: str
-    run_id: str
-    user_id: str
-    step_id: str
-    seq: int
-    step: dict[str, Any]
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -201,3 +136,11 @@ class ListEntranceInput:
     list_id: str
     # One id per fire (the scheduled workflow's id): a retried page admits no one twice.
     fire_id: str = ""
+
+
+@dataclass
+class PendingRunsInput:
+    """Runs admitted more than `grace_seconds` ago whose workflow never reported in."""
+
+    grace_seconds: int = 60
+    limit: int = 1000

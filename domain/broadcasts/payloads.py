@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from domain.journeys.engine import wall_clock_instant, zone
+from domain.local_time import wall_clock_instant, zone
 
 BROADCAST_WORKFLOW = "Broadcast"
 # The earliest any timezone reaches a local date and time: UTC+14 (Line Islands).

@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 
 LIST_RECOMPUTE_WORKFLOW = "ListRecompute"
+DISPATCH_LIST_EVENTS_WORKFLOW = "DispatchListEvents"
+REFRESH_TIME_BASED_LISTS_WORKFLOW = "RefreshTimeBasedLists"
 LIST_EVENTS = ("list.user.added", "list.user.removed")
 
 

@@ -1,5 +1,5 @@
-"""What a journey or a list names outside itself — campaigns, other journeys, lists — must exist in the
-same project. Checked when a draft is saved and when it is published; each refusal names the step."""
+"""What a rule, a journey or a list names outside itself — campaigns, other journeys, lists — must exist
+in the same project. Checked when a draft is saved and when it is published; each refusal names where."""
 
 import uuid
 from collections.abc import Iterator
@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Invalid
-from domain.journeys.definition import Definition, Entrance, Gate, Link, Send
 from domain.journeys.models import Journey
 from domain.lists.models import List
 from domain.messaging.models import Campaign
@@ -17,24 +16,6 @@ from domain.rules.model import InList, Rule
 
 # (where it is named, what kind of thing, its id)
 Reference = tuple[str, str, str]
-
-
-def journey_references(definition: Definition) -> Iterator[Reference]:
-    for step_id, step in definition.steps.items():
-        where = f"steps.{step_id}"
-        match step:
-            case Send(campaign_id=campaign_id):
-                yield f"{where}.campaign_id", "campaign", campaign_id
-            case Link(journey_id=journey_id):
-                yield f"{where}.journey_id", "journey", journey_id
-            case Gate(rule=rule):
-                yield from rule_references(rule, f"{where}.rule")
-            case Entrance():
-                if step.list_id is not None:
-                    yield f"{where}.list_id", "list", step.list_id
-                for name, rule in (("condition", step.condition), ("member_rule", step.member_rule)):
-                    if rule is not None:
-                        yield from rule_references(rule, f"{where}.{name}")
 
 
 def rule_references(rule: Rule, where: str) -> Iterator[Reference]:

@@ -10,6 +10,7 @@ Entity = Literal["user", "organization"]
 
 # Registered name of the per-event workflow; starters use it so they need not import workflow code.
 PROCESS_EVENT_WORKFLOW = "ProcessEvent"
+SWEEP_STRANDED_EVENTS_WORKFLOW = "SweepStrandedEvents"
 
 
 @dataclass
@@ -83,3 +84,12 @@ class ProcessEventResult:
 
 def workflow_id(project_id: str, event_id: str) -> str:
     return f"event/{project_id}/{event_id}"
+
+
+@dataclass
+class PendingEventsInput:
+    """Undispatched system events older than `grace_seconds` (optionally one list's membership events)."""
+
+    grace_seconds: int = 60
+    limit: int = 1000
+    list_id: str | None = None

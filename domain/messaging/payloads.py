@@ -1,0 +1,33 @@
+"""What crosses the Temporal boundary for a message or an HTTP action: ids and small JSON, never ORM rows."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class SendInput:
+    project_id: str
+    run_id: str
+    user_id: str
+    step_id: str
+    seq: int
+    campaign_id: str
+    data: dict[str, Any] = field(default_factory=dict)
+    # A send outside a journey run (a broadcast) names its own key.
+    idempotency_key: str = ""
+
+    @property
+    def key(self) -> str:
+        """The idempotency key of this send: one per run and step visit."""
+        return self.idempotency_key or f"{self.run_id}/{self.step_id}/{self.seq}"
+
+
+@dataclass
+class ActionInput:
+    project_id: str
+    run_id: str
+    user_id: str
+    step_id: str
+    seq: int
+    step: dict[str, Any]
+    data: dict[str, Any] = field(default_factory=dict)
