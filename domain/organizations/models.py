@@ -4,8 +4,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from domain.anniversary_index import anniversary_index
 from domain.base import Base, Timestamps, new_id
-from domain.schedules.anniversary_index import anniversary_index
 
 
 class Organization(Timestamps, Base):

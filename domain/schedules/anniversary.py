@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, literal_column, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.anniversary_index import MONTH_DAY, TIME_OF_DAY
 from domain.events.models import Event
 from domain.events.service import insert_events, system_event
 from domain.listening import heard_events
 from domain.organizations.models import Organization
-from domain.schedules.anniversary_index import MONTH_DAY, TIME_OF_DAY
 from domain.schedules.models import ScheduleCursor
 from domain.schedules.payloads import ANNIVERSARY_EVENT
 from domain.schedules.recurrence import ZERO_OFFSET

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from domain.schedules.anniversary_index import MONTH_DAY, TIME_OF_DAY
+from domain.anniversary_index import MONTH_DAY, TIME_OF_DAY
 
 revision: str = "0005"
 down_revision: str | None = "0004"
