@@ -22,7 +22,7 @@ from domain.journeys.definition import Action, parse_step
 from domain.journeys.execution import run_user
 from domain.messaging.links import Links
 from domain.messaging.mime import email_bytes
-from domain.messaging.payloads import ActionInput, SendInput
+from domain.messaging.payloads import ActionInput, ActionResult, SendInput
 from domain.messaging.sending import (
     MAX_SEND_ATTEMPTS,
     Outgoing,
@@ -62,7 +62,7 @@ class MessagingActivities:
         self.http = http
 
     @activity.defn
-    async def run_action(self, job: ActionInput) -> dict[str, Any]:
+    async def run_action(self, job: ActionInput) -> ActionResult:
         """A journey's HTTP action: render, request, and return `{status, headers, body}`.
         5xx answers and network errors raise, so Temporal retries them with backoff."""
         step = parse_step(job.step_id, job.step)
@@ -70,15 +70,15 @@ class MessagingActivities:
         async with self.sessions() as session:
             user = await run_user(session, job.run_id, job.user_id)
             if user is None:
-                return {"status": None, "skipped": "the run or its user no longer exists"}
+                return ActionResult(status=None, skipped="the run or its user no longer exists")
             variables = await template_context(session, user, job.data, datetime.now(UTC), sources=job.step)
         url = render(step.url, variables)
         headers = render_json(step.headers, variables, "headers") if step.headers else {}
         body = render_json(step.body, variables, "body") if step.body is not None else None
         headers.setdefault("Idempotency-Key", f"{job.run_id}/{job.step_id}/{job.seq}")
         response = await _request(self.http, step.method, url, headers, body)
-        if response["status"] >= 500:
-            raise ApplicationError(f"action {job.step_id}: {url} answered {response['status']}")
+        if response.status is not None and response.status >= 500:
+            raise ApplicationError(f"action {job.step_id}: {url} answered {response.status}")
         return response
 
 
@@ -229,16 +229,17 @@ async def _call_webhook(http: httpx.AsyncClient, message: Outgoing, key: str) ->
     fields = message.fields
     headers = {**message.config.get("headers", {}), **(fields.get("headers") or {}), "Idempotency-Key": key}
     response = await _request(http, fields.get("method", "POST").upper(), fields["url"], headers, fields.get("body"))
-    if response["status"] >= 500:
-        raise ApplicationError(f"webhook {fields['url']} answered {response['status']}")
-    if response["status"] >= 400:
-        return Delivery(False, f"webhook answered {response['status']}", response)
-    return Delivery(True, response=response)
+    status = response.status or 0
+    if status >= 500:
+        raise ApplicationError(f"webhook {fields['url']} answered {status}")
+    if status >= 400:
+        return Delivery(False, f"webhook answered {status}", response.as_data())
+    return Delivery(True, response=response.as_data())
 
 
 async def _request(
     http: httpx.AsyncClient, method: str, url: str, headers: dict[str, str], body: Any
-) -> dict[str, Any]:
+) -> ActionResult:
     content: dict[str, Any] = {}
     if isinstance(body, dict | list):
         content["json"] = body
@@ -249,4 +250,4 @@ async def _request(
         parsed: Any = response.json()
     except ValueError:
         parsed = response.text[:10_000]
-    return {"status": response.status_code, "headers": dict(response.headers), "body": parsed}
+    return ActionResult(status=response.status_code, headers=dict(response.headers), body=parsed)

@@ -107,9 +107,9 @@ def campaign_for(channel: str, port: int) -> tuple[dict[str, Any], dict[str, Any
     """The sink's provider and a campaign naming the user and the entering order."""
     if channel == "email":
         config = {"host": "127.0.0.1", "port": port, "tls": "none", "from": "bench@example.com"}
-        template = {"subject": "Hi {{ user.data.first_name }}", "text": "Order {{ journey.order.id }}"}
-        return {"name": "sink", "kind": "smtp", "config": config}, {"channel": "email", "templates": {"en": template}}
-    template = {
+        email = {"subject": "Hi {{ user.data.first_name }}", "text": "Order {{ journey.order.id }}"}
+        return {"name": "sink", "kind": "smtp", "config": config}, {"channel": "email", "templates": {"en": email}}
+    template: dict[str, Any] = {
         "url": f"http://127.0.0.1:{port}/orders",
         "body": {"to": "{{ user.email }}", "name": "{{ user.data.first_name }}", "order": "{{ journey.order.id }}"},
     }
@@ -183,7 +183,7 @@ async def wait_ended(engine: AsyncEngine, journey_id: str, users: int, limit_sec
     raise SystemExit(f"only {ended} of {users} runs ended after {limit_seconds:.0f}s")
 
 
-async def measurements(engine: AsyncEngine, journey_id: str) -> list[tuple]:  # type: ignore[type-arg]
+async def measurements(engine: AsyncEngine, journey_id: str) -> list[tuple[Any, ...]]:
     """Per run: event accepted, run admitted, each step's start, run end, and the user's email."""
     query = text(
         """

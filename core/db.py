@@ -6,9 +6,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Executable, text
+from sqlalchemy import ClauseElement, text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from core.config import Settings
 
@@ -43,7 +44,7 @@ async def limit_statement_time(session: AsyncSession, seconds: float) -> None:
     await session.execute(text(f"SET LOCAL statement_timeout = {int(seconds * 1000)}"))
 
 
-async def fetch_compiled_off_loop(session: AsyncSession, build: Callable[[], Executable]) -> list[Any]:
+async def fetch_compiled_off_loop(session: AsyncSession, build: Callable[[], ClauseElement]) -> list[Any]:
     """Rows of a statement built and compiled in a worker thread. A large rule costs hundreds of
     milliseconds of CPU to build and compile; on the event loop that would stall every other request.
     Runs in the session's transaction, on its connection."""
@@ -51,7 +52,8 @@ async def fetch_compiled_off_loop(session: AsyncSession, build: Callable[[], Exe
 
     def compile_statement() -> tuple[str, dict[str, Any]]:
         compiled = build().compile(dialect=dialect)
-        params = compiled.construct_params()
+        assert isinstance(compiled, SQLCompiler)
+        params = dict(compiled.construct_params())
         for name, bind in compiled.binds.items():
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if process is not None and name in params:
@@ -61,6 +63,7 @@ async def fetch_compiled_off_loop(session: AsyncSession, build: Callable[[], Exe
     sql, params = await asyncio.to_thread(compile_statement)
     connection = await session.connection()
     raw = await connection.get_raw_connection()
+    assert raw.driver_connection is not None
     async with raw.driver_connection.cursor() as cursor:
         await cursor.execute(sql, params)
         return list(await cursor.fetchall())

@@ -21,11 +21,11 @@ from typing import Any, NamedTuple
 
 import psycopg
 from psycopg.rows import namedtuple_row
-from sqlalchemy import bindparam, exc, insert, inspect
+from sqlalchemy import Table, bindparam, exc, insert, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstanceState
-from sqlalchemy.sql import Executable
+from sqlalchemy.orm import InstanceState, Mapper
+from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 
 _DRIVER_CONNECTION = "tempogram.driver_connection"
@@ -41,7 +41,7 @@ class Prepared:
     """A Core statement compiled once (lazily, for the engine's dialect) and executed with named
     parameters. Rows come back as named tuples (`row.column`, `row[0]`, unpacking)."""
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._compiled: _Compiled | None = None
 
@@ -78,7 +78,7 @@ class Prepared:
 
     @staticmethod
     def _bind(compiled: _Compiled, params: Mapping[str, Any]) -> dict[str, Any]:
-        bound = compiled.compiled.construct_params(params)
+        bound = dict(compiled.compiled.construct_params(params))
         for name, process in compiled.processors.items():
             if name in bound:
                 bound[name] = process(bound[name])
@@ -98,7 +98,7 @@ class NewRows:
     """
 
     def __init__(self, model: type) -> None:
-        mapper = inspect(model)
+        mapper: Mapper[Any] = inspect(model)
         self._columns: list[tuple[str, str, Any]] = []  # (column, attribute, Python-side default)
         self._server_side: list[str] = []  # attributes whose columns the database fills in
         for column in mapper.local_table.columns:
@@ -108,7 +108,9 @@ class NewRows:
             else:
                 self._server_side.append(key)
         values = {name: bindparam(name, type_=mapper.local_table.c[name].type) for name, _, _ in self._columns}
-        self._insert = Prepared(insert(mapper.local_table).values(values))
+        table = mapper.local_table
+        assert isinstance(table, Table)
+        self._insert = Prepared(insert(table).values(values))
 
     def take(self, session: AsyncSession, objects: Sequence[Any]) -> list[dict[str, Any]]:
         """The rows of those objects still pending that this can write; they leave the session."""
@@ -154,7 +156,7 @@ async def write_new(session: AsyncSession, *batches: tuple[NewRows, Sequence[Any
         await new.insert(session, rows)
 
 
-def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
+def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
     compiled = statement.compile(dialect=dialect)
     assert isinstance(compiled, SQLCompiler)
     if compiled.insert_prefetch or compiled.update_prefetch:
@@ -174,7 +176,7 @@ async def _driver_connection(session: AsyncSession) -> psycopg.AsyncConnection[A
     if sync.autoflush and (sync.new or sync.deleted or sync.identity_map.check_modified()):
         await session.flush()
     transaction = sync.get_transaction()
-    cached = sync.info.get(_DRIVER_CONNECTION)
+    cached: tuple[Any, psycopg.AsyncConnection[Any]] | None = sync.info.get(_DRIVER_CONNECTION)
     if transaction is not None and cached is not None and cached[0] is transaction:
         return cached[1]
     connection = await (await session.connection()).get_raw_connection()

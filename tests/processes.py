@@ -13,7 +13,7 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from core.credentials import new_key
-from tests.conftest import ADMIN_KEY
+from tests.helpers import ADMIN_KEY
 from tests.sinks import free_port
 
 BIN = Path(sys.executable).parent

@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from temporalio.testing import WorkflowEnvironment
 
-from tests.conftest import ADMIN_KEY
+from tests.helpers import ADMIN_KEY
 from tests.processes import process_env, start_api, stop
 
 EXAMPLES_PER_OPERATION = int(os.environ.get("TEMPOGRAM_FUZZ_EXAMPLES", "12"))

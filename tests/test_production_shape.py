@@ -11,7 +11,7 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.conftest import ADMIN_KEY
+from tests.helpers import ADMIN_KEY
 from tests.processes import process_env, start_api, start_worker, stop, wait_for
 from tests.sinks import HttpSink
 

@@ -83,24 +83,8 @@ class JourneyRun:
         while True:
             if self._exit is not None:
                 return await self._finish(run, "exited", step_id, self._exit_reason())
-            advance = advance or await workflow.execute_local_activity_method(
-                JourneyActivities.advance_run,
-                AdvanceInput(
-                    run.project_id,
-                    run.journey_id,
-                    run.run_id,
-                    run.user_id,
-                    run.steps,
-                    step_id,
-                    run.visits,
-                    run.data,
-                    now=self._now().isoformat(),
-                    waited=waited,
-                ),
-                start_to_close_timeout=WALK,
-                retry_policy=WALK_RETRY,
-                local_retry_threshold=LOCAL_RETRY_THRESHOLD,
-            )
+            if advance is None:
+                advance = await self._walk_from(run, step_id, waited)
             run.visits, run.data = advance.visits, advance.data
             self._walked_until = datetime.fromisoformat(advance.finished_at) if advance.finished_at else None
             self._show(advance.at)
@@ -122,6 +106,27 @@ class JourneyRun:
                 run.start_delay_seconds, run.admitted = 0, None  # already waited, already walked
                 workflow.continue_as_new(run)
 
+    async def _walk_from(self, run: JourneyRunInput, step_id: str | None, waited: bool) -> RunAdvance:
+        """One walk, a local activity: the steps the database and a message provider can do, to the next wait."""
+        return await workflow.execute_local_activity_method(
+            JourneyActivities.advance_run,
+            AdvanceInput(
+                run.project_id,
+                run.journey_id,
+                run.run_id,
+                run.user_id,
+                run.steps,
+                step_id,
+                run.visits,
+                run.data,
+                now=self._now().isoformat(),
+                waited=waited,
+            ),
+            start_to_close_timeout=WALK,
+            retry_policy=WALK_RETRY,
+            local_retry_threshold=LOCAL_RETRY_THRESHOLD,
+        )
+
     def _show(self, step_id: str | None) -> None:
         """Keep the `JourneyStep` search attribute on the step the run stands at."""
         if step_id is not None and step_id != self._step:
@@ -139,7 +144,7 @@ class JourneyRun:
             retry_policy=PROVIDER_RETRY,
         )
         if step.data_key:
-            run.data[step.data_key] = result
+            run.data[step.data_key] = result.as_data()
 
     async def _wait(self, duration: timedelta) -> bool:
         """Sleep on a durable timer; True if an `exit_on` event ended the wait first."""

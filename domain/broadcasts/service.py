@@ -71,7 +71,7 @@ async def counts(session: AsyncSession, broadcast: Broadcast) -> BroadcastCounts
         .where(BroadcastRecipient.broadcast_id == broadcast.id)
         .group_by(BroadcastRecipient.status)
     )
-    by_status: dict[str | None, int] = dict(rows.all())  # type: ignore[arg-type]
+    by_status: dict[str | None, int] = dict(rows.all())
     return BroadcastCounts(
         total=sum(by_status.values()),
         pending=by_status.get(None, 0),

@@ -59,7 +59,7 @@ async def accept_batch(
     items: Sequence[EventIn],
     idempotency_key: str | None,
     received_at: datetime,
-) -> list[str]:
+) -> list[uuid.UUID]:
     """Writes the batch to the outbox (all of it, in the caller's transaction) and returns the event
     ids. A retried request with the same `Idempotency-Key` gets the same ids; the key with another body
     is a `Conflict`."""
@@ -68,7 +68,7 @@ async def accept_batch(
         await claim_idempotency_key(session, project_id, idempotency_key, digest)
     inputs = build_inputs(project_id, entity, items, idempotency_key, received_at)
     await accept(session, inputs)
-    return [i.event_id for i in inputs]
+    return [uuid.UUID(i.event_id) for i in inputs]
 
 
 async def index_known_users(session: AsyncSession, events: Sequence[ProcessEventInput]) -> None:

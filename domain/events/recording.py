@@ -60,7 +60,7 @@ async def extract_schema(session: AsyncSession, event: ProcessEventInput, known:
     """Store property paths not in `known` (a per-process cache that spares repeat writes) and
     return them; the caller adds them to the cache once the transaction has committed."""
     project_id = uuid.UUID(event.project_id)
-    new = [
+    new: list[SchemaKey] = [
         key
         for path, type_ in sorted(property_types(event.data))
         if (key := (project_id, event.entity, event.name, path, type_)) not in known

@@ -63,6 +63,11 @@ class RunContext:
     # The run's row when this is its first walk, in the transaction that admits it (not yet written).
     admitting: JourneyRun | None = None
 
+    def reader(self) -> User:
+        """The user, for a step that reads them: the walk loads them first (`needs_user`)."""
+        assert self.user is not None, "a step that reads the user ran before the user was loaded"
+        return self.user
+
 
 async def run_user(session: AsyncSession, run_id: str, user_id: str) -> User | None:
     """The run's user while the run is open; None once it has ended or is gone."""
@@ -92,27 +97,25 @@ async def do_step(work: UnitOfWork, context: RunContext, step: Step, job: StepJo
         case Delay():
             return await _delay(session, context, step, job, now)
         case Gate():
-            facts = await load_facts(session, context.user, [step.rule], now)
+            facts = await load_facts(session, context.reader(), [step.rule], now)
             facts.journey = job.data
             if reads_the_run(step.rule):
                 await load_run_facts(session, facts, job)
             return StepOutcome(passed=matches(step.rule, facts, now))
         case Update():
             body = render_json(
-                step.body, await template_context(session, context.user, job.data, now, sources=step.body), "body"
+                step.body, await template_context(session, context.reader(), job.data, now, sources=step.body), "body"
             )
             if not isinstance(body, dict):
                 raise Invalid(f"steps.{step.id}.body: must render to a JSON object, got {type(body).__name__}")
-            await update_user_data(work, context.user, body)
+            await update_user_data(work, context.reader(), body)
             return StepOutcome()
         case EmitEvent():
-            body = render_json(
-                step.body or {}, await template_context(session, context.user, job.data, now, sources=step.body), "body"
-            )
-            emit_system_event(
-                work, context.project_id, step.name, body if isinstance(body, dict) else {"value": body},
-                user_id=context.user.id,
-            )  # fmt: skip
+            user = context.reader()
+            context_values = await template_context(session, user, job.data, now, sources=step.body)
+            body = render_json(step.body or {}, context_values, "body")
+            data = body if isinstance(body, dict) else {"value": body}
+            emit_system_event(work, context.project_id, step.name, data, user_id=user.id)
             return StepOutcome()
         case Balancer():
             return await _balance(session, context.journey_id, step, now)
@@ -148,7 +151,9 @@ async def load_run_facts(session: AsyncSession, facts: UserFacts, job: StepJob) 
 async def _delay(session: AsyncSession, context: RunContext, step: Delay, job: StepJob, now: datetime) -> StepOutcome:
     raw = step.duration or step.until_time or step.until_date or ""
     value = (
-        render(raw, await template_context(session, context.user, job.data, now, sources=raw)) if "{" in raw else raw
+        render(raw, await template_context(session, context.reader(), job.data, now, sources=raw))
+        if "{" in raw
+        else raw
     )
     try:
         wake = resume_at(step, value.strip(), now, context.user.timezone if context.user else None)
@@ -185,7 +190,7 @@ async def _link(work: UnitOfWork, context: RunContext, step: Link, data: dict[st
     version = await published(session, target.id, target.published_version)
     entrances: list[Entrance] = version.definition.entrances
     entrance = next((e for e in entrances if e.trigger == "none"), entrances[0])
-    await admit(work, target, version, entrance, context.user.id, data)
+    await admit(work, target, version, entrance, context.reader().id, data)
 
 
 # Built once: building an update and its cache key is Python work at the end of every run. Prepared, so

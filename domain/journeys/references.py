@@ -19,6 +19,6 @@ def journey_references(definition: Definition) -> Iterator[Reference]:
             case Entrance():
                 if step.list_id is not None:
                     yield f"{where}.list_id", "list", step.list_id
-                for name, rule in (("condition", step.condition), ("member_rule", step.member_rule)):
-                    if rule is not None:
-                        yield from rule_references(rule, f"{where}.{name}")
+                for name, optional in (("condition", step.condition), ("member_rule", step.member_rule)):
+                    if optional is not None:
+                        yield from rule_references(optional, f"{where}.{name}")

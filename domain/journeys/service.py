@@ -17,6 +17,7 @@ from domain.journeys.schemas import JourneyIn, JourneyOut, JourneyStats, RunOut,
 from domain.rules.references import check_references
 from domain.schedules.definitions import ensure_offset
 from domain.schedules.payloads import ANNIVERSARY_EVENT
+from domain.schedules.schemas import Entity
 from domain.unit_of_work import Termination, UnitOfWork
 
 
@@ -117,7 +118,7 @@ async def _add_fire_offsets(session: AsyncSession, project_id: uuid.UUID, entran
     for entrance in entrances:
         if entrance.trigger != "scheduled" or entrance.event is None or entrance.event == ANNIVERSARY_EVENT:
             continue
-        entity = "organization" if entrance.organization else "user"
+        entity: Entity = "organization" if entrance.organization else "user"
         name = entrance.event.removeprefix("scheduled.")
         schedule, added = await ensure_offset(session, project_id, entity, name, entrance.fire_offset())
         if added:

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.prepared import NewRows, Prepared, write_new
+from domain.base import table_of
 from domain.journeys.definition import Action, Balancer, Delay, Exit, Experiment, Gate, Link, Send, Step, parse_step
 from domain.journeys.engine import choose_variant, next_step
 from domain.journeys.execution import RunContext, StepJob, do_step, end_run, needs_user, reads_the_run
@@ -92,7 +93,7 @@ class _Visits:
 
 
 # Built once rather than per walk: building a statement and its cache key is Python work each time.
-_visits = JourneyStepVisit.__table__
+_visits = table_of(JourneyStepVisit)
 _insert_visits = insert(_visits)
 _WRITE_VISITS = Prepared(
     _insert_visits.on_conflict_do_update(
@@ -132,7 +133,7 @@ async def walk(
     return walked
 
 
-def _run_to_walk(*, with_user: bool) -> Select:
+def _run_to_walk(*, with_user: bool) -> Select[Any]:
     """The run, the outcomes of its visits from `seq` on, and its user if asked for (None if gone)."""
     query = (
         select(JourneyRun.project_id, JourneyRun.journey_id, JourneyRun.ended_at, JourneyRun.status,

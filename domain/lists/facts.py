@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events.models import Event
@@ -69,7 +69,7 @@ async def load_facts(
 
 
 async def _events(
-    session: AsyncSession, owner: object, rules: list[EventRule], entity: str, now: datetime
+    session: AsyncSession, owner: ColumnElement[bool], rules: list[EventRule], entity: str, now: datetime
 ) -> list[EventFact]:
     """Only the events the rules can count: their names, within the widest window they look back."""
     relevant = [r for r in rules if r.entity == entity]

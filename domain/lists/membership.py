@@ -297,7 +297,9 @@ def _last_id(user_id: ColumnElement[uuid.UUID], users: Blocks | UsersAfter) -> C
     return func.max(cast(user_id, Text)) if isinstance(users, UsersAfter) else literal(None, Text)
 
 
-def _page_of_users(project_id: uuid.UUID, users: Blocks | UsersAfter, matches_rule: ColumnElement[bool]) -> Select:
+def _page_of_users(
+    project_id: uuid.UUID, users: Blocks | UsersAfter, matches_rule: ColumnElement[bool]
+) -> Select[uuid.UUID, bool]:
     page = select(User.id, matches_rule.label("matches")).where(User.project_id == project_id)
     match users:
         case Blocks(blocks):

@@ -127,7 +127,7 @@ async def member_counts(session: AsyncSession, list_ids: list[uuid.UUID]) -> dic
         .where(ListMember.list_id.in_(list_ids))
         .group_by(ListMember.list_id)
     )
-    return {row.list_id: row.count for row in rows}
+    return dict(rows.all())
 
 
 async def list_out(session: AsyncSession, lst: List, count: int | None = None) -> ListOut:

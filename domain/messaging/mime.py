@@ -57,6 +57,6 @@ def _part(body: str, subtype: str) -> MIMEText:
     return MIMEText(body, subtype, "us-ascii" if plain else _UTF8, policy=_POLICY)  # type: ignore[arg-type]
 
 
-def _header(value: str) -> str | Header:
+def _header(value: str) -> str:
     """Non-ASCII text goes as RFC 2047 encoded words."""
-    return value if value.isascii() else Header(value, "utf-8")
+    return value if value.isascii() else Header(value, "utf-8").encode()

@@ -31,3 +31,18 @@ class ActionInput:
     seq: int
     step: dict[str, Any]
     data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ActionResult:
+    """An HTTP action's response (or why it was skipped), kept under the step's `data_key`."""
+
+    status: int | None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    skipped: str | None = None
+
+    def as_data(self) -> dict[str, Any]:
+        if self.skipped is not None:
+            return {"status": None, "skipped": self.skipped}
+        return {"status": self.status, "headers": self.headers, "body": self.body}

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.credentials import CredentialsUnreadable
 from core.prepared import Prepared
+from domain.base import table_of
 from domain.events.service import emit_system_event
 from domain.messaging.feedback import describe, normalized, suppress
 from domain.messaging.links import MESSAGE_ID_DOMAIN, Links, UnsubscribeToken, sign_unsubscribe
@@ -66,7 +67,7 @@ class SendOutcome:
     bounced: bool = False  # the receiving server refused the address for good (a hard bounce)
 
     def as_result(self) -> dict[str, Any]:
-        result = {"status": self.status, "campaign_id": self.campaign_id, "message_id": self.message_id}
+        result: dict[str, Any] = {"status": self.status, "campaign_id": self.campaign_id, "message_id": self.message_id}
         if self.reason:
             result["reason"] = self.reason
         if self.response is not None:
@@ -97,8 +98,9 @@ async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: d
     ).first()
     if found is None:  # the campaign's sends went with it: nothing to record the skip on but the run
         return SendOutcome("skipped", job.campaign_id, reason="the campaign no longer exists")
-    campaign, project, provider, suppressed, previous = found
-    if previous is not None:  # a retried claim: its row is locked, so that one attempt at a time goes on
+    campaign, project, provider, suppressed, claimed = found
+    previous: MessageSend | None = None
+    if claimed is not None:  # a retried claim: its row is locked, so that one attempt at a time goes on
         previous = await session.get(MessageSend, job.key, with_for_update=True, populate_existing=True)
         if previous is not None and previous.status not in IN_FLIGHT:
             return _outcome(previous)
@@ -219,7 +221,7 @@ async def _write_send(
 
 
 # Built once: building a statement and its cache key is Python work on every send.
-_sends = MessageSend.__table__
+_sends = table_of(MessageSend)
 _WRITE_SEND = Prepared(
     insert(_sends).values(
         key=bindparam("key"),
@@ -305,8 +307,10 @@ def pick_locale(templates: dict[str, Any], locale: str | None, default_locale: s
     """The user's locale, else its language (`de-AT` → `de`), else the project default, else any."""
     for candidate in (locale, (locale or "").split("-")[0], default_locale):
         if candidate and candidate in templates:
-            return templates[candidate]
-    return next(iter(templates.values()))
+            chosen: dict[str, Any] = templates[candidate]
+            return chosen
+    first: dict[str, Any] = next(iter(templates.values()))
+    return first
 
 
 async def user_messages(session: AsyncSession, user_id: uuid.UUID, limit: int = 100) -> list[MessageSend]:

@@ -310,7 +310,8 @@ class RuleSql:
         compare = ORDER[rule.count_op]
         if rule.entity == "user":
             count = select(func.count()).select_from(event).where(event.user_id == User.id, *conditions)
-            return compare(count.scalar_subquery(), rule.count)
+            counted: ColumnElement[bool] = compare(count.scalar_subquery(), rule.count)
+            return counted
         member = aliased(OrganizationMember)
         count = (
             select(func.count())

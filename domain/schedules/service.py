@@ -266,7 +266,7 @@ async def replan_assignments(
             ScheduleAssignment.id.in_(assignment_ids), ScheduleAssignment.status != "paused"
         )
     )
-    rows = []
+    rows: list[dict[str, object]] = []
     for assignment in assignments:
         missing = {i: o for i, o in offsets.items() if (assignment.id, i) not in present}
         rows.extend(_fire_row(assignment.id, fire) for fire in plan(timing_of(assignment), missing, now))

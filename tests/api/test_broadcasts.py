@@ -5,18 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 from temporalio.client import WorkflowFailureError
 
-from tests.api.test_lists import create_list, upsert
-from tests.conftest import ProjectKeys, timeline
-from tests.journeys import created, email_campaign
+from tests.helpers import ProjectKeys, create_list, created, email_campaign, static_list, timeline, upsert
 from tests.sinks import SmtpSink, body_text
-
-
-async def static_list(api, project: ProjectKeys, users: list[dict]) -> dict:
-    audience = await create_list(api, project, None, name="customers")
-    for user in users:
-        path = f"/lists/{audience['id']}/users/{user['id']}"
-        assert (await api.put(project.admin(path), headers=project.secret)).status_code == 204
-    return audience
 
 
 async def test_a_broadcast_sends_the_campaign_once_to_each_member_of_the_list(

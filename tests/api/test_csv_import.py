@@ -1,7 +1,4 @@
-import httpx
-
-from tests.api.test_lists import create_list, member_ids, upsert
-from tests.conftest import ProjectKeys, timeline
+from tests.helpers import ProjectKeys, create_list, import_csv, member_ids, timeline, upsert
 
 USERS_CSV = (
     "identifier,email,first_name,last_name,plan,company,lifetime_value,beta\n"
@@ -10,12 +7,6 @@ USERS_CSV = (
     ",carol@example.com,Carol,White,premium,Initech,1,false\n"
     "user_004,dave@example.com,Dave,Brown,free,,0.5,\n"
 )
-
-
-async def import_csv(api: httpx.AsyncClient, project: ProjectKeys, path: str, content: str) -> httpx.Response:
-    return await api.post(
-        project.admin(path), files={"file": ("users.csv", content.encode(), "text/csv")}, headers=project.secret
-    )
 
 
 async def test_users_csv_import_reports_bad_rows_and_imports_the_rest(api, project: ProjectKeys):

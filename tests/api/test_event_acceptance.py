@@ -13,7 +13,7 @@ from temporalio.client import Client
 from api.main import create_app
 from core.config import Settings
 from core.db import SessionFactory
-from tests.conftest import ProjectKeys, timeline, wait_processed
+from tests.helpers import ProjectKeys, timeline, wait_processed
 from tests.sinks import black_hole
 
 EVENTS = "/api/client/users/events"

@@ -6,7 +6,7 @@ import pytest
 from temporalio.service import RPCError
 
 from domain.events.payloads import ProcessEventInput
-from tests.conftest import ProjectKeys, timeline, wait_processed
+from tests.helpers import ProjectKeys, timeline, wait_processed
 
 EVENTS = "/api/client/users/events"
 

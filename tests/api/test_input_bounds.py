@@ -7,9 +7,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.api.test_csv_import import import_csv
-from tests.api.test_lists import create_list, upsert
-from tests.conftest import ProjectKeys
+from tests.helpers import ProjectKeys, create_list, import_csv, upsert
 
 
 def nested(depth: int) -> dict:

@@ -1,41 +1,13 @@
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import text
 from temporalio.service import RPCError
 
 from domain.lists.payloads import LIST_RECOMPUTE_WORKFLOW, ListRecomputeInput
 from lifecycle.lists import start_list_recompute
-from tests.conftest import ProjectKeys, timeline, wait_processed
-
-
-async def upsert(api: httpx.AsyncClient, project: ProjectKeys, external_id: str, **fields: Any) -> dict:
-    response = await api.post(
-        "/api/client/users", json={"identifier": [{"external_id": external_id}], **fields}, headers=project.public
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def create_list(
-    api: httpx.AsyncClient, project: ProjectKeys, rule: dict | None, temporal_client=None, name: str = "segment"
-) -> dict:
-    body = {"name": name, **({"rule": rule} if rule is not None else {"kind": "static"})}
-    response = await api.post(project.admin("/lists"), json=body, headers=project.secret)
-    assert response.status_code == 201, response.text
-    created = response.json()
-    if rule is not None and temporal_client is not None:
-        await temporal_client.get_workflow_handle(f"list/{created['id']}/recompute").result()
-    return created
-
-
-async def member_ids(api: httpx.AsyncClient, project: ProjectKeys, list_id: str) -> set[str]:
-    response = await api.get(project.admin(f"/lists/{list_id}/users?limit=1000"), headers=project.secret)
-    assert response.status_code == 200, response.text
-    return {u["id"] for u in response.json()["results"]}
+from tests.helpers import ProjectKeys, create_list, member_ids, post_events, timeline, upsert, wait_processed
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 20) -> None:
@@ -44,12 +16,6 @@ async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 20) 
             return
         await asyncio.sleep(0.1)
     raise AssertionError("condition not reached")
-
-
-async def post_events(api, project, temporal_client, items: list[dict]) -> list[dict]:
-    response = await api.post("/api/client/users/events", json=items, headers=project.public)
-    assert response.status_code == 202, response.text
-    return await wait_processed(temporal_client, project.id, response.json()["event_ids"])
 
 
 async def test_creating_a_dynamic_list_recomputes_it_as_a_workflow(api, project: ProjectKeys, temporal_client):

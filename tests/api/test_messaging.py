@@ -10,19 +10,21 @@ from urllib.parse import parse_qs
 import trustme
 
 from activities.messaging import smtp_tls_context
-from tests.api.test_lists import post_events, upsert
-from tests.conftest import ProjectKeys, timeline
-from tests.journeys import created, email_campaign, live_journey, run_result, runs
+from tests.helpers import (
+    ProjectKeys,
+    created,
+    email_campaign,
+    live_journey,
+    post_events,
+    run_result,
+    runs,
+    timeline,
+    upsert,
+    welcome,
+)
 from tests.sinks import HttpSink, SmtpSink, free_port
 
 PUBLIC_URL = "http://localhost:8000"
-
-
-def welcome(campaign_id: str) -> dict:
-    return {
-        "entry": {"type": "entrance", "event": "signed.up", "next": "welcome"},
-        "welcome": {"type": "send", "campaign_id": campaign_id},
-    }
 
 
 def html_part(message) -> str:

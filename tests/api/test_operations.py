@@ -11,7 +11,7 @@ from core.config import Settings
 from domain.base import utcnow
 from domain.events.models import Event
 from domain.events.payloads import PendingEventsInput
-from tests.conftest import ProjectKeys, wait_processed
+from tests.helpers import ProjectKeys, wait_processed
 from tests.sinks import black_hole
 from workflows.sweep_stranded_events import SweepStrandedEvents
 

@@ -1,10 +1,6 @@
 import httpx
 
-from tests.conftest import ProjectKeys, timeline
-
-
-async def org_upsert(api: httpx.AsyncClient, project: ProjectKeys, body: dict) -> httpx.Response:
-    return await api.post("/api/client/organizations", json=body, headers=project.public)
+from tests.helpers import ProjectKeys, org_upsert, timeline
 
 
 async def org_timeline(api: httpx.AsyncClient, project: ProjectKeys, org_id: str) -> list[str]:

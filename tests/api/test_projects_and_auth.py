@@ -1,6 +1,6 @@
 import httpx
 
-from tests.conftest import ADMIN_KEY, ProjectKeys, create_project
+from tests.helpers import ADMIN_KEY, ProjectKeys, create_project
 
 USER = {"identifier": [{"external_id": "shared-id"}], "data": {"plan": "pro"}}
 

@@ -16,9 +16,7 @@ from domain.events.models import Event
 from domain.schedules.models import ScheduleCursor
 from domain.schedules.payloads import FIRE_DUE_SCHEDULES_WORKFLOW, Tick, TickResult
 from domain.users.models import User
-from tests.api.test_lists import upsert
-from tests.conftest import ProjectKeys, make_worker, timeline, wait_processed
-from tests.journeys import live_journey, run_result, runs
+from tests.helpers import ProjectKeys, live_journey, make_worker, run_result, runs, timeline, upsert, wait_processed
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

@@ -12,10 +12,7 @@ from core.config import DEVELOPMENT_SECRET, Settings
 from core.credentials import CredentialCipher, new_key
 from core.db import SessionFactory
 from domain.messaging.links import Links
-from tests.api.test_lists import post_events, upsert
-from tests.api.test_messaging import welcome
-from tests.conftest import ProjectKeys
-from tests.journeys import created, live_journey, run_result
+from tests.helpers import ProjectKeys, created, live_journey, post_events, run_result, upsert, welcome
 from tests.sinks import HttpSink
 
 BIN = Path(sys.executable).parent

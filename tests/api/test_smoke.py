@@ -1,4 +1,4 @@
-from tests.conftest import ProjectKeys, timeline, wait_processed
+from tests.helpers import ProjectKeys, timeline, wait_processed
 
 
 async def test_health(api):

@@ -4,7 +4,7 @@ import httpx
 from sqlalchemy import func, select
 
 from domain.users.models import UserIdentifier
-from tests.conftest import ProjectKeys, timeline, wait_processed
+from tests.helpers import ProjectKeys, timeline, wait_processed
 
 
 async def upsert(api: httpx.AsyncClient, project: ProjectKeys, body: dict) -> httpx.Response:

@@ -13,11 +13,19 @@ from temporalio.client import Client
 
 from domain.lists.payloads import LIST_RECOMPUTE_WORKFLOW, ListRecomputeInput
 from domain.schedules.payloads import FIRE_DUE_SCHEDULES_WORKFLOW, Tick
-from tests.api.test_broadcasts import static_list
-from tests.api.test_journeys import order_follow_up
-from tests.api.test_lists import create_list, post_events, upsert
-from tests.conftest import ProjectKeys, workflow_result
-from tests.journeys import email_campaign, live_journey, run_result, waiting_steps
+from tests.helpers import (
+    ProjectKeys,
+    create_list,
+    email_campaign,
+    live_journey,
+    order_follow_up,
+    post_events,
+    run_result,
+    static_list,
+    upsert,
+    waiting_steps,
+    workflow_result,
+)
 from tests.sinks import SmtpSink
 
 HISTORIES = Path(__file__).parent / "histories"

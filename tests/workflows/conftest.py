@@ -8,7 +8,7 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 
 from core.temporal import SEARCH_ATTRIBUTES
-from tests.conftest import BIN
+from tests.helpers import BIN
 
 
 @pytest.fixture

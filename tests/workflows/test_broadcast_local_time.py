@@ -1,6 +1,5 @@
 """A broadcast in each recipient's timezone: one wave per timezone, at its local time, on the time-skipping server."""
 
-import asyncio
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -9,11 +8,18 @@ from temporalio.testing import WorkflowEnvironment
 from domain.broadcasts.schemas import BroadcastIn, LocalDelivery
 from domain.broadcasts.service import broadcast_input, broadcast_out, create_broadcast, get_broadcast
 from lifecycle.broadcasts import start_broadcast
-from tests.api.test_broadcasts import static_list
-from tests.api.test_lists import upsert
-from tests.conftest import ProjectKeys, make_worker
-from tests.journeys import email_campaign
+from tests.helpers import ProjectKeys, email_campaign, make_worker, static_list, until, upsert
 from tests.sinks import SmtpSink
+
+
+async def waiting_on_a_timer(env: WorkflowEnvironment, workflow_id: str) -> None:
+    """Until the workflow sleeps on a durable timer (its first wave's moment)."""
+    handle = env.client.get_workflow_handle(workflow_id)
+
+    async def timer_started() -> bool:
+        return any(e.HasField("timer_started_event_attributes") for e in (await handle.fetch_history()).events)
+
+    await until(timer_started, equals=True)
 
 
 async def test_each_recipient_gets_the_broadcast_at_nine_in_their_own_timezone(
@@ -36,7 +42,7 @@ async def test_each_recipient_gets_the_broadcast_at_nine_in_their_own_timezone(
     task_queue = f"broadcasts-{uuid.uuid4()}"
     async with make_worker(skipping_env.client, sessions, task_queue):
         workflow_id = await start_broadcast(skipping_env.client, task_queue, broadcast_input(broadcast))
-        await asyncio.sleep(1)
+        await waiting_on_a_timer(skipping_env, workflow_id)
         assert smtp.to("tokyo@example.com") == []  # two days early: nothing is sent
         await skipping_env.sleep(timedelta(days=4))
         progress = await skipping_env.client.get_workflow_handle(workflow_id).result()

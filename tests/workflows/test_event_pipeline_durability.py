@@ -11,7 +11,7 @@ from domain.events.models import Event
 from domain.events.payloads import FanOutPageInput, FanOutPageResult, IdentifierRef, ProcessEventInput
 from domain.users.models import UserIdentifier
 from lifecycle.unit_of_work import Dispatch
-from tests.conftest import ProjectKeys, make_worker, timeline, wait_processed
+from tests.helpers import ProjectKeys, make_worker, timeline, wait_processed
 
 
 class DeliveryThatFailsAfterWorking:

@@ -10,11 +10,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from core.temporal import SEARCH_ATTRIBUTES
 from domain.journeys.models import JourneyStepVisit
-from tests.api.test_lists import upsert
-from tests.conftest import BIN, ProjectKeys, make_worker
-from tests.journeys import email_campaign, live_journey
+from tests.helpers import BIN, ProjectKeys, email_campaign, enter, live_journey, make_worker, upsert
 from tests.sinks import SmtpSink, free_port
-from tests.workflows.test_journey_timers import enter
 
 
 async def dev_server(database: Path, port: int) -> WorkflowEnvironment:

@@ -6,30 +6,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from core.db import SessionFactory
-from domain.journeys.entry import admit, published
-from domain.journeys.models import Journey
-from domain.journeys.walk import walk_admitted
-from lifecycle.unit_of_work import Dispatch
-from tests.api.test_lists import upsert
-from tests.conftest import ProjectKeys, make_worker
-from tests.journeys import live_journey, runs
-
-
-async def enter(
-    sessions: SessionFactory, env: WorkflowEnvironment, task_queue: str, journey_id: str, user_id: str
-) -> str:
-    """Admit the user exactly as the event pipeline does, and start the run on the time-skipping server."""
-    async with Dispatch(sessions, env.client, task_queue).open() as work:
-        journey = await work.session.get(Journey, uuid.UUID(journey_id))
-        assert journey is not None and journey.published_version is not None
-        version = await published(work.session, journey.id, journey.published_version)
-        entrance, at = version.definition.entrances[0], await env.get_current_time()
-        run = await admit(work, journey, version, entrance, uuid.UUID(user_id), {}, at=at)
-        assert run is not None
-        await walk_admitted(work)
-        await work.commit()
-    return f"journey/{journey_id}/{user_id}"
+from tests.helpers import ProjectKeys, enter, live_journey, make_worker, runs, upsert
 
 
 def visits(run: dict[str, Any]) -> dict[str, datetime]:

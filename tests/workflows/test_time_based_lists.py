@@ -6,8 +6,7 @@ from datetime import timedelta
 from temporalio.testing import WorkflowEnvironment
 
 from domain.lists.payloads import RefreshInput
-from tests.api.test_lists import create_list, member_ids, post_events
-from tests.conftest import ProjectKeys, make_worker, timeline
+from tests.helpers import ProjectKeys, create_list, make_worker, member_ids, post_events, timeline
 from workflows.list_recompute import RefreshTimeBasedLists
 
 
