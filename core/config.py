@@ -28,13 +28,8 @@ class Settings(BaseSettings):
     # Requests per second per API key (per API process); 0 turns the limit off.
     rate_limit_per_second: float = 0
     rate_limit_burst: int = 100
-    # Event workflows one API process starts at a time. Low on purpose: a flood of starts beyond what
-    # the workers process only queues in Temporal, and it takes the server's time from the runs already
-    # waiting there (measured on one machine, 2,000 events posted at once: 64 → 4 brought timer
-    # lateness p99 from 3.3 s to 0.97 s at the same throughput, 4 → 2 to 0.95 s with 5% more runs/s,
-    # 2 → 1 to 0.72 s with 14% more runs/s and 12% less CPU per run in the worker and the server;
-    # events are accepted at the pace they are processed while the flood lasts). Raise it with a
-    # Temporal cluster that has room: one start at a time is one round trip to the frontend per event.
+    # Event workflows one API process starts at a time: more only queue in Temporal, taking the server's
+    # time from runs already waiting (docs/performance.md). Raise it with a Temporal cluster that has room.
     api_start_concurrency: int = 1
     # The API's and the worker's event loop: uvloop where it is installed (Linux, macOS), else asyncio's.
     event_loop: EventLoop = "uvloop"
@@ -52,11 +47,8 @@ class Settings(BaseSettings):
     # fires a list, journey or run listens for start one (the others cost a row on the timeline).
     schedule_every_fire_a_workflow: bool = False
     log_level: str = "INFO"
-    # Worker sizing. Journey runs wait in delays for days: keep them cached rather than replayed on each
-    # wake-up; bound concurrent tasks so that a flood of work queues in Temporal, where task priorities
-    # put a run's next step ahead of new intake, instead of in the worker's event loop, which takes
-    # work first come, first served (measured on one machine: 40 → 10 per process, same throughput,
-    # timer lateness p50 3.3 s → 0.9 s). Raise them when the database is far away (more waiting per task).
+    # Worker sizing: runs stay cached through their delays; few tasks at once, so a flood waits in Temporal,
+    # whose priorities put a run's next step before new intake (docs/performance.md).
     worker_max_cached_workflows: int = 5000
     # Workflow code is deterministic by construction and checked in the sandbox by every test; the worker
     # runs it without the sandbox's per-task overhead unless this is set.

@@ -1,19 +1,10 @@
-"""Statements the hot path runs on every event and every journey step, executed on the session's own
-psycopg connection, in its transaction, without SQLAlchemy's per-execution machinery.
+"""Statements the hot path runs on every event and journey step, compiled once by SQLAlchemy and executed
+on the session's own psycopg connection, in its transaction (why: docs/performance.md, "The hot path").
 
-`session.execute` costs ~0.6 ms of Python per statement before the driver sees it (measured: finding
-the session's connection through the async bridge, the compiled-cache lookup, the execution context,
-the result wrapper), against ~0.1 ms for psycopg alone, and a journey run executes about twenty such
-statements. A `Prepared` statement is compiled once per process by SQLAlchemy itself, so its SQL,
-parameter names and type handling (JSON, arrays, UUIDs) are the ones `session.execute` would use;
-what it leaves out it refuses when compiled (Python-side column defaults, expanding parameters, result
-types that need conversion), so a statement that would behave differently cannot be prepared.
-
-Semantics kept from `session.execute`: pending ORM changes are flushed first (unless the session is
-in `no_autoflush`), and driver errors are raised as SQLAlchemy's exceptions (`IntegrityError` with the
-driver's error as `orig`). Not kept: ORM-enabled UPDATEs do not refresh objects already loaded in the
-session, so prepare only statements whose rows the transaction does not also hold as ORM objects it
-reads afterwards.
+Kept from `session.execute`: pending ORM changes are flushed first (unless `no_autoflush`), driver errors
+are SQLAlchemy's exceptions. Not kept: objects already loaded are not refreshed, so prepare only
+statements whose rows the transaction does not read back as ORM objects. A statement that would behave
+differently (Python-side defaults, expanding parameters, converted results) is refused when compiled.
 """
 
 from collections.abc import Mapping, Sequence

@@ -5,6 +5,7 @@ sockets like to any provider."""
 import asyncio
 import email
 import json
+import random
 import socket
 import ssl
 import threading
@@ -19,9 +20,16 @@ from aiosmtpd.controller import Controller
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port below the kernel's ephemeral range (32768 and up on Linux): a port the OS hands out
+    on its own (to the Temporal dev server's HTTP and metrics listeners) cannot take it meanwhile."""
+    while True:
+        port = random.randrange(20_000, 32_000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 class SmtpSink:

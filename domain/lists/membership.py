@@ -196,19 +196,11 @@ async def users_table_blocks(session: AsyncSession) -> int:
 
 
 async def recompute_page(session: AsyncSession, lst: List, users: Blocks | UsersAfter, now: datetime) -> PageResult:
-    """Bring membership in line with the rule for one page of the project's users.
-
-    A block page reads a range of the table's physical blocks: random ids make an id-ordered page touch
-    a block per user, a block range reads each block once, in order. A user whose row moves or appears
-    while the recompute runs was changed, and that change recomputed them in real time.
-
-    One statement: the rule is evaluated once per user of the page and set against their membership;
-    the users who match and are not members are added and those who are members but no longer match
-    are removed, each change with its `list.user.added`/`removed` event, and nothing else is written
-    (an unchanged page costs a read). Events something listens for (a journey entrance, another list's
-    rule, a run's `exit_on`) are left undispatched for the list's dispatcher, so a large recompute is
-    not held back by starting their pipelines; the others are complete once written, as any unheard
-    system event is."""
+    """Bring membership in line with the rule for one page of the project's users, in one statement: who
+    matches and is no member joins, who is a member and no longer matches leaves, each with its
+    `list.user.added`/`removed` event; an unchanged page costs a read. A block page reads a range of the
+    table's physical blocks once, in order (a user changed meanwhile was recomputed in real time).
+    Events something listens for are left to the list's dispatcher (docs/lists.md)."""
     assert lst.rule is not None
     matches_rule = func.coalesce(RuleSql(now).condition(parse_rule(lst.rule)), false())
     # OFFSET 0 keeps the page a subquery of its own: each user's rule is evaluated once, not once for

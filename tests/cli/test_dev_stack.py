@@ -14,16 +14,10 @@ import httpx
 import pytest
 
 from tests.processes import healthy, wait_for
-from tests.sinks import SmtpSink
+from tests.sinks import SmtpSink, free_port
 
 BIN = Path(sys.executable).parent
 ADMIN = "cli-test-admin"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Stack:
