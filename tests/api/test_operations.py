@@ -10,10 +10,9 @@ from api.main import create_app
 from core.config import Settings
 from domain.base import utcnow
 from domain.events.models import Event
-from domain.events.payloads import PendingEventsInput
+from domain.events.payloads import SWEEP_STRANDED_EVENTS_WORKFLOW, PendingEventsInput
 from tests.helpers import ProjectKeys, wait_processed
 from tests.sinks import black_hole
-from workflows.sweep_stranded_events import SweepStrandedEvents
 
 
 async def test_health_names_what_is_down(settings: Settings, temporal_client):
@@ -89,7 +88,7 @@ async def test_sweeper_dispatches_system_events_that_missed_the_pipeline(
         await session.commit()
 
     swept = await temporal_client.execute_workflow(
-        SweepStrandedEvents.run,
+        SWEEP_STRANDED_EVENTS_WORKFLOW,
         PendingEventsInput(grace_seconds=60),
         id=f"sweep-test-{uuid.uuid4()}",
         task_queue=settings.temporal_task_queue,

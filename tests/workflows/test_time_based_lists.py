@@ -5,9 +5,8 @@ from datetime import timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
-from domain.lists.payloads import RefreshInput
+from domain.lists.payloads import REFRESH_TIME_BASED_LISTS_WORKFLOW, RefreshInput
 from tests.helpers import ProjectKeys, create_list, make_worker, member_ids, post_events, timeline
-from workflows.list_recompute import RefreshTimeBasedLists
 
 
 async def test_users_leave_when_their_events_age_out_of_the_window(
@@ -25,7 +24,10 @@ async def test_users_leave_when_their_events_age_out_of_the_window(
     async with make_worker(skipping_env.client, sessions, task_queue):
         await skipping_env.sleep(timedelta(days=8))
         started = await skipping_env.client.execute_workflow(
-            RefreshTimeBasedLists.run, RefreshInput(as_of=""), id=f"refresh-{uuid.uuid4()}", task_queue=task_queue
+            REFRESH_TIME_BASED_LISTS_WORKFLOW,
+            RefreshInput(as_of=""),
+            id=f"refresh-{uuid.uuid4()}",
+            task_queue=task_queue,
         )
         assert started >= 1
         await skipping_env.client.get_workflow_handle(f"list/{recent_buyers['id']}/recompute").result()
