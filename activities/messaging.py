@@ -160,6 +160,7 @@ async def _send_email(message: Outgoing) -> Delivery:
         text=fields.get("text") or "",
         html=fields.get("html") or None,
         unsubscribe_url=message.unsubscribe_url,
+        sent_at=datetime.now(UTC),
     )
     try:
         await aiosmtplib.send(

@@ -7,14 +7,13 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Invalid, NotFound
 from domain.events.models import Event
 from domain.events.service import emit_system_event
-from domain.messaging.links import MESSAGE_ID_DOMAIN
 from domain.messaging.models import MessageSend, Provider, SubscriptionGroup, Suppression
 from domain.messaging.schemas import DeliveryReport, ReportsOut
 from domain.messaging.service import set_subscription
@@ -29,11 +28,10 @@ SMS_STATUS_EVENTS = {"delivered": "sms.delivered", "undelivered": "sms.failed", 
 
 
 async def sent_message(session: AsyncSession, message_id: str) -> MessageSend | None:
-    """The send a message id (`<key>@tempogram`, or the bare key, with or without angle brackets) names."""
-    message_id = message_id.strip().strip("<>")
-    if "@" not in message_id:
-        message_id += MESSAGE_ID_DOMAIN
-    return await session.scalar(select(MessageSend).where(MessageSend.message_id == message_id).limit(1))
+    """The send a message id (`<key@domain>`, or the bare key, with or without angle brackets) names."""
+    key = message_id.strip().strip("<>").partition("@")[0]
+    query = select(MessageSend).where(func.split_part(MessageSend.message_id, "@", 1) == key).limit(1)
+    return await session.scalar(query)
 
 
 def _message(send: MessageSend) -> dict[str, str | None]:

@@ -13,7 +13,6 @@ from core.config import Settings
 from core.credentials import CredentialCipher
 from core.errors import Invalid
 
-MESSAGE_ID_DOMAIN = "@tempogram"
 _MESSAGE_KEY = re.compile(r"^[0-9a-f]{32}$")
 
 

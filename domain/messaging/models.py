@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.base import Base, Timestamps, new_id, utcnow
@@ -70,7 +70,8 @@ class MessageSend(Base):
     __tablename__ = "message_sends"
     __table_args__ = (
         Index("ix_message_sends_user", "user_id"),
-        Index("ix_message_sends_message_id", "message_id"),
+        # Tracking links and SMS callbacks name a send by its message id's key, before the "@".
+        Index("ix_message_sends_message_key", func.split_part(text("message_id"), "@", 1)),
     )
 
     key: Mapped[str] = mapped_column(String(400), primary_key=True)

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import String, Uuid, and_, bindparam, case, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +18,7 @@ from core.prepared import Prepared
 from domain.base import table_of
 from domain.events.service import emit_system_event
 from domain.messaging.feedback import describe, normalized, suppress
-from domain.messaging.links import MESSAGE_ID_DOMAIN, Links, UnsubscribeToken, sign_unsubscribe
+from domain.messaging.links import Links, UnsubscribeToken, sign_unsubscribe
 from domain.messaging.models import Campaign, MessageSend, Provider, SubscriptionGroup, Suppression
 from domain.messaging.payloads import SendInput
 from domain.messaging.service import subscription_state
@@ -124,7 +125,7 @@ async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: d
         for name, source in template.items()
     }
     key = hashlib.sha256(job.key.encode()).hexdigest()[:32]
-    message_id = f"{key}{MESSAGE_ID_DOMAIN}"
+    message_id = f"{key}@{message_id_domain(campaign.channel, provider.config, links)}"
     if campaign.channel == "email" and fields.get("html"):
         fields["html"] = track_html(fields["html"], key, links)
     if previous is None:
@@ -301,6 +302,15 @@ def _outcome(send: MessageSend) -> SendOutcome:
             response=send.result.get("response"),
         )
     return SendOutcome(send.status, str(send.campaign_id), message_id=send.message_id, reason=send.reason)
+
+
+def message_id_domain(channel: str, config: dict[str, Any], links: Links) -> str:
+    """The domain after the "@" of a message id: an email's sender domain (what receiving servers and
+    DKIM expect), else this deployment's public host."""
+    sender = str(config.get("from_address") or "")
+    if channel == "email" and "@" in sender:
+        return sender.rpartition("@")[2]
+    return urlsplit(links.public_url).hostname or "localhost"
 
 
 def pick_locale(templates: dict[str, Any], locale: str | None, default_locale: str) -> dict[str, Any]:

@@ -4,6 +4,8 @@ bounces, complaints and SMS replies — on real PostgreSQL, Temporal and an SMTP
 import asyncio
 import re
 import ssl
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from html import unescape
 from urllib.parse import parse_qs
 
@@ -50,6 +52,9 @@ async def test_clicks_and_opens_of_an_email_are_recorded_and_redirect_to_the_ori
     await run_result(temporal_client, journey["id"], erin["id"])
 
     [mail] = smtp.to("erin@example.com")
+    # The id's domain is the sender's; the Date is when it was handed over.
+    assert mail["Message-ID"].endswith("@example.com>") and mail["MIME-Version"] == "1.0"
+    assert abs(datetime.now(UTC) - parsedate_to_datetime(mail["Date"])) < timedelta(minutes=5)
     body = html_part(mail)
     assert "Hi Erin" in body and 'href="mailto:help@example.com"' in body  # only web links are tracked
     [click] = [unescape(href) for href in re.findall(r'href="([^"]+)"', body) if "/api/track/" in href]
