@@ -117,6 +117,13 @@ async def _project_key(request: Request, session: AsyncSession, key: str) -> Pro
     cache: KeyCache = request.app.state.key_cache
     found = cache.get(key) or await find_project_key(session, key)
     if found is None:
+        admin_key: str | None = request.app.state.settings.admin_key
+        if admin_key and hmac.compare_digest(key.encode(), admin_key.encode()):
+            raise HTTPException(
+                403,
+                "this is the instance admin key, which creates and lists projects; project routes take the "
+                "project's keys (sk_… for the management API, pk_… or sk_… for the client API)",
+            )
         raise HTTPException(401, "unknown API key")
     cache.put(key, found)
     limiter: RateLimiter = request.app.state.rate_limiter

@@ -67,3 +67,11 @@ async def test_projects_are_isolated(api: httpx.AsyncClient, project: ProjectKey
     )
     assert delete.status_code == 204
     assert (await api.get(other.admin(f"/users/{theirs['id']}"), headers=other.secret)).status_code == 200
+
+
+async def test_the_admin_key_on_a_project_route_is_told_which_key_it_takes(api: httpx.AsyncClient, project):
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    for method, path in (("GET", project.admin("/lists")), ("POST", "/api/client/users")):
+        response = await api.request(method, path, headers=admin, json={"identifier": [{"external_id": "x"}]})
+        assert response.status_code == 403, response.text
+        assert "instance admin key" in response.json()["detail"] and "sk_" in response.json()["detail"]
