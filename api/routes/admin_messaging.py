@@ -141,7 +141,7 @@ async def subscribe(
     project_id: AdminProjectDep, user_id: uuid.UUID, body: SubscriptionIn, work: WorkDep
 ) -> list[SubscriptionOut]:
     user = await get_user(work.session, project_id, user_id)
-    await change_subscription(work.session, project_id, user.id, body)
+    await change_subscription(work, project_id, user.id, body)
     await work.commit()
     return await user_subscriptions(work.session, await get_project(work.session, project_id), user.id)
 

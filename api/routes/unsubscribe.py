@@ -1,4 +1,4 @@
-"""Recipients' own pages, reached from signed links in messages: one-click unsubscribe and preferences."""
+"""Recipients' own pages, reached from signed links in messages: unsubscribe (RFC 8058) and preferences."""
 
 import html
 import uuid
@@ -6,6 +6,7 @@ from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import SessionDep, SettingsDep, WorkDep
 from core.errors import NotFound
@@ -18,7 +19,7 @@ from domain.users.models import User
 router = APIRouter(prefix="/api", tags=["recipients"])
 
 
-async def _token(session: SessionDep, secret: str, token: str) -> UnsubscribeToken:
+async def _token(session: AsyncSession, secret: str, token: str) -> UnsubscribeToken:
     verified = verify_unsubscribe(secret, token)
     user = await session.get(User, verified.user_id)
     if user is None or user.project_id != verified.project_id:
@@ -26,15 +27,30 @@ async def _token(session: SessionDep, secret: str, token: str) -> UnsubscribeTok
     return verified
 
 
-@router.get("/unsubscribe/{token}", response_class=HTMLResponse, operation_id="unsubscribe_by_link")
+async def _group(session: AsyncSession, verified: UnsubscribeToken, group_id: uuid.UUID) -> SubscriptionGroup:
+    group = await session.get(SubscriptionGroup, group_id)
+    if group is None or group.project_id != verified.project_id:
+        raise NotFound(f"group_id: subscription group {group_id} not found")
+    return group
+
+
+@router.get("/unsubscribe/{token}", response_class=HTMLResponse, operation_id="unsubscribe_confirmation")
+async def confirm_unsubscribe(token: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    """The link in a message: a page asking to confirm. Nothing changes on a GET, so a mail scanner
+    that opens every link unsubscribes nobody."""
+    verified = await _token(session, settings.link_secret, token)
+    group = await _group(session, verified, verified.group_id)
+    form = '<form method="post"><button type="submit">Unsubscribe</button></form>'
+    body = f"<p>Stop receiving {html.escape(group.name)}?</p>{form}"
+    return HTMLResponse(_page("Unsubscribe", body))
+
+
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse, operation_id="unsubscribe_one_click")
 async def unsubscribe(token: str, work: WorkDep, settings: SettingsDep) -> HTMLResponse:
-    """One click (GET from the link, or POST from a List-Unsubscribe-Post capable mail client)."""
+    """The confirmation's button, or a mail client's one-click unsubscribe (`List-Unsubscribe-Post`)."""
     verified = await _token(work.session, settings.link_secret, token)
-    group = await work.session.get(SubscriptionGroup, verified.group_id)
-    if group is None or group.project_id != verified.project_id:
-        raise NotFound("the subscription group no longer exists")
-    await set_subscription(work.session, verified.user_id, group.id, "unsubscribed")
+    group = await _group(work.session, verified, verified.group_id)
+    await set_subscription(work, verified.user_id, group, "unsubscribed", "link")
     await work.commit()
     return HTMLResponse(_page("Unsubscribed", f"<p>You will no longer receive {html.escape(group.name)}.</p>"))
 
@@ -64,13 +80,15 @@ async def change_preference(
     settings: SettingsDep,
 ) -> HTMLResponse:
     verified = await _token(work.session, settings.link_secret, token)
-    group = await work.session.get(SubscriptionGroup, group_id)
-    if group is None or group.project_id != verified.project_id:
-        raise NotFound(f"group_id: subscription group {group_id} not found")
-    await set_subscription(work.session, verified.user_id, group.id, state)
+    group = await _group(work.session, verified, group_id)
+    await set_subscription(work, verified.user_id, group, state, "preferences")
     await work.commit()
     return await preferences(token, work.session, settings)
 
 
 def _page(title: str, body: str) -> str:
-    return f"<!doctype html><html><head><title>{title}</title></head><body><h1>{title}</h1>{body}</body></html>"
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title}</title></head><body><h1>{title}</h1>{body}</body></html>"
+    )

@@ -116,14 +116,14 @@ async def record_sms_callback(
     word = body.upper()
     if word in STOP_WORDS | START_WORDS:
         groups = await session.scalars(
-            select(SubscriptionGroup.id).where(
+            select(SubscriptionGroup).where(
                 SubscriptionGroup.project_id == provider.project_id, SubscriptionGroup.channel == "sms"
             )
         )
         state = "unsubscribed" if word in STOP_WORDS else "subscribed"
-        for group_id in groups.all():
+        for group in groups.all():
             for user_id in users:
-                await set_subscription(session, user_id, group_id, state)
+                await set_subscription(work, user_id, group, state, "sms_reply")
         if word in STOP_WORDS:
             await suppress(session, provider.project_id, "sms", sender, "stop", f"replied {word}")
         else:

@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Sequence
+from typing import Literal
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.credentials import CredentialCipher, CredentialsUnreadable
 from core.errors import Invalid
 from domain.base import get_owned, utcnow
+from domain.events.service import emit_system_event
 from domain.messaging.models import Campaign, Provider, SubscriptionGroup, UserSubscription
 from domain.messaging.schemas import (
     CHANNEL_OF_PROVIDER,
@@ -23,6 +25,7 @@ from domain.messaging.schemas import (
 )
 from domain.projects.models import Project
 from domain.templating import check_json_template, check_template
+from domain.unit_of_work import UnitOfWork
 
 # Provider settings that are credentials: sealed at rest, never echoed.
 SECRET_FIELDS = ("password", "auth_token", "headers")
@@ -203,21 +206,36 @@ async def subscription_state(session: AsyncSession, project: Project, user_id: u
     return "subscribed" if project.subscription_default == "opt_out" else "unsubscribed"
 
 
-async def set_subscription(session: AsyncSession, user_id: uuid.UUID, group_id: uuid.UUID, state: str) -> None:
-    statement = insert(UserSubscription).values(user_id=user_id, group_id=group_id, state=state, updated_at=utcnow())
-    await session.execute(
+# Where a subscription change came from, as `subscription.updated` records it.
+SubscriptionSource = Literal["link", "preferences", "api", "sms_reply"]
+
+
+async def set_subscription(
+    work: UnitOfWork, user_id: uuid.UUID, group: SubscriptionGroup, state: str, source: SubscriptionSource
+) -> None:
+    """The user's choice for the group; a choice that changes anything is `subscription.updated` on
+    their timeline (with the group, the new state and where it came from)."""
+    now = utcnow()
+    values = {"user_id": user_id, "group_id": group.id, "state": state, "updated_at": now}
+    statement = insert(UserSubscription).values(values)
+    changed = await work.session.scalar(
         statement.on_conflict_do_update(
             index_elements=[UserSubscription.user_id, UserSubscription.group_id],
-            set_={"state": state, "updated_at": utcnow()},
-        )
+            set_={"state": state, "updated_at": now},
+            where=UserSubscription.state != state,
+        ).returning(UserSubscription.state)
     )
+    if changed is not None:
+        data = {"group_id": str(group.id), "group": group.name, "channel": group.channel, "state": state,
+                "source": source}  # fmt: skip
+        emit_system_event(work, group.project_id, "subscription.updated", data, user_id=user_id)
 
 
 async def change_subscription(
-    session: AsyncSession, project_id: uuid.UUID, user_id: uuid.UUID, payload: SubscriptionIn
+    work: UnitOfWork, project_id: uuid.UUID, user_id: uuid.UUID, payload: SubscriptionIn
 ) -> None:
-    await get_owned(session, SubscriptionGroup, project_id, payload.group_id, "subscription group")
-    await set_subscription(session, user_id, payload.group_id, payload.state)
+    group = await get_owned(work.session, SubscriptionGroup, project_id, payload.group_id, "subscription group")
+    await set_subscription(work, user_id, group, payload.state, "api")
 
 
 async def user_subscriptions(session: AsyncSession, project: Project, user_id: uuid.UUID) -> list[SubscriptionOut]:

@@ -186,14 +186,33 @@ async def test_an_unsubscribed_user_is_never_sent_to_and_the_skip_says_why(
     messages = (await api.get(project.admin(f"/users/{carol['id']}/messages"), headers=project.secret)).json()
     assert [(m["status"], m["reason"]) for m in messages] == [("skipped", "unsubscribed from Newsletter")]
 
-    # The one-click link in Dave's message unsubscribes him from that group; mail clients get the
-    # same link in List-Unsubscribe, to POST to (RFC 8058).
+    # The link in Dave's message opens a page that asks first: a GET (a mail scanner following every
+    # link) changes nothing. Its button, or a mail client's one-click POST to the same link in
+    # List-Unsubscribe (RFC 8058), unsubscribes him from that group.
     link = next(word for word in body_text(mail).split() if "/api/unsubscribe/" in word)
     assert mail["List-Unsubscribe"] == f"<{link}>"
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert (await api.post(link.removeprefix("http://localhost:8000"))).status_code == 200
-    subscriptions = (await api.get(project.admin(f"/users/{dave['id']}/subscriptions"), headers=project.secret)).json()
-    assert [(s["name"], s["state"], s["explicit"]) for s in subscriptions] == [("Newsletter", "unsubscribed", True)]
+    path = link.removeprefix("http://localhost:8000")
+
+    async def dave_subscriptions() -> list[tuple[str, str, bool]]:
+        found = await api.get(project.admin(f"/users/{dave['id']}/subscriptions"), headers=project.secret)
+        return [(s["name"], s["state"], s["explicit"]) for s in found.json()]
+
+    page = await api.get(path)
+    assert page.status_code == 200 and '<form method="post">' in page.text and "Newsletter" in page.text
+    assert await dave_subscriptions() == [("Newsletter", "subscribed", False)]
+    one_click = await api.post(path, data={"List-Unsubscribe": "One-Click"})
+    assert one_click.status_code == 200 and "no longer receive Newsletter" in one_click.text
+    assert await dave_subscriptions() == [("Newsletter", "unsubscribed", True)]
+    assert (await api.post(path)).status_code == 200  # again: nothing more changes
+
+    # Every change is on the user's timeline, with where it came from.
+    def changes(events: list[dict]) -> list[dict]:
+        return [e["data"] for e in events if e["name"] == "subscription.updated"]
+
+    expected = {"group_id": group["id"], "group": "Newsletter", "channel": "email", "state": "unsubscribed"}
+    assert changes(await timeline(api, project, dave["id"])) == [expected | {"source": "link"}]
+    assert changes(await timeline(api, project, carol["id"])) == [expected | {"source": "api"}]
 
 
 async def test_a_send_whose_campaign_was_deleted_is_skipped_and_the_run_goes_on(

@@ -290,6 +290,8 @@ async def test_sms_delivery_callbacks_and_stop_and_start_replies(
     events = [(e["name"], e["data"]) for e in await timeline(api, project, mia["id"]) if e["name"].startswith("sms.")]
     assert [name for name, _ in events].count("sms.delivered") == 1
     assert sorted(data["body"] for name, data in events if name == "sms.received") == ["START", "Stop"]
+    changes = [e["data"] for e in await timeline(api, project, mia["id"]) if e["name"] == "subscription.updated"]
+    assert [(c["state"], c["source"]) for c in changes] == [("subscribed", "sms_reply"), ("unsubscribed", "sms_reply")]
 
 
 async def test_a_cookie_one_webhook_endpoint_sets_is_never_sent_with_a_later_call(
