@@ -5,6 +5,7 @@ called and finished after; a retry after a recorded outcome returns that outcome
 """
 
 import ssl
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,12 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from core.credentials import CredentialsUnreadable
 from core.db import SessionFactory, through_database_outage
 from domain.journeys.definition import Action, parse_step
 from domain.journeys.execution import run_user
 from domain.messaging.links import Links
 from domain.messaging.mime import email_bytes
-from domain.messaging.payloads import ActionInput, ActionResult, SendInput
+from domain.messaging.payloads import ActionInput, ActionResult, ProviderTestInput, ProviderTestResult, SendInput
 from domain.messaging.sending import (
     MAX_SEND_ATTEMPTS,
     Outgoing,
@@ -31,6 +33,7 @@ from domain.messaging.sending import (
     finish_send,
     mark_retrying,
 )
+from domain.messaging.service import get_provider, provider_credentials
 from domain.template_context import template_context
 from domain.templating import render, render_json
 from lifecycle.unit_of_work import Dispatch
@@ -60,6 +63,22 @@ class MessagingActivities:
         self.sessions = dispatch.sessions
         self.links = links
         self.http = http
+
+    @activity.defn
+    async def test_provider(self, job: ProviderTestInput) -> ProviderTestResult:
+        """Connect to the provider as a send would, and send a test message if asked to; the answer,
+        whatever it is, is the result (a test does not retry)."""
+        async with self.sessions() as session:
+            provider = await get_provider(session, uuid.UUID(job.project_id), uuid.UUID(job.provider_id))
+            try:
+                config = {**provider.config, **provider_credentials(provider, self.links.cipher)}
+            except CredentialsUnreadable as error:
+                return ProviderTestResult(False, f"the provider's credentials are {error}")
+        if provider.kind == "smtp":
+            return await _test_smtp(config, job.to)
+        if provider.kind == "sms":
+            return await _test_sms(self.http, config, job.to)
+        return ProviderTestResult(False, "a webhook provider has no endpoint of its own: its campaigns name the URL")
 
     @activity.defn
     async def run_action(self, job: ActionInput) -> ActionResult:
@@ -197,6 +216,60 @@ async def _send_email(message: Outgoing) -> Delivery:
     return Delivery(True)
 
 
+async def _test_smtp(config: dict[str, Any], to: str | None) -> ProviderTestResult:
+    tls = config.get("tls")
+    smtp = aiosmtplib.SMTP(
+        hostname=config["host"], port=config["port"], use_tls=tls == "tls", start_tls=False,
+        tls_context=smtp_tls_context(), timeout=10,
+    )  # fmt: skip
+    steps: list[str] = []
+    try:
+        greeting = await smtp.connect()
+        steps.append(f"connected: {greeting.code} {greeting.message}")
+        if tls == "starttls":
+            upgraded = await smtp.starttls()
+            steps.append(f"STARTTLS: {upgraded.code} {upgraded.message}")
+        if config.get("username"):
+            logged_in = await smtp.login(config["username"], config.get("password") or "")
+            steps.append(f"AUTH: {logged_in.code} {logged_in.message}")
+        if to:
+            sender = config["from_address"]
+            mail = email_bytes(
+                sender=sender, sender_name=config.get("from_name") or "", to=to, subject="Tempogram test message",
+                message_id=f"{uuid.uuid4().hex}@{sender.rpartition('@')[2]}", html=None, unsubscribe_url=None,
+                text="This message tests an email provider's settings.", sent_at=datetime.now(UTC),
+            )  # fmt: skip
+            _, accepted = await smtp.sendmail(config["from_address"], [to], mail)
+            steps.append(f"message: {accepted}")
+        await smtp.quit()
+    except (aiosmtplib.SMTPException, OSError) as error:
+        reason = "the server's certificate is not trusted" if _untrusted_certificate(error) else str(error)
+        return ProviderTestResult(False, "; ".join([*steps, f"failed: {reason}"]))
+    return ProviderTestResult(True, "; ".join(steps), sent=to is not None)
+
+
+async def _test_sms(http: httpx.AsyncClient, config: dict[str, Any], to: str | None) -> ProviderTestResult:
+    """Without a number, whether the endpoint answers at all; with one, a test message."""
+    try:
+        if to is None:
+            response = await http.head(config["url"], timeout=10)
+        else:
+            body = {"To": to, "From": config["from_number"], "Body": "This message tests an SMS provider's settings."}
+            response = await http.post(config["url"], data=body, auth=_sms_auth(config), timeout=10)
+    except httpx.HTTPError as error:
+        return ProviderTestResult(False, f"failed: {type(error).__name__}: {error}")
+    answer = f"{response.status_code} {response.reason_phrase}: {response.text[:300]}"
+    sent = to is not None and response.status_code < 400
+    return ProviderTestResult(response.status_code < 400 or to is None and response.status_code < 500, answer, sent)
+
+
+def _sms_auth(config: dict[str, Any]) -> httpx.Auth:
+    """Basic auth with the account's SID and token when it has them (Twilio's scheme), else none."""
+    if config.get("account_sid"):
+        return httpx.BasicAuth(config["account_sid"], config.get("auth_token") or "")
+    return httpx.Auth()
+
+
 def _untrusted_certificate(error: BaseException | None) -> bool:
     if error is None:
         return False
@@ -207,7 +280,6 @@ def _untrusted_certificate(error: BaseException | None) -> bool:
 
 async def _send_sms(http: httpx.AsyncClient, message: Outgoing) -> Delivery:
     config = message.config
-    auth = (config["account_sid"], config["auth_token"]) if config.get("account_sid") else None
     response = await http.post(
         config["url"],
         data={
@@ -216,7 +288,7 @@ async def _send_sms(http: httpx.AsyncClient, message: Outgoing) -> Delivery:
             "Body": message.fields.get("text", ""),
             "StatusCallback": message.status_callback,
         },
-        auth=auth,  # type: ignore[arg-type]
+        auth=_sms_auth(config),
         headers={"Idempotency-Key": message.message_id},
     )
     if response.status_code >= 500:
@@ -238,9 +310,7 @@ async def _call_webhook(http: httpx.AsyncClient, message: Outgoing, key: str) ->
     return Delivery(True, response=response.as_data())
 
 
-async def _request(
-    http: httpx.AsyncClient, method: str, url: str, headers: dict[str, str], body: Any
-) -> ActionResult:
+async def _request(http: httpx.AsyncClient, method: str, url: str, headers: dict[str, str], body: Any) -> ActionResult:
     content: dict[str, Any] = {}
     if isinstance(body, dict | list):
         content["json"] = body

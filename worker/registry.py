@@ -26,6 +26,7 @@ from workflows.journey_entrances import EnterListMembers
 from workflows.journey_run import JourneyRun
 from workflows.list_recompute import DispatchListEvents, ListRecompute, RefreshTimeBasedLists
 from workflows.process_event import ProcessEvent
+from workflows.provider_test import TestProvider
 from workflows.sweep_stranded_events import SweepStrandedEvents
 
 WORKFLOWS: Sequence[type] = (
@@ -39,6 +40,7 @@ WORKFLOWS: Sequence[type] = (
     FireDueSchedules,
     ReplanSchedule,
     SendBroadcast,
+    TestProvider,
 )
 
 
@@ -86,6 +88,7 @@ def build_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         journeys.start_pending_runs,
         journeys.enter_list_members,
         messaging.run_action,
+        messaging.test_provider,
         schedules.fire_due_schedules,
         schedules.fire_anniversaries,
         schedules.replan_schedule,

@@ -32,6 +32,8 @@ PROVIDER_RETRY = RetryPolicy(
 # The schedule dispatcher runs every few seconds: it must not back off for longer than a tick or two.
 SCHEDULER_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 ENTRANCE_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
+# A check someone is waiting for (a provider test): its answer, not a retry.
+ONCE = RetryPolicy(maximum_attempts=1)
 
 # Start-to-close timeouts, by the size of the work.
 TRANSACTION = timedelta(seconds=30)  # one short transaction (record an event, finish a run)

@@ -5,11 +5,12 @@ from typing import Literal
 
 from fastapi import APIRouter, Response
 
-from api.deps import AdminProjectDep, LinksDep, SessionDep, WorkDep
+from api.deps import AdminProjectDep, LinksDep, SessionDep, SettingsDep, TemporalDep, WorkDep
 from core.errors import NotFound
 from domain.messaging.feedback import lift_suppression, project_suppressions
 from domain.messaging.links import Links
 from domain.messaging.models import Provider
+from domain.messaging.payloads import ProviderTestInput
 from domain.messaging.schemas import (
     CHANNEL_OF_PROVIDER,
     CampaignIn,
@@ -17,6 +18,8 @@ from domain.messaging.schemas import (
     MessageOut,
     ProviderIn,
     ProviderOut,
+    ProviderTestIn,
+    ProviderTestOut,
     SubscriptionGroupIn,
     SubscriptionGroupOut,
     SubscriptionIn,
@@ -33,14 +36,17 @@ from domain.messaging.service import (
     delete_group,
     delete_provider,
     get_campaign,
+    get_provider,
     project_campaigns,
     project_groups,
     project_providers,
     update_campaign,
+    update_provider,
     user_subscriptions,
 )
 from domain.projects.service import get_project
 from domain.users.service import get_user
+from lifecycle.messaging import test_provider
 
 router = APIRouter(prefix="/api/admin/projects/{project_id}", tags=["admin: messaging"])
 
@@ -52,6 +58,7 @@ def _provider_out(provider: Provider, links: Links) -> ProviderOut:
         name=provider.name,
         kind=provider.kind,
         channel=CHANNEL_OF_PROVIDER[provider.kind],
+        config=provider.config,
         feedback_url=links.provider_feedback(provider.id, provider.kind),
         created_at=provider.created_at,
     )
@@ -67,6 +74,34 @@ async def add_provider(body: ProviderIn, project_id: AdminProjectDep, work: Work
 @router.get("/providers")
 async def providers(project_id: AdminProjectDep, session: SessionDep, links: LinksDep) -> list[ProviderOut]:
     return [_provider_out(p, links) for p in await project_providers(session, project_id)]
+
+
+@router.put("/providers/{provider_id}")
+async def edit_provider(
+    body: ProviderIn, project_id: AdminProjectDep, provider_id: uuid.UUID, work: WorkDep, links: LinksDep
+) -> ProviderOut:
+    """Replace the provider's name and settings; a secret left out (`password`, `auth_token`, `headers`)
+    keeps its value. Campaigns using it send with the new settings from their next message on."""
+    provider = await update_provider(work.session, project_id, provider_id, body, links.cipher)
+    await work.commit()
+    return _provider_out(provider, links)
+
+
+@router.post("/providers/{provider_id}/test")
+async def check_provider(
+    body: ProviderTestIn,
+    project_id: AdminProjectDep,
+    provider_id: uuid.UUID,
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+) -> ProviderTestOut:
+    """Connect to the provider as a send would (TLS, login) and say what the server answered; with `to`,
+    also send a test message. Runs as a `TestProvider` workflow, visible in the Temporal UI."""
+    await get_provider(session, project_id, provider_id)
+    job = ProviderTestInput(str(project_id), str(provider_id), body.to)
+    result = await test_provider(temporal, settings.temporal_task_queue, job)
+    return ProviderTestOut(ok=result.ok, answer=result.answer, sent=result.sent)
 
 
 @router.delete("/providers/{provider_id}", status_code=204)

@@ -46,3 +46,24 @@ class ActionResult:
         if self.skipped is not None:
             return {"status": None, "skipped": self.skipped}
         return {"status": self.status, "headers": self.headers, "body": self.body}
+
+
+TEST_PROVIDER_WORKFLOW = "TestProvider"
+
+
+def provider_test_workflow_id(provider_id: str, test_id: str) -> str:
+    return f"provider/{provider_id}/test/{test_id}"
+
+
+@dataclass
+class ProviderTestInput:
+    project_id: str
+    provider_id: str
+    to: str | None = None
+
+
+@dataclass
+class ProviderTestResult:
+    ok: bool
+    answer: str
+    sent: bool = False

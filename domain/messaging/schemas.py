@@ -48,10 +48,24 @@ class ProviderOut(OutModel):
     name: str
     kind: str
     channel: str
+    # The settings, without the secrets (passwords, tokens, webhook headers): those are never shown.
+    config: dict[str, Any]
     # Give this URL to the provider: delivery reports, bounces and complaints (email, JSON `DeliveryReport`),
     # or status callbacks and inbound replies (SMS, Twilio-style form posts).
     feedback_url: str
     created_at: datetime
+
+
+class ProviderTestIn(WireModel):
+    # Also send a test message to this address (email) or number (SMS); without it, only connect.
+    to: str | None = Field(default=None, max_length=320)
+
+
+class ProviderTestOut(OutModel):
+    ok: bool
+    # What the server answered (its greeting, or the refusal), or why it could not be reached.
+    answer: str
+    sent: bool
 
 
 class SubscriptionGroupIn(WireModel):

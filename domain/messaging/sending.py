@@ -21,7 +21,7 @@ from domain.messaging.feedback import describe, normalized, suppress
 from domain.messaging.links import Links, UnsubscribeToken, sign_unsubscribe
 from domain.messaging.models import Campaign, MessageSend, Provider, SubscriptionGroup, Suppression
 from domain.messaging.payloads import SendInput
-from domain.messaging.service import subscription_state
+from domain.messaging.service import provider_credentials, subscription_state
 from domain.messaging.tracking import track_html
 from domain.projects.models import Project
 from domain.template_context import template_context
@@ -109,7 +109,7 @@ async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: d
     if reason := await _skip_reason(session, project, user, campaign, suppressed):
         return await _conclude(session, job, previous, "skipped", reason, now)
     try:
-        credentials = links.cipher.open(provider.sealed_credentials) if provider.sealed_credentials else {}
+        credentials = provider_credentials(provider, links.cipher)
     except CredentialsUnreadable as error:  # no retry opens them: a configuration to fix
         return await _conclude(session, job, previous, "failed", f"the provider's credentials are {error}", now)
 

@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -40,10 +40,8 @@ TEMPLATE_FIELDS = {
 # ---------------------------------------------------------------- providers
 
 
-async def create_provider(
-    session: AsyncSession, project_id: uuid.UUID, payload: ProviderIn, cipher: CredentialCipher
-) -> Provider:
-    """Stores the provider with its secrets (passwords, tokens, webhook headers) sealed by `cipher`."""
+def _settings_and_secrets(payload: ProviderIn) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The provider's settings, and apart from them its secrets (passwords, tokens, webhook headers)."""
     try:
         config = PROVIDER_CONFIGS[payload.kind].model_validate(payload.config)
     except ValidationError as error:
@@ -51,7 +49,15 @@ async def create_provider(
         where = ".".join(str(part) for part in first["loc"])
         raise Invalid(f"config.{where}: {first['msg']}") from None
     settings = config.model_dump(mode="json", by_alias=False)
-    secrets = {name: settings.pop(name) for name in SECRET_FIELDS if settings.get(name)}
+    secrets = {name: settings.pop(name) for name in SECRET_FIELDS if name in settings}
+    return settings, {name: value for name, value in secrets.items() if value}
+
+
+async def create_provider(
+    session: AsyncSession, project_id: uuid.UUID, payload: ProviderIn, cipher: CredentialCipher
+) -> Provider:
+    """Stores the provider with its secrets sealed by `cipher`."""
+    settings, secrets = _settings_and_secrets(payload)
     provider = Provider(
         id=uuid.uuid4(),
         project_id=project_id,
@@ -65,6 +71,28 @@ async def create_provider(
     return provider
 
 
+async def update_provider(
+    session: AsyncSession, project_id: uuid.UUID, provider_id: uuid.UUID, payload: ProviderIn, cipher: CredentialCipher
+) -> Provider:
+    """Replaces the provider's name and settings. A secret left out keeps its sealed value (they are
+    never shown, so a client cannot send them back); its kind cannot change."""
+    provider = await get_provider(session, project_id, provider_id)
+    if payload.kind != provider.kind:
+        raise Invalid(f"kind: a provider's kind cannot change (this one is {provider.kind}); create another")
+    settings, secrets = _settings_and_secrets(payload)
+    kept = provider_credentials(provider, cipher)
+    merged = {**kept, **secrets}
+    provider.name, provider.config = payload.name, settings
+    provider.sealed_credentials = cipher.seal(merged) if merged else None
+    await session.flush()
+    return provider
+
+
+def provider_credentials(provider: Provider, cipher: CredentialCipher) -> dict[str, Any]:
+    """The provider's secrets, opened; `CredentialsUnreadable` when no configured key opens them."""
+    return cipher.open(provider.sealed_credentials) if provider.sealed_credentials else {}
+
+
 async def reseal_credentials(session: AsyncSession, cipher: CredentialCipher) -> tuple[int, list[uuid.UUID]]:
     """Seals every provider's credentials with the cipher's first key (after a key rotation), and seals
     secrets still stored in plain settings (providers created before sealing). Returns how many changed,
@@ -75,7 +103,7 @@ async def reseal_credentials(session: AsyncSession, cipher: CredentialCipher) ->
         if not plain and provider.sealed_credentials is None:
             continue
         try:
-            sealed = cipher.open(provider.sealed_credentials) if provider.sealed_credentials else {}
+            sealed = provider_credentials(provider, cipher)
         except CredentialsUnreadable:
             unreadable.append(provider.id)
             continue
