@@ -6,7 +6,8 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
@@ -58,8 +59,18 @@ LinksDep = Annotated[Links, Depends(get_links)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 
 
-def bearer_key(authorization: Annotated[str | None, Header()] = None) -> str:
+# Declares the scheme in the API's schema (the docs' Authorize button); the header is read below, where
+# a bare key is accepted too.
+_BEARER = HTTPBearer(
+    auto_error=False,
+    description="A project's public key (`pk_…`, client API) or secret key (`sk_…`, both APIs); the instance "
+    "admin key for creating and listing projects.",
+)
+
+
+def bearer_key(request: Request, _scheme: Annotated[object, Depends(_BEARER)] = None) -> str:
     """`Authorization: Bearer <key>`, or a bare `Authorization: <key>` as Lunogram's Python SDK sends it."""
+    authorization = request.headers.get("authorization")
     if not authorization or not authorization.strip():
         raise HTTPException(401, "missing Authorization header with an API key")
     scheme, _, rest = authorization.strip().partition(" ")

@@ -10,6 +10,7 @@ from temporalio.client import Client
 
 import domain.tables  # noqa: F401 - every mapped table, so foreign keys resolve in this process
 from api.deps import KeyCache
+from api.docs_pages import install_docs
 from api.errors import install_error_handlers
 from api.event_drain import EventDrain
 from api.middleware import GuardedRequests
@@ -82,7 +83,10 @@ def create_app(
         title="Tempogram",
         summary="Customer engagement on Temporal; Lunogram-compatible client API.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    install_docs(app)
     app.add_middleware(GuardedRequests)
     # The browser SDK calls the client API from customers' pages.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])

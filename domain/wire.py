@@ -8,7 +8,7 @@ import json
 import math
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
+from pydantic import AfterValidator, AliasChoices, AliasGenerator, BaseModel, ConfigDict, model_validator
 from pydantic.alias_generators import to_camel
 
 # Any request body: deeper than this is refused before it is validated or stored.
@@ -92,9 +92,15 @@ class StorableJson(BaseModel):
         return value
 
 
+def _snake_or_camel(name: str) -> AliasChoices:
+    """Lunogram documents snake_case fields and some of its SDKs send camelCase: both are read, and the
+    API's schema shows the first."""
+    return AliasChoices(name, to_camel(name))
+
+
 class WireModel(StorableJson):
     model_config = ConfigDict(
-        alias_generator=to_camel,
+        alias_generator=AliasGenerator(validation_alias=_snake_or_camel),
         validate_by_name=True,
         validate_by_alias=True,
         loc_by_alias=False,

@@ -33,11 +33,13 @@ async def schedule(
 
 @router.get("")
 async def index(project_id: AdminProjectDep, session: SessionDep) -> list[BroadcastOut]:
+    """The project's broadcasts with their progress."""
     return [await broadcast_out(session, b) for b in await project_broadcasts(session, project_id)]
 
 
 @router.get("/{broadcast_id}")
 async def show(project_id: AdminProjectDep, broadcast_id: uuid.UUID, session: SessionDep) -> BroadcastOut:
+    """One broadcast: when, to whom, and how many were sent, skipped or failed."""
     return await broadcast_out(session, await get_broadcast(session, project_id, broadcast_id))
 
 

@@ -34,11 +34,13 @@ async def create(body: JourneyIn, project_id: AdminProjectDep, work: WorkDep) ->
 
 @router.get("")
 async def index(project_id: AdminProjectDep, session: SessionDep) -> list[JourneyOut]:
+    """The project's journeys with their status and published version."""
     return [journey_out(j) for j in await project_journeys(session, project_id)]
 
 
 @router.get("/{journey_id}")
 async def show(project_id: AdminProjectDep, journey_id: uuid.UUID, session: SessionDep) -> JourneyOut:
+    """One journey: its draft steps, `exit_on`, status and published version."""
     return journey_out(await get_journey(session, project_id, journey_id))
 
 
@@ -76,6 +78,7 @@ async def pause(
     temporal: TemporalDep,
     settings: SettingsDep,
 ) -> JourneyOut:
+    """Stop new entrances; runs already inside go on to their end."""
     journey, schedules = await pause_journey(work.session, project_id, journey_id)
     await work.commit()
     await sync_entrance_schedules(temporal, settings.temporal_task_queue, str(project_id), str(journey.id), schedules)
@@ -115,4 +118,5 @@ async def runs(
 
 @router.get("/{journey_id}/stats")
 async def stats(project_id: AdminProjectDep, journey_id: uuid.UUID, session: SessionDep) -> JourneyStats:
+    """Runs entered, active, completed and exited, and visits per step."""
     return await journey_stats(session, await get_journey(session, project_id, journey_id))

@@ -48,6 +48,7 @@ async def create(
 
 @router.get("")
 async def index(project_id: AdminProjectDep, session: SessionDep) -> list[ListOut]:
+    """The project's lists with their rule summary, size and recompute state."""
     lists = await project_lists(session, project_id)
     counts = await member_counts(session, [lst.id for lst in lists])
     return [await list_out(session, lst, counts.get(lst.id, 0)) for lst in lists]
@@ -55,6 +56,7 @@ async def index(project_id: AdminProjectDep, session: SessionDep) -> list[ListOu
 
 @router.get("/{list_id}")
 async def show(project_id: AdminProjectDep, list_id: uuid.UUID, session: SessionDep) -> ListOut:
+    """One list: rule (published and draft), size, recompute progress."""
     return await list_out(session, await get_list(session, project_id, list_id))
 
 
@@ -95,6 +97,7 @@ async def publish(
 
 @router.delete("/{list_id}", status_code=204)
 async def remove(project_id: AdminProjectDep, list_id: uuid.UUID, work: WorkDep) -> Response:
+    """Delete the list and its memberships."""
     await delete_list(work.session, project_id, list_id)
     await work.commit()
     return Response(status_code=204)
@@ -104,6 +107,7 @@ async def remove(project_id: AdminProjectDep, list_id: uuid.UUID, work: WorkDep)
 async def list_members(
     project_id: AdminProjectDep, list_id: uuid.UUID, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[UserOut]:
+    """The list's members, by cursor."""
     lst = await get_list(session, project_id, list_id)
     users = await members(session, lst, limit, after_id(cursor))
     return id_page([UserOut.model_validate(u) for u in users], [u.id for u in users], limit)
@@ -122,6 +126,7 @@ async def import_members(project_id: AdminProjectDep, list_id: uuid.UUID, file: 
 
 @router.put("/{list_id}/users/{user_id}", status_code=204)
 async def add_member(project_id: AdminProjectDep, list_id: uuid.UUID, user_id: uuid.UUID, work: WorkDep) -> Response:
+    """Add a user to a static list (`list.user.added`)."""
     lst = await get_list(work.session, project_id, list_id)
     require_static(lst)
     await add_members(work, lst, [(await get_user(work.session, project_id, user_id)).id])
@@ -133,6 +138,7 @@ async def add_member(project_id: AdminProjectDep, list_id: uuid.UUID, user_id: u
 async def remove_list_member(
     project_id: AdminProjectDep, list_id: uuid.UUID, user_id: uuid.UUID, work: WorkDep
 ) -> Response:
+    """Take a user out of a static list (`list.user.removed`)."""
     await remove_member(work, await get_list(work.session, project_id, list_id), user_id)
     await work.commit()
     return Response(status_code=204)

@@ -66,6 +66,7 @@ def _provider_out(provider: Provider, links: Links) -> ProviderOut:
 
 @router.post("/providers", status_code=201)
 async def add_provider(body: ProviderIn, project_id: AdminProjectDep, work: WorkDep, links: LinksDep) -> ProviderOut:
+    """Add an email (SMTP), SMS or webhook provider; its secrets are sealed and never shown again."""
     provider = await create_provider(work.session, project_id, body, links.cipher)
     await work.commit()
     return _provider_out(provider, links)
@@ -73,6 +74,7 @@ async def add_provider(body: ProviderIn, project_id: AdminProjectDep, work: Work
 
 @router.get("/providers")
 async def providers(project_id: AdminProjectDep, session: SessionDep, links: LinksDep) -> list[ProviderOut]:
+    """The project's providers with their settings (never their secrets) and feedback URLs."""
     return [_provider_out(p, links) for p in await project_providers(session, project_id)]
 
 
@@ -106,6 +108,7 @@ async def check_provider(
 
 @router.delete("/providers/{provider_id}", status_code=204)
 async def remove_provider(project_id: AdminProjectDep, provider_id: uuid.UUID, work: WorkDep) -> Response:
+    """Delete a provider no campaign uses."""
     await delete_provider(work.session, project_id, provider_id)
     await work.commit()
     return Response(status_code=204)
@@ -113,6 +116,7 @@ async def remove_provider(project_id: AdminProjectDep, provider_id: uuid.UUID, w
 
 @router.post("/subscriptions", status_code=201)
 async def add_group(body: SubscriptionGroupIn, project_id: AdminProjectDep, work: WorkDep) -> SubscriptionGroupOut:
+    """Add a subscription group: recipients may leave it by channel."""
     group = await create_group(work.session, project_id, body)
     await work.commit()
     return SubscriptionGroupOut.model_validate(group)
@@ -120,11 +124,13 @@ async def add_group(body: SubscriptionGroupIn, project_id: AdminProjectDep, work
 
 @router.get("/subscriptions")
 async def groups(project_id: AdminProjectDep, session: SessionDep) -> list[SubscriptionGroupOut]:
+    """The project's subscription groups."""
     return [SubscriptionGroupOut.model_validate(g) for g in await project_groups(session, project_id)]
 
 
 @router.delete("/subscriptions/{group_id}", status_code=204)
 async def remove_group(project_id: AdminProjectDep, group_id: uuid.UUID, work: WorkDep) -> Response:
+    """Delete a subscription group; its users' choices go with it."""
     await delete_group(work.session, project_id, group_id)
     await work.commit()
     return Response(status_code=204)
@@ -140,11 +146,13 @@ async def add_campaign(body: CampaignIn, project_id: AdminProjectDep, work: Work
 
 @router.get("/campaigns")
 async def campaigns(project_id: AdminProjectDep, session: SessionDep) -> list[CampaignOut]:
+    """The project's campaigns."""
     return [CampaignOut.model_validate(c) for c in await project_campaigns(session, project_id)]
 
 
 @router.get("/campaigns/{campaign_id}")
 async def show_campaign(project_id: AdminProjectDep, campaign_id: uuid.UUID, session: SessionDep) -> CampaignOut:
+    """One campaign with its templates per locale."""
     return CampaignOut.model_validate(await get_campaign(session, project_id, campaign_id))
 
 
@@ -152,6 +160,7 @@ async def show_campaign(project_id: AdminProjectDep, campaign_id: uuid.UUID, ses
 async def edit_campaign(
     project_id: AdminProjectDep, campaign_id: uuid.UUID, body: CampaignIn, work: WorkDep
 ) -> CampaignOut:
+    """Replace the campaign; sends from now on use it."""
     campaign = await update_campaign(work.session, project_id, campaign_id, body)
     await work.commit()
     return CampaignOut.model_validate(campaign)
@@ -159,6 +168,7 @@ async def edit_campaign(
 
 @router.delete("/campaigns/{campaign_id}", status_code=204)
 async def remove_campaign(project_id: AdminProjectDep, campaign_id: uuid.UUID, work: WorkDep) -> Response:
+    """Delete the campaign; journeys that send it skip that step, saying why."""
     await delete_campaign(work.session, project_id, campaign_id)
     await work.commit()
     return Response(status_code=204)
@@ -175,6 +185,7 @@ async def subscriptions(project_id: AdminProjectDep, user_id: uuid.UUID, session
 async def subscribe(
     project_id: AdminProjectDep, user_id: uuid.UUID, body: SubscriptionIn, work: WorkDep
 ) -> list[SubscriptionOut]:
+    """Set the user's state in a subscription group (`subscription.updated`, source `api`)."""
     user = await get_user(work.session, project_id, user_id)
     await change_subscription(work, project_id, user.id, body)
     await work.commit()

@@ -26,6 +26,7 @@ async def index(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> OrganizationOut | Page[OrganizationOut]:
+    """The project's organizations, by cursor."""
     if external_id is not None:
         found = await find_organization(session, project_id, [IdentifierKey(source, external_id)])
         return OrganizationOut.model_validate(found)
@@ -38,6 +39,7 @@ async def index(
 
 @router.get("/{organization_id}")
 async def show(project_id: AdminProjectDep, organization_id: uuid.UUID, session: SessionDep) -> OrganizationOut:
+    """One organization: name, data and identifiers."""
     return OrganizationOut.model_validate(await get_organization(session, project_id, organization_id))
 
 
@@ -49,6 +51,7 @@ async def members(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[MembershipOut]:
+    """The organization's members, each with the membership's data."""
     await get_organization(session, project_id, organization_id)
     rows = await list_members(session, organization_id, limit, after_id(cursor))
     return id_page([MembershipOut.model_validate(m) for m in rows], [m.user_id for m in rows], limit)
@@ -62,5 +65,6 @@ async def events(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> TimelinePage:
+    """The organization's own timeline, newest first."""
     await get_organization(session, project_id, organization_id)
     return await timeline(session, Event.organization_id == organization_id, limit, cursor)

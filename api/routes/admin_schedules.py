@@ -22,11 +22,13 @@ Owners = Annotated[Literal["users", "organizations"], Path(description="whose sc
 
 @router.get("/schedules")
 async def definitions(project_id: AdminProjectDep, session: SessionDep) -> list[DefinitionOut]:
+    """The project's schedule definitions with their offsets and assignment counts."""
     return [definition_out(d, count) for d, count in await list_definitions(session, project_id)]
 
 
 @router.get("/schedules/{entity}/{name}")
 async def show_definition(project_id: AdminProjectDep, entity: Entity, name: str, session: SessionDep) -> DefinitionOut:
+    """One schedule definition."""
     return definition_out(await get_definition(session, project_id, entity, name))
 
 

@@ -44,6 +44,7 @@ async def import_csv(project_id: AdminProjectDep, file: UploadFile, work: WorkDe
 
 @router.get("/{user_id}")
 async def show(project_id: AdminProjectDep, user_id: uuid.UUID, session: SessionDep) -> UserOut:
+    """One user: profile, data and identifiers."""
     return UserOut.model_validate(await get_user(session, project_id, user_id))
 
 

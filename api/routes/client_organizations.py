@@ -26,6 +26,7 @@ router = APIRouter(prefix="/api/client/organizations", tags=["client: organizati
 
 @router.post("")
 async def upsert(body: OrganizationUpsert, project_id: ClientProjectDep, work: WorkDep) -> OrganizationOut:
+    """Create or update the organization the identifiers name (shallow merge of `data`)."""
     outcome = await upsert_organization(work, project_id, body)
     await work.commit()
     return OrganizationOut.model_validate(outcome.organization)
@@ -33,6 +34,7 @@ async def upsert(body: OrganizationUpsert, project_id: ClientProjectDep, work: W
 
 @router.delete("", status_code=204)
 async def remove(body: EntityRef, project_id: ClientProjectDep, work: WorkDep) -> Response:
+    """Delete the organization; its members stay, without it (each gets `organization.user.removed`)."""
     await delete_organization(work, project_id, unique_keys(body.identifier))
     await work.commit()
     return Response(status_code=204)
@@ -48,6 +50,7 @@ async def add_member(body: MembershipChange, project_id: ClientProjectDep, work:
 
 @router.delete("/users", status_code=204)
 async def remove_member(body: MembershipChange, project_id: ClientProjectDep, work: WorkDep) -> Response:
+    """Take a user out of an organization (`organization.user.removed`)."""
     await remove_membership(work, project_id, body)
     await work.commit()
     return Response(status_code=204)

@@ -29,6 +29,7 @@ class LumailFailure(BaseModel):
 async def track_event(
     request: Request, project_id: ClientProjectDep, work: WorkDep, drain: EventDrainDep
 ) -> dict[str, Any] | JSONResponse:
+    """Lumail-style event tracking: the event enters the same pipeline as the client API's."""
     try:
         body = LumailEvent.model_validate(await request.json())
     except ValueError as exc:  # ValidationError and malformed JSON alike

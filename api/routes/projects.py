@@ -48,11 +48,13 @@ async def create(body: ProjectCreate, work: WorkDep, _: InstanceAdminDep) -> Cre
 
 @router.get("")
 async def index(session: SessionDep, _: InstanceAdminDep) -> list[ProjectOut]:
+    """Every project of this instance (the instance admin key)."""
     return [ProjectOut.model_validate(p) for p in await list_projects(session)]
 
 
 @router.get("/{project_id}")
 async def show(project_id: AdminProjectDep, session: SessionDep) -> ProjectOut:
+    """The project's settings: name, default locale and subscription default."""
     return ProjectOut.model_validate(await get_project(session, project_id))
 
 

@@ -19,6 +19,7 @@ NOT_CACHED = {"Cache-Control": "no-store, max-age=0"}
 
 @router.get("/{key}/click/{signature}", response_class=RedirectResponse, status_code=302)
 async def click(key: str, signature: str, url: str, work: WorkDep, settings: SettingsDep) -> RedirectResponse:
+    """A tracked link in an email: records `email.clicked` and `link.clicked`, then redirects."""
     verify_click(settings.link_secret, key, url, signature)
     await record_click(work, key, url)
     await work.commit()
@@ -27,6 +28,7 @@ async def click(key: str, signature: str, url: str, work: WorkDep, settings: Set
 
 @router.get("/{key}/open/{signature}.gif")
 async def open_pixel(key: str, signature: str, work: WorkDep, settings: SettingsDep) -> Response:
+    """The open pixel of an email: records `email.opened`."""
     verify_open(settings.link_secret, key, signature)
     await record_open(work, key)
     await work.commit()

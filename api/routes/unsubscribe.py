@@ -57,6 +57,7 @@ async def unsubscribe(token: str, work: WorkDep, settings: SettingsDep) -> HTMLR
 
 @router.get("/preferences/{token}", response_class=HTMLResponse)
 async def preferences(token: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    """The recipient's page of subscription groups, each with a button to change it."""
     verified = await _token(session, settings.link_secret, token)
     project = await get_project(session, verified.project_id)
     rows = []
@@ -79,6 +80,7 @@ async def change_preference(
     work: WorkDep,
     settings: SettingsDep,
 ) -> HTMLResponse:
+    """The preference page's button: set one group (`subscription.updated`, source `preferences`)."""
     verified = await _token(work.session, settings.link_secret, token)
     group = await _group(work.session, verified, group_id)
     await set_subscription(work, verified.user_id, group, state, "preferences")
