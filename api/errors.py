@@ -36,16 +36,38 @@ def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"title": TITLES.get(status, "error"), "detail": detail, **extra}, status_code=status)
 
 
-def describe_validation(errors: Sequence[Any]) -> list[dict[str, str]]:
-    """`[{"field": "body[0].identifier[0].external_id", "message": "Field required"}, …]`."""
+def describe_validation(errors: Sequence[Any], body: Any = None) -> list[dict[str, str]]:
+    """`[{"field": "body[0].identifier[0].external_id", "message": "Field required"}, …]`. A union's tag,
+    which pydantic puts in the path (`body.smtp.config.host`), is left out: the caller sent `kind`."""
     described = []
     for error in errors:
         field = ""
-        for part in error.get("loc", ()):
+        for part in _without_union_tags(error.get("loc", ()), body):
             field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
         message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
         described.append({"field": field, "message": message})
     return described
+
+
+def _without_union_tags(loc: Sequence[Any], body: Any) -> list[Any]:
+    """Follows the path through the request body; a step that is not a key of the object there but one
+    of its values (its discriminator's) is the union's tag."""
+    kept: list[Any] = []
+    node = body
+    for index, part in enumerate(loc):
+        if index == 0 and part == "body":
+            kept.append(part)
+            continue
+        if isinstance(node, dict) and isinstance(part, str) and part not in node and part in node.values():
+            continue
+        kept.append(part)
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+    return kept
 
 
 def validation_detail(errors: list[dict[str, str]]) -> str:
@@ -55,7 +77,7 @@ def validation_detail(errors: list[dict[str, str]]) -> str:
 
 async def _validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = describe_validation(exc.errors())
+    errors = describe_validation(exc.errors(), exc.body)
     return problem(400, validation_detail(errors), errors=errors)
 
 

@@ -103,9 +103,16 @@ class WireModel(StorableJson):
         alias_generator=AliasGenerator(validation_alias=_snake_or_camel),
         validate_by_name=True,
         validate_by_alias=True,
-        loc_by_alias=False,
+        loc_by_alias=True,
         extra="ignore",
     )
+
+
+class ManagementModel(WireModel):
+    """A management object: an unknown key is refused, naming it (a misspelt setting must not be
+    dropped silently). The client API's models stay lenient, as Lunogram's SDKs expect."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class OutModel(BaseModel):

@@ -7,12 +7,12 @@ from pydantic import Field
 from api.deps import AdminProjectDep, InstanceAdminDep, SessionDep, WorkDep
 from domain.messaging.schemas import ProjectSettingsIn
 from domain.projects.service import create_project, get_project, list_projects, update_settings
-from domain.wire import OutModel, WireModel
+from domain.wire import ManagementModel, OutModel
 
 router = APIRouter(prefix="/api/admin/projects", tags=["projects"])
 
 
-class ProjectCreate(WireModel):
+class ProjectCreate(ManagementModel):
     name: str = Field(min_length=1, max_length=200)
 
 

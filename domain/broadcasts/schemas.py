@@ -4,17 +4,17 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from domain.wire import OutModel, WireModel
+from domain.wire import ManagementModel, OutModel
 
 
-class LocalDelivery(WireModel):
+class LocalDelivery(ManagementModel):
     """Send at this wall-clock time on this date in each recipient's timezone (UTC when they have none)."""
 
     date: date
     time: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["09:00"])
 
 
-class BroadcastIn(WireModel):
+class BroadcastIn(ManagementModel):
     name: str = Field(min_length=1, max_length=255)
     campaign_id: uuid.UUID
     list_id: uuid.UUID

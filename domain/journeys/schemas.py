@@ -4,10 +4,10 @@ from typing import Any
 
 from pydantic import Field
 
-from domain.wire import OutModel, WireModel
+from domain.wire import ManagementModel, OutModel
 
 
-class JourneyIn(WireModel):
+class JourneyIn(ManagementModel):
     """A journey's editable definition: steps keyed by id and journey-level `exit_on`."""
 
     name: str = Field(min_length=1, max_length=255)

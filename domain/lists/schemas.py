@@ -5,22 +5,22 @@ from typing import Any, Literal
 from pydantic import Field
 
 from domain.users.schemas import UserOut
-from domain.wire import OutModel, WireModel
+from domain.wire import ManagementModel, OutModel
 
 
-class ListCreate(WireModel):
+class ListCreate(ManagementModel):
     name: str = Field(min_length=1, max_length=255)
     kind: Literal["dynamic", "static"] | None = None
     rule: dict[str, Any] | None = None
 
 
-class ListUpdate(WireModel):
+class ListUpdate(ManagementModel):
     name: str | None = Field(default=None, min_length=1, max_length=255)
     # A new rule is saved as a draft: preview it, then publish it.
     rule: dict[str, Any] | None = None
 
 
-class PreviewRequest(WireModel):
+class PreviewRequest(ManagementModel):
     rule: dict[str, Any] | None = None
 
 

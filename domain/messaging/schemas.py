@@ -2,45 +2,61 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import EmailStr, Field, field_validator
+from pydantic import EmailStr, Field, field_validator, model_validator
 
-from domain.wire import OutModel, WireModel
+from domain.wire import ManagementModel, OutModel, WireModel
 
 Channel = Literal["email", "sms", "webhook"]
 CHANNEL_OF_PROVIDER = {"smtp": "email", "sms": "sms", "webhook": "webhook"}
 
 
-class SmtpConfig(WireModel):
-    host: str = Field(min_length=1)
+class SmtpConfig(ManagementModel):
+    host: str = Field(min_length=1, max_length=255, examples=["smtp.example.com"])
     port: int = Field(default=587, ge=1, le=65535)
     # "starttls" upgrades a plain connection; "tls" connects with TLS (port 465); "none" for local relays.
     tls: Literal["none", "starttls", "tls"] = "starttls"
-    username: str | None = None
-    password: str | None = None
-    from_address: EmailStr = Field(alias="from")
-    from_name: str | None = None
+    username: str | None = Field(default=None, max_length=255)
+    password: str | None = Field(default=None, max_length=1000, description="sealed at rest, never shown")
+    from_address: EmailStr = Field(alias="from", examples=["shop@example.com"])
+    from_name: str | None = Field(default=None, max_length=255, examples=["The Shop"])
 
 
-class SmsConfig(WireModel):
+class SmsConfig(ManagementModel):
     """A Twilio-compatible REST endpoint: `POST url` with form fields To, From, Body and basic auth."""
 
-    url: str = Field(pattern=r"^https?://")
-    account_sid: str | None = None
-    auth_token: str | None = None
-    from_number: str = Field(alias="from", min_length=1)
+    url: str = Field(pattern=r"^https?://", max_length=2000,
+                     examples=["https://api.twilio.com/2010-04-01/Accounts/AC123/Messages.json"])  # fmt: skip
+    account_sid: str | None = Field(default=None, max_length=255)
+    auth_token: str | None = Field(default=None, max_length=1000, description="sealed at rest, never shown")
+    from_number: str = Field(alias="from", min_length=1, max_length=32, examples=["+15550000000"])
 
 
-class WebhookConfig(WireModel):
-    headers: dict[str, str] = Field(default_factory=dict)
+class WebhookConfig(ManagementModel):
+    # Sent with every call (an API key of the receiver, say): sealed at rest, never shown.
+    headers: dict[str, str] = Field(default_factory=dict, examples=[{"Authorization": "Bearer …"}])
 
 
-PROVIDER_CONFIGS: dict[str, type[WireModel]] = {"smtp": SmtpConfig, "sms": SmsConfig, "webhook": WebhookConfig}
-
-
-class ProviderIn(WireModel):
+class _ProviderIn(ManagementModel):
     name: str = Field(min_length=1, max_length=255)
-    kind: Literal["smtp", "sms", "webhook"]
-    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class SmtpProviderIn(_ProviderIn):
+    kind: Literal["smtp"] = Field(validation_alias="kind")  # a plain name: the union's discriminator
+    config: SmtpConfig
+
+
+class SmsProviderIn(_ProviderIn):
+    kind: Literal["sms"] = Field(validation_alias="kind")  # a plain name: the union's discriminator
+    config: SmsConfig
+
+
+class WebhookProviderIn(_ProviderIn):
+    kind: Literal["webhook"] = Field(validation_alias="kind")  # a plain name: the union's discriminator
+    config: WebhookConfig = Field(default_factory=WebhookConfig)
+
+
+# The settings depend on the kind; every problem with them is listed at once.
+ProviderIn = Annotated[SmtpProviderIn | SmsProviderIn | WebhookProviderIn, Field(discriminator="kind")]
 
 
 class ProviderOut(OutModel):
@@ -56,7 +72,7 @@ class ProviderOut(OutModel):
     created_at: datetime
 
 
-class ProviderTestIn(WireModel):
+class ProviderTestIn(ManagementModel):
     # Also send a test message to this address (email) or number (SMS); without it, only connect.
     to: str | None = Field(default=None, max_length=320)
 
@@ -68,7 +84,7 @@ class ProviderTestOut(OutModel):
     sent: bool
 
 
-class SubscriptionGroupIn(WireModel):
+class SubscriptionGroupIn(ManagementModel):
     name: str = Field(min_length=1, max_length=255)
     channel: Channel
 
@@ -80,14 +96,40 @@ class SubscriptionGroupOut(OutModel):
     created_at: datetime
 
 
-class CampaignIn(WireModel):
+# Template fields are Liquid; a locale key is a BCP 47 tag ("en", "de-AT"), the user's locale picks one.
+Locale = Annotated[str, Field(min_length=2, max_length=35)]
+Templated = Annotated[str, Field(max_length=100_000)]
+
+
+class EmailTemplate(ManagementModel):
+    subject: Templated = Field(min_length=1, examples=["Thanks for your order, {{ user.data.first_name }}"])
+    html: Templated | None = Field(default=None, examples=["<p>Hi {{ user.data.first_name }}</p>"])
+    text: Templated | None = Field(default=None, examples=["Hi {{ user.data.first_name }}"])
+
+    @model_validator(mode="after")
+    def _has_a_body(self) -> "EmailTemplate":
+        if self.html is None and self.text is None:
+            raise ValueError("an email needs html or text")
+        return self
+
+
+class SmsTemplate(ManagementModel):
+    text: Templated = Field(min_length=1, examples=["Your code is {{ journey.code }}"])
+
+
+class WebhookTemplate(ManagementModel):
+    url: Templated = Field(min_length=1, examples=["https://hooks.example.com/orders/{{ journey.order.id }}"])
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    # Liquid in every value; `body` is a JSON template (a string) or JSON whose strings are templates.
+    headers: dict[str, Templated] = Field(default_factory=dict)
+    body: Any = None
+
+
+class _CampaignIn(ManagementModel):
     name: str = Field(min_length=1, max_length=255)
-    channel: Channel
     provider_id: uuid.UUID
     subscription_group_id: uuid.UUID | None = None
     transactional: bool = False
-    # locale → fields: email {subject, html?, text?}; sms {text}; webhook {url, method?, headers?, body?}
-    templates: dict[str, dict[str, Any]] = Field(min_length=1)
     # Shown to the templates as `campaign.<name>` ("{{ campaign.discount }}"), beside `campaign.id` and `.name`.
     variables: dict[str, Any] = Field(default_factory=dict)
 
@@ -97,6 +139,25 @@ class CampaignIn(WireModel):
         if taken := sorted(variables.keys() & {"id", "name"}):
             raise ValueError(f"{taken[0]} is the campaign's own; choose another variable name")
         return variables
+
+
+class EmailCampaignIn(_CampaignIn):
+    channel: Literal["email"] = Field(validation_alias="channel")
+    templates: dict[Locale, EmailTemplate] = Field(min_length=1)
+
+
+class SmsCampaignIn(_CampaignIn):
+    channel: Literal["sms"] = Field(validation_alias="channel")
+    templates: dict[Locale, SmsTemplate] = Field(min_length=1)
+
+
+class WebhookCampaignIn(_CampaignIn):
+    channel: Literal["webhook"] = Field(validation_alias="channel")
+    templates: dict[Locale, WebhookTemplate] = Field(min_length=1)
+
+
+# The template fields depend on the channel; every problem with them is listed at once.
+CampaignIn = Annotated[EmailCampaignIn | SmsCampaignIn | WebhookCampaignIn, Field(discriminator="channel")]
 
 
 class CampaignOut(OutModel):
@@ -112,7 +173,7 @@ class CampaignOut(OutModel):
     updated_at: datetime
 
 
-class SubscriptionIn(WireModel):
+class SubscriptionIn(ManagementModel):
     group_id: uuid.UUID
     state: Literal["subscribed", "unsubscribed"]
 
@@ -135,7 +196,7 @@ class MessageOut(OutModel):
     updated_at: datetime
 
 
-class ProjectSettingsIn(WireModel):
+class ProjectSettingsIn(ManagementModel):
     default_locale: str | None = Field(default=None, min_length=2, max_length=35)
     subscription_default: Literal["opt_in", "opt_out"] | None = None
 

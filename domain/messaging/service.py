@@ -4,7 +4,6 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +15,6 @@ from domain.events.service import emit_system_event
 from domain.messaging.models import Campaign, Provider, SubscriptionGroup, UserSubscription
 from domain.messaging.schemas import (
     CHANNEL_OF_PROVIDER,
-    PROVIDER_CONFIGS,
     CampaignIn,
     ProviderIn,
     SubscriptionGroupIn,
@@ -30,25 +28,13 @@ from domain.unit_of_work import UnitOfWork
 # Provider settings that are credentials: sealed at rest, never echoed.
 SECRET_FIELDS = ("password", "auth_token", "headers")
 
-TEMPLATE_FIELDS = {
-    "email": ({"subject"}, {"subject", "html", "text"}),
-    "sms": ({"text"}, {"text"}),
-    "webhook": ({"url"}, {"url", "method", "headers", "body"}),
-}
-
 
 # ---------------------------------------------------------------- providers
 
 
 def _settings_and_secrets(payload: ProviderIn) -> tuple[dict[str, Any], dict[str, Any]]:
     """The provider's settings, and apart from them its secrets (passwords, tokens, webhook headers)."""
-    try:
-        config = PROVIDER_CONFIGS[payload.kind].model_validate(payload.config)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise Invalid(f"config.{where}: {first['msg']}") from None
-    settings = config.model_dump(mode="json", by_alias=False)
+    settings = payload.config.model_dump(mode="json", by_alias=False)
     secrets = {name: settings.pop(name) for name in SECRET_FIELDS if name in settings}
     return settings, {name: value for name, value in secrets.items() if value}
 
@@ -182,28 +168,21 @@ async def _apply_campaign(
         group = await get_owned(session, SubscriptionGroup, project_id, payload.subscription_group_id, "group")
         if group.channel != payload.channel:
             raise Invalid(f"subscription_group_id: the group is for {group.channel}, not {payload.channel}")
-    required, allowed = TEMPLATE_FIELDS[payload.channel]
-    for locale, fields in payload.templates.items():
-        where = f"templates.{locale}"
-        if missing := sorted(required - fields.keys()):
-            raise Invalid(f"{where}.{missing[0]}: required for {payload.channel} campaigns")
-        if payload.channel == "email" and not fields.keys() & {"html", "text"}:
-            raise Invalid(f"{where}.html: an email needs html or text")
+    templates = {
+        locale: template.model_dump(mode="json", exclude_none=True) for locale, template in payload.templates.items()
+    }
+    for locale, fields in templates.items():
         for name, source in fields.items():
-            if name not in allowed:
-                raise Invalid(f"{where}.{name}: not a {payload.channel} template field ({', '.join(sorted(allowed))})")
             if name in ("headers", "body"):
-                check_json_template(source, f"{where}.{name}")
-            elif not isinstance(source, str):
-                raise Invalid(f"{where}.{name}: must be a string")
-            else:
-                check_template(source, f"{where}.{name}")
+                check_json_template(source, f"templates.{locale}.{name}")
+            elif name != "method":
+                check_template(source, f"templates.{locale}.{name}")
     campaign.name = payload.name
     campaign.channel = payload.channel
     campaign.provider_id = provider.id
     campaign.subscription_group_id = payload.subscription_group_id
     campaign.transactional = payload.transactional
-    campaign.templates = payload.templates
+    campaign.templates = templates
     campaign.variables = payload.variables
 
 

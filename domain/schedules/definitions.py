@@ -10,7 +10,7 @@ from core.errors import Invalid, NotFound
 from domain.base import utcnow
 from domain.schedules.models import ScheduleAssignment, ScheduleDefinition
 from domain.schedules.recurrence import Offset, parse_offset
-from domain.schedules.schemas import DefinitionIn, DefinitionOut, Entity, OffsetOut
+from domain.schedules.schemas import DefinitionIn, DefinitionOut, Entity, OffsetIn, OffsetOut
 
 
 def event_name(name: str) -> str:
@@ -90,8 +90,11 @@ async def ensure_offset(
     definition = await ensure_definition(session, project_id, entity, name)
     if any(parse_offset(o["interval"], o["direction"]).delta == wanted.delta for o in definition.offsets):
         return definition, False
-    offsets = [*definition.offsets, {"interval": wanted.span, "direction": wanted.direction}]
-    return await put_definition(session, project_id, entity, name, DefinitionIn.model_validate({"offsets": offsets}))
+    offsets = [
+        *(OffsetIn(interval=o["interval"], direction=o["direction"]) for o in definition.offsets),
+        OffsetIn(interval=wanted.span, direction=wanted.direction),
+    ]
+    return await put_definition(session, project_id, entity, name, DefinitionIn(offsets=offsets))
 
 
 def definition_out(definition: ScheduleDefinition, assignments: int = 0) -> DefinitionOut:

@@ -10,6 +10,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 CALENDAR_UNITS = ("month", "year")
@@ -108,7 +109,7 @@ class Offset:
         return f"{self.amount} {self.unit}{'' if self.amount == 1 else 's'}"
 
     @property
-    def direction(self) -> str:
+    def direction(self) -> Literal["before", "after"]:
         return "before" if self.before else "after"
 
     def __str__(self) -> str:

@@ -6,7 +6,7 @@ from pydantic import Field, field_validator, model_validator
 
 from domain.organizations.schemas import EntityRef
 from domain.schedules.recurrence import parse_interval, parse_offset
-from domain.wire import DataObject, OutModel, WireModel
+from domain.wire import DataObject, ManagementModel, OutModel
 
 Entity = Literal["user", "organization"]
 NAME_PATTERN = r"^[A-Za-z0-9_.:-]+$"
@@ -50,9 +50,11 @@ class ScheduleUpsert(ScheduleRef):
         return self
 
 
-class OffsetIn(WireModel):
+class OffsetIn(ManagementModel):
     interval: str = Field(default="0 minutes", max_length=40)
     direction: Literal["before", "after"] = "after"
+    # An offset as a GET shows it may be sent back: offsets are matched by interval and direction.
+    id: uuid.UUID | None = None
 
     @model_validator(mode="after")
     def _parses(self) -> "OffsetIn":
@@ -60,7 +62,7 @@ class OffsetIn(WireModel):
         return self
 
 
-class DefinitionIn(WireModel):
+class DefinitionIn(ManagementModel):
     offsets: list[OffsetIn] = Field(default_factory=lambda: [OffsetIn()], min_length=1, max_length=20)
 
 
@@ -98,9 +100,9 @@ class ScheduleOut(OutModel):
     fires: list[FireOut] = Field(default_factory=list)
 
 
-class PauseIn(WireModel):
+class PauseIn(ManagementModel):
     mode: Literal["immediately", "after_next_interval"] = "immediately"
 
 
-class ResumeIn(WireModel):
+class ResumeIn(ManagementModel):
     mode: Literal["immediately", "at_next_interval"] = "at_next_interval"
