@@ -21,6 +21,7 @@ class ProjectOut(OutModel):
     name: str
     default_locale: str
     subscription_default: str
+    page_texts: dict[str, dict[str, str]]
     created_at: datetime
 
 
@@ -40,6 +41,7 @@ async def create(body: ProjectCreate, work: WorkDep, _: InstanceAdminDep) -> Cre
         name=project.name,
         default_locale=project.default_locale,
         subscription_default=project.subscription_default,
+        page_texts=project.page_texts or {},
         created_at=project.created_at,
         public_key=created.public_key,
         secret_key=created.secret_key,
@@ -60,8 +62,11 @@ async def show(project_id: AdminProjectDep, session: SessionDep) -> ProjectOut:
 
 @router.patch("/{project_id}")
 async def settings(project_id: AdminProjectDep, body: ProjectSettingsIn, work: WorkDep) -> ProjectOut:
-    """Messaging settings: the fallback locale of templates, and whether users are subscribed to a group
-    until they opt out (`opt_out`, the default) or only once they opt in (`opt_in`)."""
-    project = await update_settings(work.session, project_id, body.default_locale, body.subscription_default)
+    """Messaging settings: the fallback locale of templates, whether users are subscribed to a group
+    until they opt out (`opt_out`, the default) or only once they opt in (`opt_in`), and the texts of
+    the recipients' pages per locale (`page_texts`)."""
+    project = await update_settings(
+        work.session, project_id, body.default_locale, body.subscription_default, body.page_texts_data()
+    )
     await work.commit()
     return ProjectOut.model_validate(project)

@@ -99,6 +99,7 @@ class SubscriptionGroupOut(OutModel):
 # Template fields are Liquid; a locale key is a BCP 47 tag ("en", "de-AT"), the user's locale picks one.
 Locale = Annotated[str, Field(min_length=2, max_length=35)]
 Templated = Annotated[str, Field(max_length=100_000)]
+PageText = Annotated[str, Field(min_length=1, max_length=300)]
 
 
 class EmailTemplate(ManagementModel):
@@ -196,9 +197,32 @@ class MessageOut(OutModel):
     updated_at: datetime
 
 
+class PageTexts(ManagementModel):
+    """The recipients' pages in one language; `{group}` and `{project}` are replaced by their names."""
+
+    unsubscribe_title: PageText | None = Field(default=None, examples=["Abmelden"])
+    unsubscribe_question: PageText | None = Field(default=None, examples=["{group} von {project} abbestellen?"])
+    unsubscribe_button: PageText | None = Field(default=None, examples=["Abbestellen"])
+    unsubscribed: PageText | None = Field(default=None, examples=["Erledigt: Sie erhalten {group} nicht mehr."])
+    preferences_title: PageText | None = None
+    preferences_intro: PageText | None = None
+    subscribed: PageText | None = None
+    not_subscribed: PageText | None = None
+    subscribe_button: PageText | None = None
+    leave_button: PageText | None = None
+    manage: PageText | None = None
+
+
 class ProjectSettingsIn(ManagementModel):
     default_locale: str | None = Field(default=None, min_length=2, max_length=35)
     subscription_default: Literal["opt_in", "opt_out"] | None = None
+    # Replaces every locale's texts of the recipients' pages (English fills in what is missing).
+    page_texts: dict[Locale, PageTexts] | None = Field(default=None, max_length=50)
+
+    def page_texts_data(self) -> dict[str, dict[str, str]] | None:
+        if self.page_texts is None:
+            return None
+        return {locale: texts.model_dump(exclude_none=True) for locale, texts in self.page_texts.items()}
 
 
 class DeliveryReport(WireModel):

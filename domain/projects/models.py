@@ -1,4 +1,5 @@
 import uuid
+from typing import Any
 
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -18,3 +19,5 @@ class Project(Timestamps, Base):
     # state for users who never chose ("opt_out": subscribed until they unsubscribe; "opt_in": not).
     default_locale: Mapped[str] = mapped_column(String(35), default="en", server_default="en")
     subscription_default: Mapped[str] = mapped_column(String(10), default="opt_out", server_default="opt_out")
+    # Texts of the recipients' pages (unsubscribe, preferences) per locale; English where one is missing.
+    page_texts: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")

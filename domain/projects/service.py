@@ -75,13 +75,19 @@ async def get_project(session: AsyncSession, project_id: uuid.UUID) -> Project:
 
 
 async def update_settings(
-    session: AsyncSession, project_id: uuid.UUID, default_locale: str | None, subscription_default: str | None
+    session: AsyncSession,
+    project_id: uuid.UUID,
+    default_locale: str | None,
+    subscription_default: str | None,
+    page_texts: dict[str, dict[str, str]] | None = None,
 ) -> Project:
     project = await get_project(session, project_id)
     if default_locale is not None:
         project.default_locale = default_locale
     if subscription_default is not None:
         project.subscription_default = subscription_default
+    if page_texts is not None:
+        project.page_texts = page_texts
     project.updated_at = utcnow()
     await session.flush()
     return project
