@@ -23,7 +23,7 @@ class ScheduleDefinition(Timestamps, Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     entity: Mapped[str] = mapped_column(String(12))  # user | organization
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(245))
     offsets: Mapped[list[Any]] = mapped_column(JSONB, default=list)
 
 

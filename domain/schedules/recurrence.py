@@ -13,51 +13,107 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-CALENDAR_UNITS = ("month", "year")
 FIXED_UNITS = {
     "minute": timedelta(minutes=1),
     "hour": timedelta(hours=1),
     "day": timedelta(days=1),
     "week": timedelta(weeks=1),
 }
-_AMOUNT_UNIT = re.compile(r"^\s*(\d+)\s*(minute|hour|day|week|month|year)s?\s*$", re.IGNORECASE)
 _OFFSET = re.compile(r"^\s*(\d+)\s*(minute|hour|day|week)s?\s*(before|after)?\s*$", re.IGNORECASE)
 _SIGNED = re.compile(r"^\s*([+-]?)\s*(\d+)\s*(minute|hour|day|week)s?\s*$", re.IGNORECASE)
+
+# The units PostgreSQL reads in an interval, as (months, days, seconds) per one of them.
+_UNITS: dict[str, tuple[int, int, int]] = {}
+for _names, _value in (
+    (("y", "yr", "yrs", "year", "years"), (12, 0, 0)),
+    (("mon", "mons", "month", "months"), (1, 0, 0)),
+    (("w", "week", "weeks"), (0, 7, 0)),
+    (("d", "day", "days"), (0, 1, 0)),
+    (("h", "hr", "hrs", "hour", "hours"), (0, 0, 3600)),
+    (("m", "min", "mins", "minute", "minutes"), (0, 0, 60)),
+    (("s", "sec", "secs", "second", "seconds"), (0, 0, 1)),
+):
+    _UNITS.update(dict.fromkeys(_names, _value))
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)")
+_CLOCK = re.compile(r"(\d+):(\d{2})(?::(\d{2}))?")
+_ISO = re.compile(
+    r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?", re.IGNORECASE
+)
+SHORTEST_INTERVAL = timedelta(minutes=1)
+_ACCEPTED = "e.g. '7 days', '1 month', '24h', '1h30m', 'P1D', '12:00:00', '1 day 12 hours'"
 
 
 @dataclass(frozen=True)
 class Interval:
-    """A recurrence: `amount` of `unit` (minute, hour, day, week, or calendar month / year)."""
+    """A recurrence as PostgreSQL holds an interval: calendar months (exact: "1 month" from 31 January is
+    the last day of February), days (wall-clock, in the owner's timezone) and elapsed seconds."""
 
-    amount: int
-    unit: str
+    months: int = 0
+    days: int = 0
+    seconds: int = 0
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.unit}{'' if self.amount == 1 else 's'}"
+        years, months = divmod(self.months, 12)
+        hours, rest = divmod(self.seconds, 3600)
+        minutes, seconds = divmod(rest, 60)
+        parts = [(years, "year"), (months, "month"), (self.days, "day"), (hours, "hour"), (minutes, "minute"),
+                 (seconds, "second")]  # fmt: skip
+        return " ".join(f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in parts if n)
 
 
 def parse_interval(text: str) -> Interval:
-    """`"7 days"`, `"1 month"`, `"1 year"`; raises ValueError saying what is accepted."""
-    match = _AMOUNT_UNIT.match(text)
-    if not match or int(match.group(1)) < 1:
-        units = ", ".join([*FIXED_UNITS, *CALENDAR_UNITS])
-        raise ValueError(f"{text!r} is not an interval like '7 days' or '1 month' (units: {units})")
-    return Interval(int(match.group(1)), match.group(2).lower())
+    """The forms PostgreSQL reads: words or abbreviations (`"7 days"`, `"1 hour 30 minutes"`, `"24h"`,
+    `"1h30m"`, `"2 mons"`), a clock (`"12:00:00"`, after words too), or ISO 8601 (`"P1D"`, `"PT1H30M"`).
+    Raises ValueError saying what is accepted; an interval must be at least a minute."""
+    cleaned = text.strip().lower()
+    months = days = 0
+    seconds = 0.0
+    if iso := _ISO.fullmatch(cleaned):
+        if not any(iso.groups()):
+            raise ValueError(f"{text!r} is not an interval ({_ACCEPTED})")
+        y, mo, w, d, h, mi, se = (int(g or 0) for g in iso.groups())
+        months, days, seconds = y * 12 + mo, w * 7 + d, h * 3600 + mi * 60 + se
+    else:
+        rest = cleaned
+        if clock := _CLOCK.search(rest):
+            seconds += int(clock.group(1)) * 3600 + int(clock.group(2)) * 60 + int(clock.group(3) or 0)
+            rest = rest[: clock.start()] + rest[clock.end() :]
+        position = 0
+        for part in _PART.finditer(rest):
+            if rest[position : part.start()].strip():
+                raise ValueError(f"{text!r} is not an interval ({_ACCEPTED})")
+            amount, unit = part.group(1), _UNITS.get(part.group(2))
+            if unit is None or ("." in amount and unit[0]):  # no such unit, or a fraction of a month
+                raise ValueError(f"{text!r} is not an interval ({_ACCEPTED})")
+            per_month, per_day, per_second = unit
+            if "." in amount:  # "1.5 days": the fraction is elapsed time
+                seconds += (per_day * 86_400 + per_second) * float(amount)
+            else:
+                months, days, seconds = (
+                    months + per_month * int(amount),
+                    days + per_day * int(amount),
+                    seconds + per_second * int(amount),
+                )
+            position = part.end()
+        if rest[position:].strip() or (position == 0 and clock is None):
+            raise ValueError(f"{text!r} is not an interval ({_ACCEPTED})")
+    interval = Interval(months, days, round(seconds))
+    if _longest_length(interval) < SHORTEST_INTERVAL:
+        raise ValueError(f"{text!r} is shorter than a minute: schedules recur at most once a minute")
+    return interval
 
 
 def occurrence(anchor: datetime, interval: Interval, k: int, timezone: str | None = None) -> datetime:
-    """The `k`-th fire time (0 is the anchor itself), in UTC. Minutes and hours are elapsed time; days and
-    longer are wall-clock time in `timezone`."""
-    if interval.unit in ("minute", "hour"):
-        return anchor.astimezone(UTC) + FIXED_UNITS[interval.unit] * interval.amount * k
-    zone = ZoneInfo(timezone) if timezone else UTC
-    local = anchor.astimezone(zone).replace(tzinfo=None)
-    if interval.unit in CALENDAR_UNITS:
-        months = interval.amount * k * (12 if interval.unit == "year" else 1)
-        local = _add_months(local, months)
-    else:
-        local = local + FIXED_UNITS[interval.unit] * interval.amount * k
-    return local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    """The `k`-th fire time (0 is the anchor itself), in UTC, counted from the anchor: its months and
+    days are calendar and wall-clock time in `timezone`, its seconds elapsed time (as PostgreSQL adds an
+    interval to a timestamp)."""
+    moment = anchor.astimezone(UTC)
+    if interval.months or interval.days:
+        zone = ZoneInfo(timezone) if timezone else UTC
+        local = _add_months(anchor.astimezone(zone).replace(tzinfo=None), interval.months * k)
+        local += timedelta(days=interval.days * k)
+        moment = local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    return moment + timedelta(seconds=interval.seconds * k)
 
 
 def _add_months(moment: datetime, months: int) -> datetime:
@@ -82,13 +138,9 @@ def first_index_at_or_after(
 
 
 def _longest_length(interval: Interval) -> timedelta:
-    """An upper bound of one interval's length: dividing by it never overshoots the index, and jumps
-    close to it without iterating from zero."""
-    if interval.unit == "month":
-        return timedelta(days=31) * interval.amount
-    if interval.unit == "year":
-        return timedelta(days=366) * interval.amount
-    return FIXED_UNITS[interval.unit] * interval.amount
+    """An upper bound of one interval's length (31-day months, 25-hour days across a clock change):
+    dividing by it never overshoots the index, and jumps close to it without iterating from zero."""
+    return timedelta(days=31 * interval.months, hours=25 * interval.days, seconds=interval.seconds)
 
 
 @dataclass(frozen=True)

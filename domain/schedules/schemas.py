@@ -9,7 +9,9 @@ from domain.schedules.recurrence import parse_interval, parse_offset
 from domain.wire import DataObject, ManagementModel, OutModel
 
 Entity = Literal["user", "organization"]
-NAME_PATTERN = r"^[A-Za-z0-9_.:-]+$"
+# Any text but control characters; its events are `scheduled.<name>`, and an event name is at most 255.
+NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+MAX_NAME = 255 - len("scheduled.")
 
 
 def _aware(value: datetime | None, field: str) -> datetime | None:
@@ -21,7 +23,7 @@ def _aware(value: datetime | None, field: str) -> datetime | None:
 class ScheduleRef(EntityRef):
     """Names one assignment: the schedule `name` of the user or organization the identifiers name."""
 
-    name: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
+    name: str = Field(min_length=1, max_length=MAX_NAME, pattern=NAME_PATTERN, examples=["renewal date"])
 
 
 class ScheduleUpsert(ScheduleRef):
@@ -29,7 +31,8 @@ class ScheduleUpsert(ScheduleRef):
     one interval from now); `start_at` is the earliest time a recurrence may fire."""
 
     scheduled_at: datetime | None = None
-    interval: str | None = Field(default=None, max_length=40)
+    # Any interval PostgreSQL reads, at least a minute: "7 days", "1 month", "24h", "1h30m", "P1D", "12:00:00".
+    interval: str | None = Field(default=None, max_length=100, examples=["24h", "1 month"])
     start_at: datetime | None = None
     data: DataObject = Field(default_factory=dict)
 

@@ -366,3 +366,16 @@ async def test_every_fire_can_be_its_own_workflow_for_the_temporal_ui(
     await handle.result()
     attributes = (await handle.describe()).typed_search_attributes
     assert attributes.get(EVENT_NAME) == "scheduled.visible" and attributes.get(USER_ID) == ada["id"]
+
+
+async def test_lunogram_intervals_and_names_are_accepted(api, project: ProjectKeys):
+    """Lunogram takes any positive PostgreSQL interval (its docs' example is "24h") and any name."""
+    await upsert(api, project, "ada")
+    for interval, shown in (("24h", "24 hours"), ("P1D", "1 day"), ("1h30m", "1 hour 30 minutes"),
+                            ("12:00:00", "12 hours"), ("7d", "7 days")):  # fmt: skip
+        response = await schedule(api, project, "renewal date", interval=interval)
+        assert response.status_code == 202, response.text
+        assert response.json()["name"] == "renewal date" and response.json()["interval"] == shown
+    for name, status in (("é" * 245, 202), ("é" * 246, 400), ("tab\there", 400)):
+        response = await schedule(api, project, name, interval="1 day")
+        assert response.status_code == status, (name, response.text)

@@ -49,7 +49,31 @@ def test_offsets_read_signed_or_in_words(text: str, expected: str):
     assert str(parse_signed_offset(text)) == expected
 
 
-@pytest.mark.parametrize("text", ["every tuesday", "0 days", "1 fortnight", "-1 month"])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("24h", "24 hours"), ("P1D", "1 day"), ("1 day 12 hours", "1 day 12 hours"), ("12:00:00", "12 hours"),
+     ("1h30m", "1 hour 30 minutes"), ("7d", "7 days"), ("1 hour 30 minutes", "1 hour 30 minutes"),
+     ("PT1H30M", "1 hour 30 minutes"), ("2 mons", "2 months"), ("1 year 2 months", "1 year 2 months"),
+     ("P1Y2M3DT4H5M6S", "1 year 2 months 3 days 4 hours 5 minutes 6 seconds"),
+     ("3 days 04:05", "3 days 4 hours 5 minutes"),
+     ("1.5 days", "36 hours"), ("2 weeks", "14 days"), ("1 MONTH", "1 month")],
+)  # fmt: skip
+def test_intervals_read_as_postgresql_reads_them(text: str, expected: str):
+    assert str(parse_interval(text)) == expected
+    assert parse_interval(expected) == parse_interval(text)  # the stored form reads back the same
+
+
+@pytest.mark.parametrize("text", ["every tuesday", "0 days", "1 fortnight", "-1 month", "1 day ago", "P", "1.5 months",
+                                  "30 seconds", "", "7 days 7"])  # fmt: skip
 def test_bad_intervals_are_refused(text: str):
-    with pytest.raises(ValueError, match="interval like"):
+    with pytest.raises(ValueError, match="not an interval|shorter than a minute"):
         parse_interval(text)
+
+
+def test_a_day_is_wall_clock_time_and_24_hours_are_elapsed_time_across_a_clock_change():
+    anchor = datetime(2026, 3, 7, 14, tzinfo=UTC)  # 09:00 in New York, the day before spring forward
+    day, hours = parse_interval("1 day"), parse_interval("24h")
+    assert occurrence(anchor, day, 1, "America/New_York") == datetime(2026, 3, 8, 13, tzinfo=UTC)  # 09:00 local
+    assert occurrence(anchor, hours, 1, "America/New_York") == datetime(2026, 3, 8, 14, tzinfo=UTC)  # 10:00 local
+    mixed = parse_interval("1 month 1 day 1 hour")
+    assert occurrence(datetime(2027, 1, 31, tzinfo=UTC), mixed, 1) == datetime(2027, 3, 1, 1, tzinfo=UTC)
