@@ -50,9 +50,18 @@ def main(argv: list[str] | None = None) -> None:
 
         from core.config import get_settings
         from core.event_loop import available
+        from core.logging import logging_config
 
-        loop = available(get_settings().event_loop)
-        uvicorn.run("api.main:serve", factory=True, host=args.host, port=args.port, workers=args.workers, loop=loop)
+        settings = get_settings()
+        uvicorn.run(
+            "api.main:serve",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            loop=available(settings.event_loop),
+            log_config=logging_config(settings.log_level, settings.log_format),
+        )
     elif args.command == "credentials":
         from cli.credentials import new_key_or_reseal
 

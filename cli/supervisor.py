@@ -47,6 +47,8 @@ class Supervisor:
     def add(self, child: Child) -> None:
         child.launch()
         self.children.append(child)
+        assert child.process is not None
+        say(f"{child.name} started (pid {child.process.pid})")
 
     def tend(self) -> None:
         """Called every moment the stack runs: restart what exited, after its back-off."""

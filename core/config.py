@@ -1,6 +1,7 @@
 """One settings object, read from `TEMPOGRAM_*` environment variables."""
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -47,6 +48,8 @@ class Settings(BaseSettings):
     # fires a list, journey or run listens for start one (the others cost a row on the timeline).
     schedule_every_fire_a_workflow: bool = False
     log_level: str = "INFO"
+    # "text" (readable lines) or "json" (one object per line, for a log collector).
+    log_format: Literal["text", "json"] = "text"
     # Worker sizing: runs stay cached through their delays; few tasks at once, so a flood waits in Temporal,
     # whose priorities put a run's next step before new intake (docs/performance.md).
     worker_max_cached_workflows: int = 5000

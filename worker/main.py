@@ -66,7 +66,7 @@ async def run_worker(settings: Settings) -> None:
 def main() -> None:
     settings = get_settings()
     settings.check_secrets()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     run(run_worker(settings), settings.event_loop)
 
 

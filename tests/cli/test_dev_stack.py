@@ -35,6 +35,10 @@ class Stack:
         for line in self.process.stdout:
             self.lines.append(line)
 
+    def finished_reading(self) -> None:
+        """After the process ended: every line it wrote has been read."""
+        self._reader.join(timeout=10)
+
     @property
     def pid(self) -> int:
         return self.process.pid
@@ -247,6 +251,16 @@ def test_dev_stack_runs_everything_and_keeps_data(tmp_path: Path):
         )
     finally:
         stop_stack(process)
+    # Calm: a line per part as it starts, the addresses, and then nothing while all goes well, through
+    # requests, a schedule's fire and the stop.
+    process.finished_reading()
+    said = [line.strip() for line in process.lines if line.strip()]
+    running = said.index("Tempogram is running")
+    parts = [line.removeprefix("[tempogram dev] ").partition(" started (pid ")[0] for line in said[:running]]
+    assert parts == ["Temporal", "worker 1", "worker 2", "API"], said
+    assert said[running + 7] == "Press Ctrl+C to stop." and said[running + 8 :] == [
+        "[tempogram dev] received SIGTERM; stopping…"
+    ], said
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", ports["api"])) != 0, "the API stopped with the stack"
 
