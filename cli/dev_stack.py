@@ -81,7 +81,7 @@ def temporal_command(options: DevOptions) -> list[str]:
         str(options.temporal_port),
         "--ui-port",
         str(options.ui_port),
-        # Its warnings are about its own internals (and many at shutdown); errors still show.
+        # Its warnings are about its own internals (and many at shutdown).
         "--log-level",
         "error",
         # Measured here: WAL + synchronous=normal doubles the dev server's workflow throughput.
@@ -195,9 +195,10 @@ WORKER = [sys.executable, "-m", "worker.main"]
 
 
 def started_temporal(options: DevOptions) -> subprocess.Popen[bytes]:
-    # Its banner goes to a file: this process prints the addresses that matter once everything is up.
-    with open(options.data_dir / "temporal.log", "ab") as banner:
-        temporal = subprocess.Popen(temporal_command(options), stdout=banner)
+    # Its banner and its own log go to a file (it complains while it starts, and clients connect before
+    # it is healthy); this process prints the addresses that matter, and says so if it exits.
+    with open(options.data_dir / "temporal.log", "ab") as log:
+        temporal = subprocess.Popen(temporal_command(options), stdout=log, stderr=log)
     wait_for_port(options.host, options.temporal_port, temporal)
     return temporal
 

@@ -115,7 +115,7 @@ def test_dev_stack_heals_itself_when_a_part_dies(tmp_path: Path):
 
         postmaster = int((data / "postgres" / "postmaster.pid").read_text().split()[0])
         for name, pid in (
-            ("API", child_pid(process, "uvicorn")),
+            ("API", child_pid(process, "cli.main api")),
             ("worker", child_pid(process, "worker.main")),
             ("Temporal", child_pid(process, "start-dev")),
             ("PostgreSQL", postmaster),
