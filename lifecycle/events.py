@@ -48,6 +48,7 @@ class EventStarter:
                     task_queue=self.task_queue,
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                     search_attributes=TypedSearchAttributes(attributes),
+                    static_summary=event_summary(event),
                     priority=priority,
                     rpc_timeout=RPC_TIMEOUT,
                 )
@@ -65,6 +66,18 @@ class EventStarter:
             await self.dispatch_recorded(events)
         except Exception:
             log.exception("could not start %d events; the sweeper will retry", len(events))
+
+
+def event_summary(event: ProcessEventInput) -> str:
+    """What the Temporal UI shows for the event's workflow: its name, and whom it is about."""
+    if event.identifier:
+        about = ", ".join(ref.external_id if ref.source == "default" else f"{ref.source}:{ref.external_id}"
+                          for ref in event.identifier[:3])  # fmt: skip
+    elif event.match is not None:
+        about = f"every {event.entity} matching {event.match}"
+    else:
+        about = f"{event.entity} {event.user_id or event.organization_id}"
+    return f"{event.name} · {about}"[:200]
 
 
 def recorded_input(event: Event) -> ProcessEventInput:

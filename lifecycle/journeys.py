@@ -73,6 +73,7 @@ class RunStarter:
                     task_queue=self.task_queue,
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                     search_attributes=attributes,
+                    static_summary=f"journey {run.journey_id} · user {run.user_id} · from {run.entrance_step}",
                     priority=RUNS,
                     start_delay=delay,
                     # Started from the worker process: its first task can go straight to this worker.

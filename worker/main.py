@@ -15,7 +15,7 @@ from core.logging import configure_logging
 from core.memory import freeze_startup_heap
 from core.temporal import connect_client
 from domain.messaging.links import Links
-from lifecycle.system_schedules import ensure_system_schedules
+from lifecycle.system_schedules import ensure_system_workflows
 from worker.registry import WORKFLOWS, WorkerDeps, build_activities, workflow_runner
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ async def run_worker(settings: Settings) -> None:
         task_queue=settings.temporal_task_queue,
         links=Links.from_settings(settings),
     )
-    await ensure_system_schedules(client, settings)
+    await ensure_system_workflows(client, settings)
     worker = Worker(
         client,
         task_queue=settings.temporal_task_queue,

@@ -28,6 +28,7 @@ from workflows.list_recompute import DispatchListEvents, ListRecompute, RefreshT
 from workflows.process_event import ProcessEvent
 from workflows.provider_test import TestProvider
 from workflows.sweep_stranded_events import SweepStrandedEvents
+from workflows.system_clock import SystemClock
 
 WORKFLOWS: Sequence[type] = (
     ProcessEvent,
@@ -41,6 +42,7 @@ WORKFLOWS: Sequence[type] = (
     ReplanSchedule,
     SendBroadcast,
     TestProvider,
+    SystemClock,
 )
 
 

@@ -132,6 +132,7 @@ class JourneyRun:
         if step_id is not None and step_id != self._step:
             self._step = step_id
             workflow.upsert_search_attributes([JOURNEY_STEP.value_set(step_id)])
+            workflow.set_current_details(f"at step {step_id}")
 
     async def _act(self, run: JourneyRunInput, definition: Definition, step_id: str) -> None:
         """An HTTP action: a regular activity with its own retries; its response goes under `data_key`."""

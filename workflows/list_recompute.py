@@ -150,13 +150,17 @@ class DispatchListEvents:
 
 @workflow.defn(name=REFRESH_TIME_BASED_LISTS_WORKFLOW)
 class RefreshTimeBasedLists:
-    """Run by a Temporal Schedule: users leave (or join) lists as their events age out of a `within`
-    window or they cross a relative date, without any new event."""
+    """Users leave (or join) lists as their events age out of a `within` window or they cross a
+    relative date, without any new event: the system clock does this every minute; this runs it once."""
 
     @workflow.run
     async def run(self, refresh: RefreshInput) -> int:
-        refresh.as_of = refresh.as_of or workflow.now().isoformat()
-        # A local activity: one workflow task per minute, not two.
-        return await workflow.execute_local_activity_method(
-            ListActivities.start_due_list_refreshes, refresh, start_to_close_timeout=PAGE
-        )
+        return await refresh_time_based_lists(refresh)
+
+
+async def refresh_time_based_lists(refresh: RefreshInput) -> int:
+    """Start the recomputes that are due; a local activity, so no workflow task of its own."""
+    refresh.as_of = refresh.as_of or workflow.now().isoformat()
+    return await workflow.execute_local_activity_method(
+        ListActivities.start_due_list_refreshes, refresh, start_to_close_timeout=PAGE
+    )

@@ -1,6 +1,8 @@
 """What crosses the Temporal boundary for schedules. Fields are only ever added, with defaults."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from domain.events.payloads import PendingEventsInput
 
 FIRE_DUE_SCHEDULES_WORKFLOW = "FireDueSchedules"
 REPLAN_SCHEDULE_WORKFLOW = "ReplanSchedule"
@@ -67,3 +69,20 @@ class ReplanInput:
 
 def replan_workflow_id(definition_id: str) -> str:
     return f"schedule/{definition_id}/replan"
+
+
+SYSTEM_CLOCK_WORKFLOW = "SystemClock"
+SYSTEM_CLOCK_ID = "tempogram/system-clock"
+
+
+@dataclass
+class SystemClockInput:
+    """The one long-lived workflow behind Tempogram's own periodic work: a schedule tick every
+    `tick_seconds`, the stranded-work sweep and the time-based lists' refresh every minute."""
+
+    tick: Tick = field(default_factory=Tick)
+    tick_seconds: int = 5
+    sweep: PendingEventsInput = field(default_factory=PendingEventsInput)
+    list_refresh_max_interval_seconds: int = 86_400
+    # Stop after this many ticks (tests, replays); None: run for ever, continuing as new.
+    rounds: int | None = None

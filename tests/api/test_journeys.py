@@ -621,6 +621,9 @@ async def test_operators_find_runs_and_events_by_search_attributes(api, project:
         assert await attributes(f"event/{project.id}/{event_id}") == {
             "ProjectId": project.id, "EventName": "trial.started", "UserId": user_id,
         }  # fmt: skip
+    # In the Temporal UI's list, an event reads as its name and whom it is about.
+    described = await temporal_client.get_workflow_handle(f"event/{project.id}/{known_event}").describe()
+    assert await described.static_summary() == "trial.started · vera"
     # A run shows the step it waits at.
     run_id = f"journey/{journey['id']}/{known['id']}"
     for _ in range(100):

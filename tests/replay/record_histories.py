@@ -12,7 +12,7 @@ import pytest
 from temporalio.client import Client
 
 from domain.lists.payloads import LIST_RECOMPUTE_WORKFLOW, ListRecomputeInput
-from domain.schedules.payloads import FIRE_DUE_SCHEDULES_WORKFLOW, Tick
+from domain.schedules.payloads import FIRE_DUE_SCHEDULES_WORKFLOW, SYSTEM_CLOCK_WORKFLOW, SystemClockInput, Tick
 from tests.helpers import (
     ProjectKeys,
     create_list,
@@ -154,3 +154,16 @@ async def test_record_broadcast(api, project: ProjectKeys, temporal_client, smtp
     body = {"name": "news", "campaign_id": campaign["id"], "list_id": audience["id"], "send_at": send_at}
     broadcast = (await api.post(project.admin("/broadcasts"), json=body, headers=project.secret)).json()
     await save_history(temporal_client, broadcast["workflow_id"], "broadcast")
+
+
+@pytest.mark.skipif(not os.environ.get("RECORD_HISTORIES"), reason="set RECORD_HISTORIES=1 to re-record")
+@pytest.mark.usefixtures("worker")
+async def test_record_system_clock(temporal_client, settings):
+    """Two ticks of the system clock, a second apart: schedules, the minute's sweep and list refresh."""
+    handle = await temporal_client.start_workflow(
+        SYSTEM_CLOCK_WORKFLOW,
+        SystemClockInput(tick_seconds=1, rounds=2),
+        id="tempogram/system-clock-replay",
+        task_queue=settings.temporal_task_queue,
+    )
+    await save_history(temporal_client, handle.id, "system_clock")
