@@ -36,7 +36,6 @@ class EventActivities:
     def __init__(self, dispatch: Dispatch) -> None:
         self.dispatch = dispatch
         self.sessions = dispatch.sessions
-        self.starter = dispatch.events
         self._known_schema: set[SchemaKey] = set()
 
     @activity.defn
@@ -111,7 +110,7 @@ class EventActivities:
             for entity_id in ids
         ]
         activity.heartbeat(page.after_id)
-        await self.starter.start(copies)
+        await self.dispatch.events.start(copies)
         last_id = ids[-1] if len(ids) == page.page_size else None
         return FanOutPageResult(delivered=len(ids), last_id=last_id)
 
@@ -127,7 +126,7 @@ class EventActivities:
         async with self.dispatch.open() as work:
             session = work.session
             pending = list(await session.scalars(query.order_by(Event.created_at).limit(job.limit)))
-            await self.starter.dispatch_recorded(pending, background=True)
+            await self.dispatch.events.dispatch_recorded(pending, background=True)
             await session.execute(
                 update(Event).where(Event.id.in_([event.id for event in pending])).values(dispatched=True)
             )

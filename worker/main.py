@@ -15,7 +15,7 @@ from core.logging import configure_logging
 from core.memory import freeze_startup_heap
 from core.temporal import connect_client
 from domain.messaging.links import Links
-from lifecycle.system_schedules import ensure_system_workflows
+from lifecycle.system_clock import ensure_system_workflows
 from worker.registry import WORKFLOWS, WorkerDeps, build_activities, workflow_runner
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from temporalio.client import WorkflowExecutionStatus
 
 from core.config import Settings
 from domain.schedules.payloads import SYSTEM_CLOCK_ID
-from lifecycle.system_schedules import ensure_system_workflows
+from lifecycle.system_clock import ensure_system_workflows
 from tests.helpers import ProjectKeys, make_worker, timeline, until, upsert
 
 
