@@ -12,7 +12,7 @@ from core.db import through_database_outage
 from domain.base import utcnow
 from domain.journeys.entry import Occurrence, admit, enter_for_event, live_entrance, published, run_input
 from domain.journeys.execution import end_run
-from domain.journeys.models import JourneyRun
+from domain.journeys.models import Journey, JourneyRun
 from domain.journeys.payloads import (
     AdvanceInput,
     FinishInput,
@@ -20,6 +20,7 @@ from domain.journeys.payloads import (
     OrganizationEntranceInput,
     PendingRunsInput,
     RunAdvance,
+    run_summary,
 )
 from domain.journeys.walk import Delivered, Walked, walk, walk_admitted
 from domain.lists.models import ListMember
@@ -27,6 +28,7 @@ from domain.messaging.links import Links
 from domain.organizations.models import OrganizationMember
 from domain.paging import id_pages
 from domain.unit_of_work import RunStart
+from domain.users.queries import user_label
 from lifecycle.unit_of_work import Dispatch
 
 
@@ -117,8 +119,9 @@ class JourneyActivities:
     async def start_pending_runs(self, job: PendingRunsInput) -> int:
         """Start runs whose workflow start was lost (Temporal unreachable after commit)."""
         async with self.sessions() as session:
-            stranded = await session.scalars(
-                select(JourneyRun)
+            stranded = await session.execute(
+                select(JourneyRun, Journey.name, user_label(JourneyRun.user_id))
+                .join(Journey, Journey.id == JourneyRun.journey_id)
                 .where(
                     ~JourneyRun.started,
                     JourneyRun.ended_at.is_(None),
@@ -127,11 +130,12 @@ class JourneyActivities:
                 .limit(job.limit)
             )
             pending = []
-            for run in stranded:
+            for run, journey_name, user in stranded.tuples():
                 version = await published(session, run.journey_id, run.version)
                 entrance = next(e for e in version.definition.entrances if e.id == run.entrance_step)
                 input_ = run_input(version, run.project_id, run.id, run.user_id, entrance, run.entrance_data)
-                pending.append(RunStart(run.workflow_id, input_))
+                summary = run_summary(journey_name, user or str(run.user_id), entrance.id)
+                pending.append(RunStart(run.workflow_id, input_, summary))
             await self.dispatch.runs.start(pending)
             started = [start.workflow_id for start in pending]
             await session.execute(update(JourneyRun).where(JourneyRun.workflow_id.in_(started)).values(started=True))

@@ -37,6 +37,7 @@ class Admission:
     run: JourneyRunInput
     row: JourneyRun
     at: datetime
+    summary: str
 
 
 @dataclass
@@ -46,6 +47,7 @@ class RunStart:
 
     workflow_id: str
     run: JourneyRunInput
+    summary: str
     walked_at: float | None = None
 
 

@@ -73,7 +73,9 @@ class RunStarter:
                     task_queue=self.task_queue,
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                     search_attributes=attributes,
-                    static_summary=f"journey {run.journey_id} · user {run.user_id} · from {run.entrance_step}",
+                    static_summary=start.summary,
+                    # Until then the workflow cannot say where it stands: its start options do.
+                    static_details=f"waits at step {step} until the delay is over" if delay else None,
                     priority=RUNS,
                     start_delay=delay,
                     # Started from the worker process: its first task can go straight to this worker.

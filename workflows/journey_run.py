@@ -68,7 +68,8 @@ class JourneyRun:
             return await self._finish(run, "exited", run.entrance_step, self._exit_reason())
 
         if run.admitted is not None:  # walked to its first wait in the transaction that admitted it
-            self._step = run.admitted.at
+            self._step = run.admitted.at  # its search attribute was set at start
+            workflow.set_current_details(f"at step {run.admitted.at}")
             return await self._walk(run, definition, run.admitted.at, run.admitted)
         step_id = run.resume_step or next_step(definition.steps[run.entrance_step])
         return await self._walk(run, definition, step_id)

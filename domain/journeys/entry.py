@@ -20,13 +20,13 @@ from domain.base import advisory_lock
 from domain.events.service import emit_system_event
 from domain.journeys.definition import Definition, Entrance, parse_definition
 from domain.journeys.models import Journey, JourneyRun, JourneyVersion
-from domain.journeys.payloads import ExitRequest, JourneyRunInput, run_workflow_id
+from domain.journeys.payloads import ExitRequest, JourneyRunInput, run_summary, run_workflow_id
 from domain.lists.facts import load_facts
 from domain.rules.engine import EventFact, UserFacts, matches
 from domain.rules.model import Rule
 from domain.schedules.recurrence import ZERO_OFFSET, parse_signed_offset
 from domain.unit_of_work import Admission, ExitSignal, UnitOfWork
-from domain.users.queries import load_user
+from domain.users.queries import load_user, user_label
 
 
 @dataclass
@@ -75,6 +75,7 @@ async def published(session: AsyncSession, journey_id: uuid.UUID, version: int) 
 class LiveJourney:
     id: uuid.UUID
     project_id: uuid.UUID
+    name: str
 
 
 async def live_journeys(
@@ -88,7 +89,10 @@ async def live_journeys(
     if locking_for is not None:
         found, params["user_id"] = _LIVE_JOURNEYS_LOCKING, str(locking_for)
     rows = await found.execute(session, params)
-    return [(LiveJourney(row.id, project_id), await published(session, row.id, row.published_version)) for row in rows]
+    return [
+        (LiveJourney(row.id, project_id, row.name), await published(session, row.id, row.published_version))
+        for row in rows
+    ]
 
 
 def _admission_lock(journey_id: ColumnElement[uuid.UUID], user_id: ColumnElement[str]) -> ColumnElement[Any]:
@@ -98,7 +102,7 @@ def _admission_lock(journey_id: ColumnElement[uuid.UUID], user_id: ColumnElement
 
 # Statements on every event's path are built once: building one and its cache key is Python work.
 _live_journeys = (
-    select(Journey.id, Journey.published_version)
+    select(Journey.id, Journey.published_version, Journey.name)
     .where(
         Journey.project_id == bindparam("project_id", type_=Uuid),
         Journey.status == "live",
@@ -109,12 +113,13 @@ _live_journeys = (
 _LIVE_JOURNEYS = Prepared(_live_journeys)
 _ordered = _live_journeys.subquery()
 _locked = _admission_lock(_ordered.c.id, bindparam("user_id", type_=Text))
-_LIVE_JOURNEYS_LOCKING = Prepared(select(_ordered.c.id, _ordered.c.published_version, _locked))
+_LIVE_JOURNEYS_LOCKING = Prepared(select(_ordered.c.id, _ordered.c.published_version, _ordered.c.name, _locked))
 _RUNS_SO_FAR = Prepared(
     select(
         func.count(),
         func.count().filter(JourneyRun.ended_at.is_(None)),
         func.count().filter(JourneyRun.entering_event_id == bindparam("event_id", type_=Uuid)),
+        user_label(bindparam("user_id", type_=Uuid)),  # for the run's summary, spared a query of its own
     ).where(
         JourneyRun.journey_id == bindparam("journey_id", type_=Uuid),
         JourneyRun.user_id == bindparam("user_id", type_=Uuid),
@@ -225,7 +230,7 @@ async def admit(
         await session.execute(select(_admission_lock(literal(journey.id, Uuid), literal(str(user_id)))))
     params = {"journey_id": journey.id, "user_id": user_id, "event_id": event_id}
     (runs,) = await _RUNS_SO_FAR.execute(session, params)
-    total, open_runs, from_this_event = runs[0], runs[1], runs[2] or 0
+    total, open_runs, from_this_event, user = runs[0], runs[1], runs[2] or 0, runs[3] or str(user_id)
     if from_this_event or (total and not entrance.multiple) or (open_runs and not entrance.simultaneous):
         return None
     run_id = uuid.uuid4()
@@ -253,7 +258,8 @@ async def admit(
         user_id=user_id,
     )
     run = run_input(version, journey.project_id, run_id, user_id, entrance, data)
-    work.admissions.append(Admission(workflow_id, run, row, at or datetime.now(UTC)))
+    summary = run_summary(journey.name, user, entrance.id)
+    work.admissions.append(Admission(workflow_id, run, row, at or datetime.now(UTC), summary))
     return run
 
 

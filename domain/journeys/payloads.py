@@ -16,6 +16,12 @@ def run_workflow_id(journey_id: str, user_id: str, sequence: int) -> str:
     return base if sequence == 1 else f"{base}/{sequence}"
 
 
+def run_summary(journey_name: str, user: str, entrance: str) -> str:
+    """What the Temporal UI shows for a run: `Order follow-up · ana · from ordered` (its current step is
+    the workflow's own details)."""
+    return f"{journey_name} · {user} · from {entrance}"[:200]
+
+
 @dataclass
 class RunAdvance:
     """Where a walk left the run. Either it `ended` (finished in the walk's transaction), or it stands

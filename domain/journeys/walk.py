@@ -176,7 +176,7 @@ async def walk_admitted(work: UnitOfWork) -> None:
         run = admission.run
         if run.start_delay_seconds > 0:  # waits before its first step: the workflow walks after it
             await write_new(session, (_NEW_RUNS, [admission.row]))
-            work.runs.append(RunStart(admission.workflow_id, run))
+            work.runs.append(RunStart(admission.workflow_id, run, admission.summary))
             continue
         job = AdvanceInput(
             run.project_id, run.journey_id, run.run_id, run.user_id, run.steps,
@@ -189,7 +189,7 @@ async def walk_admitted(work: UnitOfWork) -> None:
         await write_new(session, (_NEW_RUNS, [admission.row]))
         await visits.write(session)
         walked.advance.finished_at = admission.at.isoformat()
-        work.runs.append(RunStart(admission.workflow_id, replace(run, admitted=walked.advance)))
+        work.runs.append(RunStart(admission.workflow_id, replace(run, admitted=walked.advance), admission.summary))
     walked_at = time.monotonic()
     for start in work.runs:
         start.walked_at = walked_at

@@ -1,10 +1,11 @@
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, ScalarSelect, case, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import raiseload
+from sqlalchemy.orm import InstrumentedAttribute, raiseload
 
-from domain.users.models import User
+from domain.identifiers import DEFAULT_SOURCE
+from domain.users.models import User, UserIdentifier
 
 
 async def list_users(session: AsyncSession, project_id: uuid.UUID, limit: int, after: uuid.UUID | None) -> list[User]:
@@ -22,3 +23,20 @@ WITHOUT_IDENTIFIERS = raiseload(User.identifiers)
 async def load_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     """The user's profile without the identifiers collection (`WITHOUT_IDENTIFIERS`)."""
     return await session.get(User, user_id, options=[WITHOUT_IDENTIFIERS])
+
+
+def user_label(user_id: ColumnElement[uuid.UUID] | InstrumentedAttribute[uuid.UUID]) -> ScalarSelect[str]:
+    """How people name the user: their first default external id, else their first other identifier as
+    `source:id` (None for a user without identifiers)."""
+    is_default = UserIdentifier.source == DEFAULT_SOURCE
+    return (
+        select(
+            case(
+                (is_default, UserIdentifier.external_id), else_=UserIdentifier.source + ":" + UserIdentifier.external_id
+            )
+        )
+        .where(UserIdentifier.user_id == user_id)
+        .order_by(~is_default, UserIdentifier.created_at)
+        .limit(1)
+        .scalar_subquery()
+    )

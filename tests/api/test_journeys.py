@@ -4,7 +4,8 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.api.sdk.v1 import WorkflowMetadata
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import FailureError
 from temporalio.service import RPCError
 
@@ -22,6 +23,7 @@ from tests.helpers import (
     runs,
     stats,
     timeline,
+    until,
     upsert,
     wait_processed,
     waiting_steps,
@@ -322,6 +324,9 @@ async def test_an_exit_on_event_ends_a_waiting_run_at_once(api, project: Project
     await post_events(
         api, project, temporal_client, [{"name": "cart.abandoned", "identifier": [{"external_id": "fay"}]}]
     )
+    # A run that times its delay in the workflow tells the Temporal UI where it stands.
+    run = temporal_client.get_workflow_handle(f"journey/{journey['id']}/{user['id']}")
+    await until(lambda: current_details(run), equals="at step wait")
     await post_events(api, project, temporal_client, [
         {"name": "order.completed", "identifier": [{"external_id": "fay"}], "data": {"total": 0}},  # not the condition
         {"name": "order.completed", "identifier": [{"external_id": "fay"}], "data": {"total": 12}},
@@ -332,6 +337,14 @@ async def test_an_exit_on_event_ends_a_waiting_run_at_once(api, project: Project
     assert run["exit_reason"] == "exit_on order.completed"
     names = [e["name"] for e in await timeline(api, project, user["id"])]
     assert "journey.exited" in names and "journey.completed" not in names
+
+
+async def current_details(run: WorkflowHandle) -> str:
+    try:
+        metadata = await run.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    except RPCError:  # its first workflow task has not run yet
+        return ""
+    return metadata.current_details
 
 
 async def test_the_event_that_enters_a_run_does_not_exit_it(api, project: ProjectKeys, temporal_client):
@@ -633,6 +646,13 @@ async def test_operators_find_runs_and_events_by_search_attributes(api, project:
     assert await attributes(run_id) == {
         "ProjectId": project.id, "UserId": known["id"], "JourneyId": journey["id"], "JourneyStep": "wait",
     }  # fmt: skip
+    # In the UI's list a run reads as its journey's name, its user's external id and its entrance.
+    run = temporal_client.get_workflow_handle(run_id)
+    assert await (await run.describe()).static_summary() == "journey · vera · from entry"
+    # Its workflow sleeps until the delay is over (nothing to query yet): its details say so.
+    assert await (await run.describe()).static_details() == "waits at step wait until the delay is over"
+    new_run = temporal_client.get_workflow_handle(f"journey/{journey['id']}/{created_user['user_id']}")
+    assert await (await new_run.describe()).static_summary() == "journey · walt-is-new · from entry"
     query = f"JourneyId = '{journey['id']}' AND UserId = '{known['id']}'"
     for _ in range(100):  # visibility follows the run shortly after
         if found := [w.id async for w in temporal_client.list_workflows(query)]:
