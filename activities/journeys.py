@@ -130,7 +130,7 @@ class JourneyActivities:
                 .limit(job.limit)
             )
             pending = []
-            for run, journey_name, user in stranded.tuples():
+            for run, journey_name, user in stranded:
                 version = await published(session, run.journey_id, run.version)
                 entrance = next(e for e in version.definition.entrances if e.id == run.entrance_step)
                 input_ = run_input(version, run.project_id, run.id, run.user_id, entrance, run.entrance_data)

@@ -15,8 +15,9 @@ from api.event_drain import EventDrain
 from api.rate_limit import RateLimiter
 from core.config import Settings
 from core.db import SessionFactory
+from domain.base import utcnow
 from domain.messaging.links import Links
-from domain.projects.service import KeyKind, ProjectKey, find_project_key
+from domain.projects.keys import FoundKey, find_key
 from domain.unit_of_work import UnitOfWork
 from lifecycle.unit_of_work import Dispatch
 
@@ -59,16 +60,17 @@ LinksDep = Annotated[Links, Depends(get_links)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 
 
-# Declares the scheme in the API's schema (the docs' Authorize button); the header is read below, where
-# a bare key is accepted too.
-_BEARER = HTTPBearer(
+# Declares the scheme in the API's schema (the docs' Authorize button); the header is read in
+# `api.access`, where a bare key is accepted too.
+BEARER = HTTPBearer(
     auto_error=False,
-    description="A project's public key (`pk_…`, client API) or secret key (`sk_…`, both APIs); the instance "
-    "admin key for creating and listing projects.",
+    description="A project's public key (`pk_…`, client API) or secret key (`sk_…`, both APIs); a team "
+    "member's personal API token (`tg_…`, management API, with their role); the instance admin key for "
+    "accounts and projects. In a browser, the session cookie of `POST /api/auth/login` does as a token.",
 )
 
 
-def bearer_key(request: Request, _scheme: Annotated[object, Depends(_BEARER)] = None) -> str:
+def bearer_key(request: Request, _scheme: Annotated[object, Depends(BEARER)] = None) -> str:
     """`Authorization: Bearer <key>`, or a bare `Authorization: <key>` as Lunogram's Python SDK sends it."""
     authorization = request.headers.get("authorization")
     if not authorization or not authorization.strip():
@@ -85,23 +87,8 @@ KeyDep = Annotated[str, Depends(bearer_key)]
 
 async def client_project(request: Request, key: KeyDep, session: SessionDep) -> uuid.UUID:
     """The project of a public or secret key (the client API accepts both)."""
-    found = await _project_key(request, session, key)
+    found = await project_key(request, session, key)
     return found.project_id
-
-
-async def admin_project(request: Request, project_id: uuid.UUID, key: KeyDep, session: SessionDep) -> uuid.UUID:
-    """The project in the path, when the key is that project's secret key."""
-    found = await _project_key(request, session, key)
-    if found.kind is not KeyKind.SECRET:
-        raise HTTPException(403, "the management API needs the project's secret key (sk_…), not a public key")
-    if found.project_id != project_id:
-        raise HTTPException(403, f"this key does not belong to project {project_id}")
-    return project_id
-
-
-def instance_admin(key: KeyDep, settings: SettingsDep) -> None:
-    if not settings.admin_key or not hmac.compare_digest(key.encode(), settings.admin_key.encode()):
-        raise HTTPException(401 if not key.startswith(("pk_", "sk_")) else 403, "instance admin key required")
 
 
 class KeyCache:
@@ -110,29 +97,35 @@ class KeyCache:
     def __init__(self, ttl_seconds: float = 30.0, max_entries: int = 10_000) -> None:
         self.ttl = ttl_seconds
         self.max_entries = max_entries
-        self._entries: dict[str, tuple[float, ProjectKey]] = {}
+        self._entries: dict[str, tuple[float, FoundKey]] = {}
 
-    def get(self, key: str) -> ProjectKey | None:
+    def get(self, key: str) -> FoundKey | None:
         entry = self._entries.get(key)
         if entry is None or entry[0] < time.monotonic():
             return None
-        return entry[1]
+        found = entry[1]
+        return None if found.expires_at is not None and found.expires_at <= utcnow() else found
 
-    def put(self, key: str, found: ProjectKey) -> None:
+    def clear(self) -> None:
+        """Forget every key: one was revoked or rotated in this process."""
+        self._entries.clear()
+
+    def put(self, key: str, found: FoundKey) -> None:
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
         self._entries[key] = (time.monotonic() + self.ttl, found)
 
 
-async def _project_key(request: Request, session: AsyncSession, key: str) -> ProjectKey:
+async def project_key(request: Request, session: AsyncSession, key: str) -> FoundKey:
+    """The project key presented, counted against its rate limit; 401 if no usable key matches."""
     cache: KeyCache = request.app.state.key_cache
-    found = cache.get(key) or await find_project_key(session, key)
+    found = cache.get(key) or await find_key(session, key)
     if found is None:
         admin_key: str | None = request.app.state.settings.admin_key
         if admin_key and hmac.compare_digest(key.encode(), admin_key.encode()):
             raise HTTPException(
                 403,
-                "this is the instance admin key, which creates and lists projects; project routes take the "
+                "this is the instance admin key, which creates accounts and projects; project routes take the "
                 "project's keys (sk_… for the management API, pk_… or sk_… for the client API)",
             )
         raise HTTPException(401, "unknown API key")
@@ -148,5 +141,3 @@ async def _project_key(request: Request, session: AsyncSession, key: str) -> Pro
 
 
 ClientProjectDep = Annotated[uuid.UUID, Depends(client_project)]
-AdminProjectDep = Annotated[uuid.UUID, Depends(admin_project)]
-InstanceAdminDep = Annotated[None, Depends(instance_admin)]

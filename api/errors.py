@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from temporalio.service import RPCError
 
-from core.errors import Conflict, DomainError, Invalid, NotFound
+from core.errors import Conflict, DomainError, Forbidden, Gone, Invalid, NotFound, TooManyAttempts, Unauthenticated
 
 log = logging.getLogger(__name__)
 
@@ -24,12 +24,15 @@ TITLES = {
     404: "resource not found",
     405: "method not allowed",
     409: "conflict",
+    410: "gone",
     413: "payload too large",
     429: "too many requests",
     500: "internal server error",
     503: "service unavailable",
 }
-DOMAIN_STATUS: dict[type[DomainError], int] = {Invalid: 400, NotFound: 404, Conflict: 409}
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    Invalid: 400, Unauthenticated: 401, Forbidden: 403, NotFound: 404, Conflict: 409, Gone: 410, TooManyAttempts: 429,
+}  # fmt: skip
 
 
 def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
@@ -83,7 +86,10 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
 
 async def _domain(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    return problem(DOMAIN_STATUS.get(type(exc), 400), exc.detail)
+    response = problem(DOMAIN_STATUS.get(type(exc), 400), exc.detail)
+    if isinstance(exc, TooManyAttempts):
+        response.headers["Retry-After"] = str(exc.retry_after_seconds)
+    return response
 
 
 async def _http(_: Request, exc: Exception) -> JSONResponse:

@@ -17,6 +17,7 @@ from api.middleware import GuardedRequests
 from api.openapi import document_errors
 from api.rate_limit import RateLimiter
 from api.routes import (
+    accounts,
     admin_broadcasts,
     admin_events,
     admin_journeys,
@@ -25,6 +26,7 @@ from api.routes import (
     admin_organizations,
     admin_schedules,
     admin_users,
+    auth,
     client_organizations,
     client_schedules,
     client_users,
@@ -32,6 +34,7 @@ from api.routes import (
     lumail,
     projects,
     provider_feedback,
+    team,
     tracking,
     unsubscribe,
 )
@@ -95,6 +98,9 @@ def create_app(
     for router in (
         health.router,
         projects.router,
+        auth.router,
+        accounts.router,
+        team.router,
         client_users.router,
         client_organizations.router,
         admin_users.router,

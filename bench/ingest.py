@@ -228,9 +228,7 @@ async def main() -> None:
         print(f"ceiling: {ceiling.workflows} no-op workflows in {ceiling.seconds:.1f}s = {ceiling.per_second:.1f}/s")
 
         burst_rate = ceiling.per_second * args.burst_factor
-        burst_ids, burst_accept = await burst_phase(
-            api, key, burst_rate, args.burst_seconds, args.batch, args.users
-        )
+        burst_ids, burst_accept = await burst_phase(api, key, burst_rate, args.burst_seconds, args.batch, args.users)
         await wait_recorded(engine, burst_ids, limit_seconds=3600)
         _, burst_span = await latencies(engine, burst_ids)
         burst_processed = len(burst_ids) / burst_span

@@ -177,7 +177,10 @@ def run_dev(options: DevOptions) -> int:
             f"  Temporal UI  http://{options.host}:{options.ui_port}\n"
             f"  Temporal     {options.host}:{options.temporal_port}\n"
             f"  data         {options.data_dir}\n"
-            f"  admin key    {stack_secrets['TEMPOGRAM_ADMIN_KEY']}   (kept in {options.data_dir / 'secrets.json'})"
+            f"  admin key    {stack_secrets['TEMPOGRAM_ADMIN_KEY']}   (kept in {options.data_dir / 'secrets.json'})\n"
+            f"  first login  tempogram accounts create --email you@example.com --instance-admin"
+            f"{'' if options.data_dir == Path('.tempogram').resolve() else f' --data-dir {options.data_dir}'}\n"
+            f"               (or POST {base}/api/admin/accounts with the admin key; then POST /api/auth/login)"
             "\nPress Ctrl+C to stop.\n",
             flush=True,
         )

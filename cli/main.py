@@ -1,4 +1,4 @@
-"""The `tempogram` command: `dev`, `api`, `worker`, `credentials`, `test`."""
+"""The `tempogram` command: `dev`, `api`, `worker`, `credentials`, `accounts`, `test`."""
 
 import argparse
 import os
@@ -26,6 +26,14 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("worker", help="run the Temporal worker against TEMPOGRAM_* settings")
     credentials = commands.add_parser("credentials", help="provider credentials at rest")
     credentials.add_argument("action", choices=["new-key", "reseal"], help="print a new key; re-seal every provider")
+    accounts = commands.add_parser("accounts", help="team accounts")
+    account_commands = accounts.add_subparsers(dest="action", required=True)
+    create = account_commands.add_parser("create", help="a team account; the password is asked for, or read from stdin")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", default="")
+    create.add_argument("--instance-admin", action="store_true", help="may create projects and accounts")
+    create.add_argument("--data-dir", type=Path, default=Path(".tempogram"), help="the dev stack's, unless "
+                        "TEMPOGRAM_DATABASE_URL is set")  # fmt: skip
     commands.add_parser("test", help="run the test suite (arguments go to pytest)", add_help=False)
 
     args, rest = parser.parse_known_args(argv)
@@ -66,6 +74,10 @@ def main(argv: list[str] | None = None) -> None:
         from cli.credentials import new_key_or_reseal
 
         new_key_or_reseal(args.action)
+    elif args.command == "accounts":
+        from cli.accounts import create_from_command_line
+
+        sys.exit(create_from_command_line(args.email, args.name, args.instance_admin, args.data_dir.resolve()))
     elif args.command == "worker":
         from worker.main import main as worker_main
 

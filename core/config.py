@@ -3,6 +3,7 @@
 from functools import lru_cache
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.credentials import CredentialCipher, development_key
@@ -69,6 +70,9 @@ class Settings(BaseSettings):
     signing_secret: str | None = None
     # Fernet keys that seal provider credentials at rest, comma-separated: the first seals, all open.
     credentials_keys: str | None = None
+    # Team accounts' sessions end after this long unused, and at the latest this long after login.
+    session_idle_hours: float = Field(default=12, gt=0)
+    session_max_days: float = Field(default=14, gt=0)
     # Development mode: missing secrets fall back to fixed development values (never in production).
     development: bool = False
 

@@ -19,3 +19,21 @@ class Conflict(DomainError):
 
 class Invalid(DomainError):
     pass
+
+
+class Unauthenticated(DomainError):
+    """No one, or no one known: a missing, wrong or expired credential."""
+
+
+class Forbidden(DomainError):
+    """Someone known, not allowed to do this."""
+
+
+class Gone(DomainError):
+    """A link that worked once: used, or expired."""
+
+
+class TooManyAttempts(DomainError):
+    def __init__(self, detail: str, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds

@@ -1,5 +1,7 @@
 """Imports every area's tables so `Base.metadata` is complete (Alembic and tests use it)."""
 
+from domain.accounts.models import Account, AccountLink, AccountSession, AccountToken, LoginFailure, ProjectMember
+from domain.audit import AuditEntry
 from domain.base import Base
 from domain.broadcasts.models import Broadcast, BroadcastRecipient
 from domain.events.models import Event, EventSchemaProperty
@@ -15,11 +17,19 @@ from domain.messaging.models import (
     UserSubscription,
 )
 from domain.organizations.models import Organization, OrganizationIdentifier, OrganizationMember
-from domain.projects.models import Project
+from domain.projects.models import Project, ProjectKey
 from domain.schedules.models import ScheduleAssignment, ScheduleCursor, ScheduleDefinition, ScheduleFire
 from domain.users.models import User, UserIdentifier
 
 __all__ = [
+    "Account",
+    "AccountLink",
+    "AccountSession",
+    "AccountToken",
+    "AuditEntry",
+    "LoginFailure",
+    "ProjectKey",
+    "ProjectMember",
     "AcceptedEvent",
     "BalancerCount",
     "Base",

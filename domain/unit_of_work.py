@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from core.prepared import NewRows, write_new
+from domain.audit import AuditTrail
 from domain.events.models import Event
 from domain.journeys.models import JourneyRun
 from domain.journeys.payloads import ExitRequest, JourneyRunInput
@@ -93,7 +94,14 @@ class UnitOfWork:
         self.terminations: list[Termination] = []
         self._written: list[Event] = []
         self._heard: list[Event] = []
+        self.audit: AuditTrail | None = None
         orm_event.listen(session.sync_session, "before_commit", self._refuse_unfinished)
+
+    def audited(self, trail: AuditTrail) -> None:
+        """Record the changes this unit of work makes to audited tables on the audit log, as `trail`'s."""
+        if self.audit is None:
+            self.audit = trail
+            trail.watch(self.session)
 
     def emit(self, event: Event) -> None:
         """Record a system event: written in this transaction, started in the pipeline after commit."""
@@ -118,6 +126,8 @@ class UnitOfWork:
     async def take_after_commit(self) -> AfterCommit:
         """Write what is still pending and hand over what must happen once the session commits."""
         await self.write_events()
+        if self.audit is not None:
+            await self.audit.write(self.session)
         after = AfterCommit(self._written, self._heard, self.runs, self.exits, self.terminations)
         self._written, self._heard, self.runs, self.exits, self.terminations = [], [], [], [], []
         return after

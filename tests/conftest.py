@@ -17,7 +17,16 @@ from core.db import SessionFactory, create_engine, create_session_factory
 from core.event_loop import available, loop_factory
 from core.migrate import upgrade_to_head
 from core.temporal import SEARCH_ATTRIBUTES
-from tests.helpers import ADMIN_KEY, BIN, CREDENTIALS_KEY, SIGNING_SECRET, ProjectKeys, create_project, make_worker
+from tests.helpers import (
+    ADMIN_KEY,
+    BIN,
+    CREDENTIALS_KEY,
+    SIGNING_SECRET,
+    People,
+    ProjectKeys,
+    create_project,
+    make_worker,
+)
 from tests.sinks import HttpSink, SmtpSink
 
 
@@ -107,8 +116,14 @@ async def api(settings: Settings, temporal_client: Client, worker: Worker) -> As
 
 
 @pytest.fixture
+async def people(api: httpx.AsyncClient) -> AsyncIterator[People]:
+    """Team members, each with a browser of their own (cookies), on the test's app."""
+    team = People(api)
+    yield team
+    await team.close()
+
+
+@pytest.fixture
 async def project(api: httpx.AsyncClient) -> ProjectKeys:
     """A fresh project per test: nothing one test writes is visible to another."""
     return await create_project(api)
-
-

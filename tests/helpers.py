@@ -276,3 +276,51 @@ async def until(read: Callable[[], Awaitable[Any]], *, equals: Any, seconds: flo
             break
         await asyncio.sleep(0.05)
     assert value == equals
+
+
+PASSWORD = "a long enough password"
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
+async def make_account(
+    api: httpx.AsyncClient, email: str | None = None, *, instance_admin: bool = False
+) -> dict[str, Any]:
+    """A team account made with the instance admin key (a fresh address unless given)."""
+    body = {"email": email or f"{uuid.uuid4().hex[:10]}@team.example", "password": PASSWORD,
+            "instance_admin": instance_admin}  # fmt: skip
+    response = await api.post("/api/admin/accounts", json=body, headers=ADMIN)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+class People:
+    """Browsers of their own: one cookie jar per person, all on the test's app. Unsafe requests carry the
+    app's own Origin, as a browser on its pages would."""
+
+    def __init__(self, api: httpx.AsyncClient) -> None:
+        self.api = api
+        self.clients: list[httpx.AsyncClient] = []
+
+    def browser(self, origin: str | None = "http://tempogram.test") -> httpx.AsyncClient:
+        headers = {"Origin": origin} if origin else {}
+        client = httpx.AsyncClient(transport=self.api._transport, base_url=self.api.base_url, headers=headers)
+        self.clients.append(client)
+        return client
+
+    async def logged_in(self, email: str, password: str = PASSWORD) -> httpx.AsyncClient:
+        client = self.browser()
+        response = await client.post("/api/auth/login", json={"email": email, "password": password})
+        assert response.status_code == 200, response.text
+        return client
+
+    async def member(self, project: "ProjectKeys", role: str) -> tuple[dict[str, Any], httpx.AsyncClient]:
+        """A new account with `role` in the project (added with its secret key), logged in."""
+        account = await make_account(self.api, None)
+        added = await self.api.post(project.admin("/members"), json={"email": account["email"], "role": role},
+                                    headers=project.secret)  # fmt: skip
+        assert added.status_code == 201, added.text
+        return account, await self.logged_in(account["email"])
+
+    async def close(self) -> None:
+        for client in self.clients:
+            await client.aclose()

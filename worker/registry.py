@@ -10,6 +10,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 import domain.tables  # noqa: F401 - every mapped table, so foreign keys resolve in this process
+from activities.accounts import AccountActivities
 from activities.broadcasts import BroadcastActivities
 from activities.events import EventActivities
 from activities.http import new_http_client
@@ -20,6 +21,7 @@ from activities.schedules import ScheduleActivities
 from core.db import SessionFactory
 from domain.messaging.links import Links
 from lifecycle.unit_of_work import Dispatch
+from workflows.account_link import SendAccountLink
 from workflows.broadcast import SendBroadcast
 from workflows.fire_schedules import FireDueSchedules, ReplanSchedule
 from workflows.journey_entrances import EnterListMembers
@@ -43,6 +45,7 @@ WORKFLOWS: Sequence[type] = (
     SendBroadcast,
     TestProvider,
     SystemClock,
+    SendAccountLink,
 )
 
 
@@ -75,6 +78,7 @@ def build_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
     messaging = MessagingActivities(dispatch, deps.links, deps.http)
     schedules = ScheduleActivities(dispatch)
     broadcasts = BroadcastActivities(dispatch, deps.links, deps.http)
+    accounts = AccountActivities(deps.sessions, deps.links, deps.http)
     return [
         events.record_event,
         events.deliver_match_page,
@@ -97,4 +101,5 @@ def build_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         broadcasts.take_broadcast_audience,
         broadcasts.send_broadcast_batch,
         broadcasts.finish_broadcast,
+        accounts.send_account_link,
     ]

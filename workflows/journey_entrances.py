@@ -1,7 +1,6 @@
 """Recurring list entrances: a Temporal Schedule per entrance starts this workflow, which enters the
 list's members into the journey."""
 
-
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():

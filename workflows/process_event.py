@@ -22,7 +22,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.policies import DATABASE_RETRY, HEARTBEAT, LONG_PAGE, MEMBERS, TRANSACTION
 
 
-
 @workflow.defn(name=PROCESS_EVENT_WORKFLOW)
 class ProcessEvent:
     @workflow.run

@@ -1,6 +1,7 @@
 from fastapi import APIRouter
 
-from api.deps import AdminProjectDep, SessionDep
+from api.access import Viewer
+from api.deps import SessionDep
 from domain.events.queries import event_schema
 from domain.events.schemas import EventSchema
 
@@ -8,6 +9,6 @@ router = APIRouter(prefix="/api/admin/projects/{project_id}/events", tags=["admi
 
 
 @router.get("/schema")
-async def schema(project_id: AdminProjectDep, session: SessionDep) -> list[EventSchema]:
+async def schema(project_id: Viewer, session: SessionDep) -> list[EventSchema]:
     """Property paths and types discovered per event name."""
     return await event_schema(session, project_id)

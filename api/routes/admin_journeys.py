@@ -3,7 +3,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import AdminProjectDep, SessionDep, SettingsDep, TemporalDep, WorkDep
+from api.access import Editor, Viewer
+from api.deps import SessionDep, SettingsDep, TemporalDep, WorkDep
 from api.pagination import Cursor, Limit, Page, after_id
 from domain.journeys.schemas import JourneyIn, JourneyOut, JourneyStats, RunOut
 from domain.journeys.service import (
@@ -25,7 +26,7 @@ router = APIRouter(prefix="/api/admin/projects/{project_id}/journeys", tags=["ad
 
 
 @router.post("", status_code=201)
-async def create(body: JourneyIn, project_id: AdminProjectDep, work: WorkDep) -> JourneyOut:
+async def create(body: JourneyIn, project_id: Editor, work: WorkDep) -> JourneyOut:
     """Create a journey as a draft; a bad graph is a 400 naming the step. Publish it to let users in."""
     journey = await create_journey(work.session, project_id, body)
     await work.commit()
@@ -33,19 +34,19 @@ async def create(body: JourneyIn, project_id: AdminProjectDep, work: WorkDep) ->
 
 
 @router.get("")
-async def index(project_id: AdminProjectDep, session: SessionDep) -> list[JourneyOut]:
+async def index(project_id: Viewer, session: SessionDep) -> list[JourneyOut]:
     """The project's journeys with their status and published version."""
     return [journey_out(j) for j in await project_journeys(session, project_id)]
 
 
 @router.get("/{journey_id}")
-async def show(project_id: AdminProjectDep, journey_id: uuid.UUID, session: SessionDep) -> JourneyOut:
+async def show(project_id: Viewer, journey_id: uuid.UUID, session: SessionDep) -> JourneyOut:
     """One journey: its draft steps, `exit_on`, status and published version."""
     return journey_out(await get_journey(session, project_id, journey_id))
 
 
 @router.put("/{journey_id}")
-async def edit(project_id: AdminProjectDep, journey_id: uuid.UUID, body: JourneyIn, work: WorkDep) -> JourneyOut:
+async def edit(project_id: Editor, journey_id: uuid.UUID, body: JourneyIn, work: WorkDep) -> JourneyOut:
     """Replace the draft; publishing it creates a new version for new entrants (runs keep theirs)."""
     journey = await update_journey(work.session, project_id, journey_id, body)
     await work.commit()
@@ -54,7 +55,7 @@ async def edit(project_id: AdminProjectDep, journey_id: uuid.UUID, body: Journey
 
 @router.post("/{journey_id}/publish")
 async def publish(
-    project_id: AdminProjectDep,
+    project_id: Editor,
     journey_id: uuid.UUID,
     work: WorkDep,
     temporal: TemporalDep,
@@ -72,7 +73,7 @@ async def publish(
 
 @router.post("/{journey_id}/pause")
 async def pause(
-    project_id: AdminProjectDep,
+    project_id: Editor,
     journey_id: uuid.UUID,
     work: WorkDep,
     temporal: TemporalDep,
@@ -87,7 +88,7 @@ async def pause(
 
 @router.delete("/{journey_id}", status_code=204)
 async def remove(
-    project_id: AdminProjectDep,
+    project_id: Editor,
     journey_id: uuid.UUID,
     work: WorkDep,
     temporal: TemporalDep,
@@ -102,7 +103,7 @@ async def remove(
 
 @router.get("/{journey_id}/runs")
 async def runs(
-    project_id: AdminProjectDep,
+    project_id: Viewer,
     journey_id: uuid.UUID,
     session: SessionDep,
     user_id: uuid.UUID | None = None,
@@ -117,6 +118,6 @@ async def runs(
 
 
 @router.get("/{journey_id}/stats")
-async def stats(project_id: AdminProjectDep, journey_id: uuid.UUID, session: SessionDep) -> JourneyStats:
+async def stats(project_id: Viewer, journey_id: uuid.UUID, session: SessionDep) -> JourneyStats:
     """Runs entered, active, completed and exited, and visits per step."""
     return await journey_stats(session, await get_journey(session, project_id, journey_id))

@@ -2,7 +2,8 @@ import uuid
 
 from fastapi import APIRouter, Response, UploadFile
 
-from api.deps import AdminProjectDep, SessionDep, SettingsDep, TemporalDep, WorkDep
+from api.access import Editor, Viewer
+from api.deps import SessionDep, SettingsDep, TemporalDep, WorkDep
 from api.pagination import Cursor, Limit, Page, after_id, id_page
 from core.errors import Invalid
 from domain.lists.membership import add_members
@@ -36,7 +37,7 @@ async def _recompute(temporal: TemporalDep, settings: SettingsDep, lst: List) ->
 
 @router.post("", status_code=201)
 async def create(
-    body: ListCreate, project_id: AdminProjectDep, work: WorkDep, temporal: TemporalDep, settings: SettingsDep
+    body: ListCreate, project_id: Editor, work: WorkDep, temporal: TemporalDep, settings: SettingsDep
 ) -> ListOut:
     """Create a list; a dynamic list's rule is published and recomputed at once (workflow `list/<id>/recompute`)."""
     lst = await create_list(work.session, project_id, body)
@@ -47,7 +48,7 @@ async def create(
 
 
 @router.get("")
-async def index(project_id: AdminProjectDep, session: SessionDep) -> list[ListOut]:
+async def index(project_id: Viewer, session: SessionDep) -> list[ListOut]:
     """The project's lists with their rule summary, size and recompute state."""
     lists = await project_lists(session, project_id)
     counts = await member_counts(session, [lst.id for lst in lists])
@@ -55,13 +56,13 @@ async def index(project_id: AdminProjectDep, session: SessionDep) -> list[ListOu
 
 
 @router.get("/{list_id}")
-async def show(project_id: AdminProjectDep, list_id: uuid.UUID, session: SessionDep) -> ListOut:
+async def show(project_id: Viewer, list_id: uuid.UUID, session: SessionDep) -> ListOut:
     """One list: rule (published and draft), size, recompute progress."""
     return await list_out(session, await get_list(session, project_id, list_id))
 
 
 @router.patch("/{list_id}")
-async def edit(project_id: AdminProjectDep, list_id: uuid.UUID, body: ListUpdate, work: WorkDep) -> ListOut:
+async def edit(project_id: Editor, list_id: uuid.UUID, body: ListUpdate, work: WorkDep) -> ListOut:
     """Rename, or save a rule as a draft (preview it, then publish it)."""
     lst = await update_list(work.session, project_id, list_id, body)
     await work.commit()
@@ -70,7 +71,7 @@ async def edit(project_id: AdminProjectDep, list_id: uuid.UUID, body: ListUpdate
 
 @router.post("/{list_id}/preview")
 async def preview_rule(
-    project_id: AdminProjectDep, list_id: uuid.UUID, session: SessionDep, body: PreviewRequest | None = None
+    project_id: Viewer, list_id: uuid.UUID, session: SessionDep, body: PreviewRequest | None = None
 ) -> Preview:
     """Count and sample the users a rule selects: the given one, else the draft, else the published rule."""
     lst = await get_list(session, project_id, list_id)
@@ -82,7 +83,7 @@ async def preview_rule(
 
 @router.post("/{list_id}/publish")
 async def publish(
-    project_id: AdminProjectDep,
+    project_id: Editor,
     list_id: uuid.UUID,
     work: WorkDep,
     temporal: TemporalDep,
@@ -96,7 +97,7 @@ async def publish(
 
 
 @router.delete("/{list_id}", status_code=204)
-async def remove(project_id: AdminProjectDep, list_id: uuid.UUID, work: WorkDep) -> Response:
+async def remove(project_id: Editor, list_id: uuid.UUID, work: WorkDep) -> Response:
     """Delete the list and its memberships."""
     await delete_list(work.session, project_id, list_id)
     await work.commit()
@@ -105,7 +106,7 @@ async def remove(project_id: AdminProjectDep, list_id: uuid.UUID, work: WorkDep)
 
 @router.get("/{list_id}/users")
 async def list_members(
-    project_id: AdminProjectDep, list_id: uuid.UUID, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
+    project_id: Viewer, list_id: uuid.UUID, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[UserOut]:
     """The list's members, by cursor."""
     lst = await get_list(session, project_id, list_id)
@@ -114,7 +115,7 @@ async def list_members(
 
 
 @router.post("/{list_id}/users")
-async def import_members(project_id: AdminProjectDep, list_id: uuid.UUID, file: UploadFile, work: WorkDep) -> ImportOut:
+async def import_members(project_id: Editor, list_id: uuid.UUID, file: UploadFile, work: WorkDep) -> ImportOut:
     """Import a CSV into a static list: users are created or updated, then added to the list."""
     lst = await get_list(work.session, project_id, list_id)
     require_static(lst)
@@ -125,7 +126,7 @@ async def import_members(project_id: AdminProjectDep, list_id: uuid.UUID, file: 
 
 
 @router.put("/{list_id}/users/{user_id}", status_code=204)
-async def add_member(project_id: AdminProjectDep, list_id: uuid.UUID, user_id: uuid.UUID, work: WorkDep) -> Response:
+async def add_member(project_id: Editor, list_id: uuid.UUID, user_id: uuid.UUID, work: WorkDep) -> Response:
     """Add a user to a static list (`list.user.added`)."""
     lst = await get_list(work.session, project_id, list_id)
     require_static(lst)
@@ -135,9 +136,7 @@ async def add_member(project_id: AdminProjectDep, list_id: uuid.UUID, user_id: u
 
 
 @router.delete("/{list_id}/users/{user_id}", status_code=204)
-async def remove_list_member(
-    project_id: AdminProjectDep, list_id: uuid.UUID, user_id: uuid.UUID, work: WorkDep
-) -> Response:
+async def remove_list_member(project_id: Editor, list_id: uuid.UUID, user_id: uuid.UUID, work: WorkDep) -> Response:
     """Take a user out of a static list (`list.user.removed`)."""
     await remove_member(work, await get_list(work.session, project_id, list_id), user_id)
     await work.commit()

@@ -5,7 +5,8 @@ from typing import Literal
 
 from fastapi import APIRouter, Response
 
-from api.deps import AdminProjectDep, LinksDep, SessionDep, SettingsDep, TemporalDep, WorkDep
+from api.access import Admin, Editor, Viewer
+from api.deps import LinksDep, SessionDep, SettingsDep, TemporalDep, WorkDep
 from core.errors import NotFound
 from domain.messaging.feedback import lift_suppression, project_suppressions
 from domain.messaging.links import Links
@@ -65,7 +66,7 @@ def _provider_out(provider: Provider, links: Links) -> ProviderOut:
 
 
 @router.post("/providers", status_code=201)
-async def add_provider(body: ProviderIn, project_id: AdminProjectDep, work: WorkDep, links: LinksDep) -> ProviderOut:
+async def add_provider(body: ProviderIn, project_id: Admin, work: WorkDep, links: LinksDep) -> ProviderOut:
     """Add an email (SMTP), SMS or webhook provider; its secrets are sealed and never shown again."""
     provider = await create_provider(work.session, project_id, body, links.cipher)
     await work.commit()
@@ -73,14 +74,14 @@ async def add_provider(body: ProviderIn, project_id: AdminProjectDep, work: Work
 
 
 @router.get("/providers")
-async def providers(project_id: AdminProjectDep, session: SessionDep, links: LinksDep) -> list[ProviderOut]:
+async def providers(project_id: Viewer, session: SessionDep, links: LinksDep) -> list[ProviderOut]:
     """The project's providers with their settings (never their secrets) and feedback URLs."""
     return [_provider_out(p, links) for p in await project_providers(session, project_id)]
 
 
 @router.put("/providers/{provider_id}")
 async def edit_provider(
-    body: ProviderIn, project_id: AdminProjectDep, provider_id: uuid.UUID, work: WorkDep, links: LinksDep
+    body: ProviderIn, project_id: Admin, provider_id: uuid.UUID, work: WorkDep, links: LinksDep
 ) -> ProviderOut:
     """Replace the provider's name and settings; a secret left out (`password`, `auth_token`, `headers`)
     keeps its value. Campaigns using it send with the new settings from their next message on."""
@@ -92,7 +93,7 @@ async def edit_provider(
 @router.post("/providers/{provider_id}/test")
 async def check_provider(
     body: ProviderTestIn,
-    project_id: AdminProjectDep,
+    project_id: Admin,
     provider_id: uuid.UUID,
     session: SessionDep,
     temporal: TemporalDep,
@@ -107,7 +108,7 @@ async def check_provider(
 
 
 @router.delete("/providers/{provider_id}", status_code=204)
-async def remove_provider(project_id: AdminProjectDep, provider_id: uuid.UUID, work: WorkDep) -> Response:
+async def remove_provider(project_id: Admin, provider_id: uuid.UUID, work: WorkDep) -> Response:
     """Delete a provider no campaign uses."""
     await delete_provider(work.session, project_id, provider_id)
     await work.commit()
@@ -115,7 +116,7 @@ async def remove_provider(project_id: AdminProjectDep, provider_id: uuid.UUID, w
 
 
 @router.post("/subscriptions", status_code=201)
-async def add_group(body: SubscriptionGroupIn, project_id: AdminProjectDep, work: WorkDep) -> SubscriptionGroupOut:
+async def add_group(body: SubscriptionGroupIn, project_id: Admin, work: WorkDep) -> SubscriptionGroupOut:
     """Add a subscription group: recipients may leave it by channel."""
     group = await create_group(work.session, project_id, body)
     await work.commit()
@@ -123,13 +124,13 @@ async def add_group(body: SubscriptionGroupIn, project_id: AdminProjectDep, work
 
 
 @router.get("/subscriptions")
-async def groups(project_id: AdminProjectDep, session: SessionDep) -> list[SubscriptionGroupOut]:
+async def groups(project_id: Viewer, session: SessionDep) -> list[SubscriptionGroupOut]:
     """The project's subscription groups."""
     return [SubscriptionGroupOut.model_validate(g) for g in await project_groups(session, project_id)]
 
 
 @router.delete("/subscriptions/{group_id}", status_code=204)
-async def remove_group(project_id: AdminProjectDep, group_id: uuid.UUID, work: WorkDep) -> Response:
+async def remove_group(project_id: Admin, group_id: uuid.UUID, work: WorkDep) -> Response:
     """Delete a subscription group; its users' choices go with it."""
     await delete_group(work.session, project_id, group_id)
     await work.commit()
@@ -137,7 +138,7 @@ async def remove_group(project_id: AdminProjectDep, group_id: uuid.UUID, work: W
 
 
 @router.post("/campaigns", status_code=201)
-async def add_campaign(body: CampaignIn, project_id: AdminProjectDep, work: WorkDep) -> CampaignOut:
+async def add_campaign(body: CampaignIn, project_id: Editor, work: WorkDep) -> CampaignOut:
     """Templates are Liquid, per locale; one that does not parse is a 400 naming `templates.<locale>.<field>`."""
     campaign = await create_campaign(work.session, project_id, body)
     await work.commit()
@@ -145,21 +146,19 @@ async def add_campaign(body: CampaignIn, project_id: AdminProjectDep, work: Work
 
 
 @router.get("/campaigns")
-async def campaigns(project_id: AdminProjectDep, session: SessionDep) -> list[CampaignOut]:
+async def campaigns(project_id: Viewer, session: SessionDep) -> list[CampaignOut]:
     """The project's campaigns."""
     return [CampaignOut.model_validate(c) for c in await project_campaigns(session, project_id)]
 
 
 @router.get("/campaigns/{campaign_id}")
-async def show_campaign(project_id: AdminProjectDep, campaign_id: uuid.UUID, session: SessionDep) -> CampaignOut:
+async def show_campaign(project_id: Viewer, campaign_id: uuid.UUID, session: SessionDep) -> CampaignOut:
     """One campaign with its templates per locale."""
     return CampaignOut.model_validate(await get_campaign(session, project_id, campaign_id))
 
 
 @router.put("/campaigns/{campaign_id}")
-async def edit_campaign(
-    project_id: AdminProjectDep, campaign_id: uuid.UUID, body: CampaignIn, work: WorkDep
-) -> CampaignOut:
+async def edit_campaign(project_id: Editor, campaign_id: uuid.UUID, body: CampaignIn, work: WorkDep) -> CampaignOut:
     """Replace the campaign; sends from now on use it."""
     campaign = await update_campaign(work.session, project_id, campaign_id, body)
     await work.commit()
@@ -167,7 +166,7 @@ async def edit_campaign(
 
 
 @router.delete("/campaigns/{campaign_id}", status_code=204)
-async def remove_campaign(project_id: AdminProjectDep, campaign_id: uuid.UUID, work: WorkDep) -> Response:
+async def remove_campaign(project_id: Editor, campaign_id: uuid.UUID, work: WorkDep) -> Response:
     """Delete the campaign; journeys that send it skip that step, saying why."""
     await delete_campaign(work.session, project_id, campaign_id)
     await work.commit()
@@ -175,7 +174,7 @@ async def remove_campaign(project_id: AdminProjectDep, campaign_id: uuid.UUID, w
 
 
 @router.get("/users/{user_id}/subscriptions")
-async def subscriptions(project_id: AdminProjectDep, user_id: uuid.UUID, session: SessionDep) -> list[SubscriptionOut]:
+async def subscriptions(project_id: Viewer, user_id: uuid.UUID, session: SessionDep) -> list[SubscriptionOut]:
     """Each group with the user's state; `explicit: false` when the project's default applies."""
     user = await get_user(session, project_id, user_id)
     return await user_subscriptions(session, await get_project(session, project_id), user.id)
@@ -183,7 +182,7 @@ async def subscriptions(project_id: AdminProjectDep, user_id: uuid.UUID, session
 
 @router.put("/users/{user_id}/subscriptions")
 async def subscribe(
-    project_id: AdminProjectDep, user_id: uuid.UUID, body: SubscriptionIn, work: WorkDep
+    project_id: Editor, user_id: uuid.UUID, body: SubscriptionIn, work: WorkDep
 ) -> list[SubscriptionOut]:
     """Set the user's state in a subscription group (`subscription.updated`, source `api`)."""
     user = await get_user(work.session, project_id, user_id)
@@ -193,20 +192,20 @@ async def subscribe(
 
 
 @router.get("/users/{user_id}/messages")
-async def messages(project_id: AdminProjectDep, user_id: uuid.UUID, session: SessionDep) -> list[MessageOut]:
+async def messages(project_id: Viewer, user_id: uuid.UUID, session: SessionDep) -> list[MessageOut]:
     """The user's sends, newest first: sent, skipped (with the reason) or failed."""
     user = await get_user(session, project_id, user_id)
     return [MessageOut.model_validate(m) for m in await user_messages(session, user.id)]
 
 
 @router.get("/suppressions")
-async def suppressions(project_id: AdminProjectDep, session: SessionDep) -> list[SuppressionOut]:
+async def suppressions(project_id: Viewer, session: SessionDep) -> list[SuppressionOut]:
     """Addresses nothing is sent to: hard bounces, spam complaints, SMS STOP replies (newest first)."""
     return [SuppressionOut.model_validate(s) for s in await project_suppressions(session, project_id)]
 
 
 @router.delete("/suppressions/{channel}/{address}", status_code=204)
-async def lift(project_id: AdminProjectDep, channel: Literal["email", "sms"], address: str, work: WorkDep) -> Response:
+async def lift(project_id: Admin, channel: Literal["email", "sms"], address: str, work: WorkDep) -> Response:
     """Send to this address again (after the recipient fixed their mailbox, or asked to be contacted)."""
     if not await lift_suppression(work.session, project_id, channel, address):
         raise NotFound(f"address: {address} is not suppressed for {channel}")

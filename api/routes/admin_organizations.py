@@ -4,7 +4,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from api.deps import AdminProjectDep, SessionDep
+from api.access import Viewer
+from api.deps import SessionDep
 from api.pagination import Cursor, Limit, Page, after_id, id_page
 from domain.events.models import Event
 from domain.events.queries import timeline
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/api/admin/projects/{project_id}/organizations", tags
 
 @router.get("", response_model=None)
 async def index(
-    project_id: AdminProjectDep,
+    project_id: Viewer,
     session: SessionDep,
     external_id: Annotated[str | None, Query(min_length=1)] = None,
     source: Annotated[str, Query(min_length=1)] = DEFAULT_SOURCE,
@@ -38,14 +39,14 @@ async def index(
 
 
 @router.get("/{organization_id}")
-async def show(project_id: AdminProjectDep, organization_id: uuid.UUID, session: SessionDep) -> OrganizationOut:
+async def show(project_id: Viewer, organization_id: uuid.UUID, session: SessionDep) -> OrganizationOut:
     """One organization: name, data and identifiers."""
     return OrganizationOut.model_validate(await get_organization(session, project_id, organization_id))
 
 
 @router.get("/{organization_id}/users")
 async def members(
-    project_id: AdminProjectDep,
+    project_id: Viewer,
     organization_id: uuid.UUID,
     session: SessionDep,
     limit: Limit = 50,
@@ -59,7 +60,7 @@ async def members(
 
 @router.get("/{organization_id}/events")
 async def events(
-    project_id: AdminProjectDep,
+    project_id: Viewer,
     organization_id: uuid.UUID,
     session: SessionDep,
     limit: Limit = 50,

@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import AdminProjectDep, SessionDep, SettingsDep, TemporalDep, WorkDep
+from api.access import Editor, Viewer
+from api.deps import SessionDep, SettingsDep, TemporalDep, WorkDep
 from domain.organizations.service import get_organization
 from domain.schedules.definitions import definition_out, get_definition, list_definitions, put_definition
 from domain.schedules.schemas import DefinitionIn, DefinitionOut, PauseIn, ResumeIn, ScheduleOut
@@ -21,20 +22,20 @@ Owners = Annotated[Literal["users", "organizations"], Path(description="whose sc
 
 
 @router.get("/schedules")
-async def definitions(project_id: AdminProjectDep, session: SessionDep) -> list[DefinitionOut]:
+async def definitions(project_id: Viewer, session: SessionDep) -> list[DefinitionOut]:
     """The project's schedule definitions with their offsets and assignment counts."""
     return [definition_out(d, count) for d, count in await list_definitions(session, project_id)]
 
 
 @router.get("/schedules/{entity}/{name}")
-async def show_definition(project_id: AdminProjectDep, entity: Entity, name: str, session: SessionDep) -> DefinitionOut:
+async def show_definition(project_id: Viewer, entity: Entity, name: str, session: SessionDep) -> DefinitionOut:
     """One schedule definition."""
     return definition_out(await get_definition(session, project_id, entity, name))
 
 
 @router.put("/schedules/{entity}/{name}")
 async def set_offsets(
-    project_id: AdminProjectDep,
+    project_id: Editor,
     entity: Entity,
     name: str,
     body: DefinitionIn,
@@ -59,16 +60,14 @@ async def _owner(session: AsyncSession, project_id: uuid.UUID, owners: str, owne
 
 
 @router.get("/{owners}/{owner_id}/schedules")
-async def of_owner(
-    project_id: AdminProjectDep, owners: Owners, owner_id: uuid.UUID, session: SessionDep
-) -> list[ScheduleOut]:
+async def of_owner(project_id: Viewer, owners: Owners, owner_id: uuid.UUID, session: SessionDep) -> list[ScheduleOut]:
     """The schedules of a user or organization with their next fires, the anniversary included."""
     return await owner_schedules(session, project_id, await _owner(session, project_id, owners, owner_id))
 
 
 @router.post("/{owners}/{owner_id}/schedules/{name}/pause")
 async def pause_schedule(
-    project_id: AdminProjectDep, owners: Owners, owner_id: uuid.UUID, name: str, body: PauseIn, work: WorkDep
+    project_id: Editor, owners: Owners, owner_id: uuid.UUID, name: str, body: PauseIn, work: WorkDep
 ) -> ScheduleOut:
     """`immediately`: nothing more fires. `after_next_interval`: the next occurrence still fires."""
     owner = await _owner(work.session, project_id, owners, owner_id)
@@ -79,7 +78,7 @@ async def pause_schedule(
 
 @router.post("/{owners}/{owner_id}/schedules/{name}/resume")
 async def resume_schedule(
-    project_id: AdminProjectDep, owners: Owners, owner_id: uuid.UUID, name: str, body: ResumeIn, work: WorkDep
+    project_id: Editor, owners: Owners, owner_id: uuid.UUID, name: str, body: ResumeIn, work: WorkDep
 ) -> ScheduleOut:
     """`immediately`: fire now and recur from now. `at_next_interval`: the original rhythm, from its next
     occurrence."""

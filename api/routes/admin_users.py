@@ -3,7 +3,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, UploadFile
 
-from api.deps import AdminProjectDep, SessionDep, WorkDep
+from api.access import Editor, Viewer
+from api.deps import SessionDep, WorkDep
 from api.pagination import Cursor, Limit, Page, after_id, id_page
 from domain.events.models import Event
 from domain.events.queries import timeline
@@ -20,7 +21,7 @@ router = APIRouter(prefix="/api/admin/projects/{project_id}/users", tags=["admin
 
 @router.get("", response_model=None)
 async def index(
-    project_id: AdminProjectDep,
+    project_id: Viewer,
     session: SessionDep,
     external_id: Annotated[str | None, Query(min_length=1)] = None,
     source: Annotated[str, Query(min_length=1)] = DEFAULT_SOURCE,
@@ -35,7 +36,7 @@ async def index(
 
 
 @router.post("/import")
-async def import_csv(project_id: AdminProjectDep, file: UploadFile, work: WorkDep) -> ImportOut:
+async def import_csv(project_id: Editor, file: UploadFile, work: WorkDep) -> ImportOut:
     """Create or update users from a CSV (header row; `identifier` or `external_id` column required)."""
     result = await import_users(work, project_id, await file.read())
     await work.commit()
@@ -43,14 +44,14 @@ async def import_csv(project_id: AdminProjectDep, file: UploadFile, work: WorkDe
 
 
 @router.get("/{user_id}")
-async def show(project_id: AdminProjectDep, user_id: uuid.UUID, session: SessionDep) -> UserOut:
+async def show(project_id: Viewer, user_id: uuid.UUID, session: SessionDep) -> UserOut:
     """One user: profile, data and identifiers."""
     return UserOut.model_validate(await get_user(session, project_id, user_id))
 
 
 @router.get("/{user_id}/events")
 async def events(
-    project_id: AdminProjectDep,
+    project_id: Viewer,
     user_id: uuid.UUID,
     session: SessionDep,
     limit: Limit = 50,

@@ -4,9 +4,13 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import Field
 
-from api.deps import AdminProjectDep, InstanceAdminDep, SessionDep, WorkDep
+from api.access import Admin, CallerDep, InstanceAdminDep, Viewer
+from api.deps import SessionDep, WorkDep
+from core.errors import Forbidden
+from domain.accounts.service import memberships, start_project
+from domain.audit import AuditTrail
 from domain.messaging.schemas import ProjectSettingsIn
-from domain.projects.service import create_project, get_project, list_projects, update_settings
+from domain.projects.service import get_project, list_projects, update_settings
 from domain.wire import ManagementModel, OutModel
 
 router = APIRouter(prefix="/api/admin/projects", tags=["projects"])
@@ -31,9 +35,11 @@ class CreatedProjectOut(ProjectOut):
 
 
 @router.post("", status_code=201)
-async def create(body: ProjectCreate, work: WorkDep, _: InstanceAdminDep) -> CreatedProjectOut:
-    """Create a project. The response is the only time the secret key is shown."""
-    created = await create_project(work.session, body.name)
+async def create(body: ProjectCreate, work: WorkDep, who: InstanceAdminDep) -> CreatedProjectOut:
+    """Create a project (the instance admin key, or an instance admin's session or token: they become its
+    owner). The response is the only time its first secret key is shown."""
+    work.audited(AuditTrail(who.actor, "POST /api/admin/projects", None, ("project", None)))
+    created = await start_project(work.session, body.name, who.account, who.actor.label)
     await work.commit()
     project = created.project
     return CreatedProjectOut(
@@ -49,19 +55,24 @@ async def create(body: ProjectCreate, work: WorkDep, _: InstanceAdminDep) -> Cre
 
 
 @router.get("")
-async def index(session: SessionDep, _: InstanceAdminDep) -> list[ProjectOut]:
-    """Every project of this instance (the instance admin key)."""
-    return [ProjectOut.model_validate(p) for p in await list_projects(session)]
+async def index(session: SessionDep, who: CallerDep) -> list[ProjectOut]:
+    """Every project of this instance for instance admins; a team member's own projects otherwise."""
+    if who.instance_admin:
+        return [ProjectOut.model_validate(p) for p in await list_projects(session)]
+    if who.account is None:
+        raise Forbidden("this needs the instance admin key, or a team member's session or token")
+    mine = [m.project_id for m in await memberships(session, who.account.id)]
+    return [ProjectOut.model_validate(p) for p in await list_projects(session, only=mine)]
 
 
 @router.get("/{project_id}")
-async def show(project_id: AdminProjectDep, session: SessionDep) -> ProjectOut:
+async def show(project_id: Viewer, session: SessionDep) -> ProjectOut:
     """The project's settings: name, default locale and subscription default."""
     return ProjectOut.model_validate(await get_project(session, project_id))
 
 
 @router.patch("/{project_id}")
-async def settings(project_id: AdminProjectDep, body: ProjectSettingsIn, work: WorkDep) -> ProjectOut:
+async def settings(project_id: Admin, body: ProjectSettingsIn, work: WorkDep) -> ProjectOut:
     """Messaging settings: the fallback locale of templates, whether users are subscribed to a group
     until they opt out (`opt_out`, the default) or only once they opt in (`opt_in`), and the texts of
     the recipients' pages per locale (`page_texts`)."""

@@ -4,14 +4,16 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from domain.audit import Audited
 from domain.base import Base, Timestamps, new_id
 
 
-class Broadcast(Timestamps, Base):
+class Broadcast(Audited, Timestamps, Base):
     """A campaign sent once to a list's members: at `send_at` (or at once), or at `local_time` on
     `local_date` in each member's timezone. Its audience is the list's members when sending begins."""
 
     __tablename__ = "broadcasts"
+    audit_type = "broadcast"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)

@@ -6,13 +6,15 @@ from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from domain.audit import Audited
 from domain.base import Base, Timestamps, new_id, utcnow
 
 
-class Journey(Timestamps, Base):
+class Journey(Audited, Timestamps, Base):
     """A journey: its editable draft, and which frozen version new entrants get while it is live."""
 
     __tablename__ = "journeys"
+    audit_type = "journey"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)

@@ -6,14 +6,16 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
+from domain.audit import Audited
 from domain.base import Base, Timestamps, new_id, utcnow
 
 
-class List(Timestamps, Base):
+class List(Audited, Timestamps, Base):
     """A segment. Dynamic lists have a published `rule` (and maybe an unpublished `draft_rule`);
     static lists have members added by import or API."""
 
     __tablename__ = "lists"
+    audit_type = "list"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)

@@ -5,13 +5,16 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from domain.audit import Audited
 from domain.base import Base, Timestamps, new_id, utcnow
 
 
-class Provider(Timestamps, Base):
+class Provider(Audited, Timestamps, Base):
     """Where messages go: an SMTP server (email), a Twilio-compatible HTTP API (SMS), or webhooks."""
 
     __tablename__ = "providers"
+    audit_type = "provider"
+    audit_hidden = frozenset({"sealed_credentials"})
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
@@ -22,8 +25,9 @@ class Provider(Timestamps, Base):
     sealed_credentials: Mapped[str | None]
 
 
-class SubscriptionGroup(Timestamps, Base):
+class SubscriptionGroup(Audited, Timestamps, Base):
     __tablename__ = "subscription_groups"
+    audit_type = "subscription_group"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
@@ -44,10 +48,11 @@ class UserSubscription(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Campaign(Timestamps, Base):
+class Campaign(Audited, Timestamps, Base):
     """A message: channel, provider, subscription group and per-locale Liquid templates."""
 
     __tablename__ = "campaigns"
+    audit_type = "campaign"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
@@ -87,11 +92,12 @@ class MessageSend(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Suppression(Base):
+class Suppression(Audited, Base):
     """An address no message goes to, transactional or not: it bounced hard, its owner complained,
     or (SMS) replied STOP. Lifted by the operator, or by a START reply."""
 
     __tablename__ = "suppressions"
+    audit_type = "suppression"
 
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
     channel: Mapped[str] = mapped_column(String(10), primary_key=True)  # email | sms
@@ -99,3 +105,7 @@ class Suppression(Base):
     reason: Mapped[str] = mapped_column(String(20))  # hard_bounce | complaint | stop
     detail: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def id(self) -> str:  # how the audit log names it
+        return f"{self.channel}:{self.address}"

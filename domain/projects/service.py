@@ -1,22 +1,15 @@
-"""Projects and their API keys. Keys are stored as SHA-256 hashes; the plain keys are shown once."""
+"""Projects: creating them with their first keys, and their settings."""
 
-import enum
-import hashlib
-import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
 from domain.base import utcnow
+from domain.projects.keys import KeyKind, new_key
 from domain.projects.models import Project
-
-
-class KeyKind(enum.StrEnum):
-    PUBLIC = "public"
-    SECRET = "secret"
 
 
 @dataclass
@@ -26,45 +19,24 @@ class CreatedProject:
     secret_key: str
 
 
-@dataclass(frozen=True)
-class ProjectKey:
-    project_id: uuid.UUID
-    kind: KeyKind
-
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-async def create_project(session: AsyncSession, name: str) -> CreatedProject:
-    public_key = "pk_" + secrets.token_urlsafe(24)
-    secret_key = "sk_" + secrets.token_urlsafe(32)
-    project = Project(
-        id=uuid.uuid4(), name=name, public_key_hash=hash_key(public_key), secret_key_hash=hash_key(secret_key)
-    )
+async def create_project(session: AsyncSession, name: str, created_by: str | None = None) -> CreatedProject:
+    """A project with a public and a secret key named `default`."""
+    project = Project(id=uuid.uuid4(), name=name)
     session.add(project)
     await session.flush()
-    return CreatedProject(project=project, public_key=public_key, secret_key=secret_key)
+    public = new_key(project.id, "default", KeyKind.PUBLIC, created_by)
+    secret = new_key(project.id, "default", KeyKind.SECRET, created_by)
+    session.add_all([public.key, secret.key])
+    await session.flush()
+    return CreatedProject(project=project, public_key=public.secret, secret_key=secret.secret)
 
 
-async def list_projects(session: AsyncSession) -> list[Project]:
-    return list((await session.scalars(select(Project).order_by(Project.created_at))).all())
-
-
-async def find_project_key(session: AsyncSession, key: str) -> ProjectKey | None:
-    """The project and kind of an API key, or None when no project has it."""
-    digest = hash_key(key)
-    row = (
-        await session.execute(
-            select(Project.id, Project.secret_key_hash).where(
-                or_(Project.public_key_hash == digest, Project.secret_key_hash == digest)
-            )
-        )
-    ).first()
-    if row is None:
-        return None
-    kind = KeyKind.SECRET if row.secret_key_hash == digest else KeyKind.PUBLIC
-    return ProjectKey(project_id=row.id, kind=kind)
+async def list_projects(session: AsyncSession, only: list[uuid.UUID] | None = None) -> list[Project]:
+    """Every project, or those with the given ids."""
+    query = select(Project).order_by(Project.created_at)
+    if only is not None:
+        query = query.where(Project.id.in_(only))
+    return list((await session.scalars(query)).all())
 
 
 async def get_project(session: AsyncSession, project_id: uuid.UUID) -> Project:

@@ -10,15 +10,17 @@ from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from domain.audit import Audited
 from domain.base import Base, Timestamps, new_id
 
 
-class ScheduleDefinition(Timestamps, Base):
+class ScheduleDefinition(Audited, Timestamps, Base):
     """A schedule name for users or organizations, created on its first use; offsets
     (`[{"id", "interval", "direction"}]`, at least the zero offset) each fire their own event."""
 
     __tablename__ = "schedule_definitions"
     __table_args__ = (UniqueConstraint("project_id", "entity", "name"),)
+    audit_type = "schedule"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))

@@ -69,9 +69,7 @@ def population(database_url: str) -> tuple[uuid.UUID, dict[uuid.UUID, UserFacts]
     project_id = uuid.uuid4()
     facts: dict[uuid.UUID, UserFacts] = {}
     with Session(engine) as session:
-        session.add(
-            Project(id=project_id, name="rules", public_key_hash=uuid.uuid4().hex, secret_key_hash=uuid.uuid4().hex)
-        )
+        session.add(Project(id=project_id, name="rules"))
         session.flush()
         lists = [List(id=uuid.uuid4(), project_id=project_id, name=f"l{i}", kind="static") for i in range(2)]
         orgs = [

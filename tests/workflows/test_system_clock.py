@@ -25,6 +25,7 @@ async def test_one_system_clock_ticks_and_a_restart_replaces_it(api, project: Pr
         first = await temporal_client.get_workflow_handle(SYSTEM_CLOCK_ID).describe()
         await ensure_system_workflows(temporal_client, clock_settings)  # a second worker starting
         try:
+
             async def fired() -> bool:
                 return "scheduled.ping" in [e["name"] for e in await timeline(api, project, user["id"])]
 
