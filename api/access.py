@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyCookie
 
 from api.deps import BEARER, SettingsDep, WorkDep, project_key
@@ -47,6 +47,15 @@ class Caller:
 
 def session_policy(settings: Settings) -> SessionPolicy:
     return SessionPolicy(timedelta(hours=settings.session_idle_hours), timedelta(days=settings.session_max_days))
+
+
+def set_session_cookie(response: Response, request: Request, settings: Settings, token: str) -> None:
+    """HttpOnly (no script reads it), SameSite=Lax (no cross-site POST carries it), Secure behind HTTPS."""
+    secure = request.url.scheme == "https" or settings.public_url.startswith("https://")
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=int(session_policy(settings).absolute.total_seconds()),
+        httponly=True, samesite="lax", secure=secure, path="/",
+    )  # fmt: skip
 
 
 def presented_key(request: Request) -> str | None:

@@ -17,6 +17,7 @@ from api.middleware import GuardedRequests
 from api.openapi import document_errors
 from api.rate_limit import RateLimiter
 from api.routes import (
+    account_links,
     accounts,
     admin_broadcasts,
     admin_events,
@@ -101,6 +102,7 @@ def create_app(
         auth.router,
         accounts.router,
         team.router,
+        account_links.router,
         client_users.router,
         client_organizations.router,
         admin_users.router,

@@ -31,6 +31,12 @@ li:first-child { border-top: 0; }
 .group { font-weight: 600; }
 .state { display: block; color: var(--muted); font-size: 0.9rem; font-weight: 400; }
 form { margin: 0; }
+label { display: block; font-weight: 600; margin: 0 0 0.35rem; }
+input { display: block; width: 100%; font: inherit; min-height: 44px; padding: 0.55rem 0.75rem; margin: 0 0 1rem;
+  border: 1px solid var(--muted); border-radius: 10px; background: var(--paper); color: var(--ink); }
+input:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+.error { color: #b3261e; font-weight: 600; }
+@media (prefers-color-scheme: dark) { .error { color: #ffb4ab; } }
 """
 
 

@@ -6,9 +6,8 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response
 from pydantic import EmailStr, Field
 
-from api.access import SESSION_COOKIE, PersonDep, refuse_cross_site, session_policy
+from api.access import SESSION_COOKIE, PersonDep, refuse_cross_site, session_policy, set_session_cookie
 from api.deps import SessionDep, SettingsDep, TemporalDep, WorkDep
-from core.config import Settings
 from core.errors import TooManyAttempts, Unauthenticated
 from domain.accounts.links import accept_invitation, email_provider, open_link, reset_link, reset_password
 from domain.accounts.models import Account
@@ -50,14 +49,6 @@ async def me_of(session: SessionDep, account: Account) -> Me:
     return Me(
         id=account.id, email=account.email, name=account.name, instance_admin=account.instance_admin, projects=projects
     )
-
-
-def set_session_cookie(response: Response, request: Request, settings: Settings, token: str) -> None:
-    secure = request.url.scheme == "https" or settings.public_url.startswith("https://")
-    response.set_cookie(
-        SESSION_COOKIE, token, max_age=int(session_policy(settings).absolute.total_seconds()),
-        httponly=True, samesite="lax", secure=secure, path="/",
-    )  # fmt: skip
 
 
 @router.post("/login")
