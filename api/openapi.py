@@ -23,12 +23,13 @@ PROBLEM = {
 }
 ERRORS = {
     "400": "invalid input: `detail` names the field",
-    "401": "missing or unknown API key",
-    "403": "the key may not do this",
+    "401": "missing or unknown API key, token or session",
+    "403": "the key may not do this, or the member's role is not enough (`detail` names the role needed)",
     "404": "not found",
     "409": "conflicts with existing data",
+    "410": "a link that was used already or has expired",
     "413": "the request body is over its limit",
-    "429": "rate limit exceeded (`Retry-After`)",
+    "429": "rate limit exceeded, or too many failed logins (`Retry-After`)",
     "503": "a dependency is unavailable (`Retry-After`)",
 }
 

@@ -43,6 +43,7 @@ async def create(body: AccountIn, work: WorkDep, _: InstanceAdminDep) -> Account
 
 @router.get("")
 async def index(session: SessionDep, _: InstanceAdminDep) -> list[AccountOut]:
+    """Every team account of this instance."""
     accounts = await session.scalars(select(Account).order_by(Account.created_at).limit(10_000))
     return [AccountOut.model_validate(a) for a in accounts]
 

@@ -119,6 +119,7 @@ async def new_token(body: TokenIn, account: PersonDep, work: WorkDep) -> Created
 
 @router.delete("/tokens/{token_id}", status_code=204)
 async def drop_token(token_id: uuid.UUID, account: PersonDep, work: WorkDep) -> None:
+    """Revoke one of your tokens: it stops working at once."""
     await revoke_token(work.session, account.id, token_id)
     await work.commit()
 

@@ -137,6 +137,7 @@ async def keys(project_id: Admin, session: SessionDep) -> list[KeyOut]:
 
 @router.post("/keys", status_code=201)
 async def new_key(project_id: Admin, body: KeyIn, who: CallerDep, work: WorkDep) -> CreatedKey:
+    """A named `public` (pk_…) or `secret` (sk_…) key; the response is the only time it is shown."""
     issued = await create_key(work.session, project_id, body.name, body.kind, who.actor.label)
     await work.commit()
     return CreatedKey(**KeyOut.model_validate(issued.key).model_dump(), key=issued.secret)

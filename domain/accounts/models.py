@@ -91,5 +91,4 @@ class AccountToken(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
-    last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]

@@ -115,7 +115,6 @@ def upgrade() -> None:
         sa.Column("prefix", sa.String(16), nullable=False),
         sa.Column("token_hash", sa.String(64), nullable=False),
         sa.Column("created_at", TIME, nullable=False),
-        sa.Column("last_used_at", TIME, nullable=True),
         sa.Column("revoked_at", TIME, nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_account_tokens"),
         sa.UniqueConstraint("token_hash", name="uq_account_tokens_token_hash"),

@@ -258,7 +258,8 @@ def test_dev_stack_runs_everything_and_keeps_data(tmp_path: Path):
     running = said.index("Tempogram is running")
     parts = [line.removeprefix("[tempogram dev] ").partition(" started (pid ")[0] for line in said[:running]]
     assert parts == ["Temporal", "worker 1", "worker 2", "API"], said
-    assert said[running + 7] == "Press Ctrl+C to stop." and said[running + 8 :] == [
+    assert said[running + 7].startswith("first login  tempogram accounts create --email")
+    assert said[running + 9] == "Press Ctrl+C to stop." and said[running + 10 :] == [
         "[tempogram dev] received SIGTERM; stopping…"
     ], said
     with socket.socket() as probe:

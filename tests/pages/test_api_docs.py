@@ -18,8 +18,11 @@ def test_every_operation_is_described_and_takes_the_bearer_key():
     assert [f"{method.upper()} {path}" for method, path, op in operations if not op.get("description")] == []
     scheme = schema["components"]["securitySchemes"]["HTTPBearer"]
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer") and "sk_" in scheme["description"]
-    keyed = [path for method, path, op in operations if op.get("security") == [{"HTTPBearer": []}]]
+    keyed = [path for method, path, op in operations if {"HTTPBearer": []} in op.get("security", [])]
     assert "/api/client/users" in keyed and "/api/admin/projects/{project_id}/lists" in keyed
+    # The management API also takes a team member's session cookie; the client API does not.
+    cookie = [path for method, path, op in operations if {"APIKeyCookie": []} in op.get("security", [])]
+    assert "/api/admin/projects/{project_id}/lists" in cookie and "/api/client/users" not in cookie
     assert not any(path.startswith(("/api/unsubscribe", "/api/track", "/healthz")) for path in keyed)
 
 

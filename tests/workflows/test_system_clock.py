@@ -11,8 +11,9 @@ from lifecycle.system_clock import ensure_system_workflows
 from tests.helpers import ProjectKeys, make_worker, timeline, until, upsert
 
 
-async def test_one_system_clock_ticks_and_a_restart_replaces_it(api, project: ProjectKeys, temporal_client, sessions,
-                                                                settings: Settings):  # fmt: skip
+async def test_one_system_clock_ticks_and_changed_settings_replace_it(
+    api, project: ProjectKeys, temporal_client, sessions, settings: Settings
+):
     user = await upsert(api, project, "clockwork")
     soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
     body = {"name": "ping", "identifier": [{"external_id": "clockwork"}], "scheduled_at": soon}
@@ -23,7 +24,11 @@ async def test_one_system_clock_ticks_and_a_restart_replaces_it(api, project: Pr
     async with make_worker(temporal_client, sessions, queue):
         await ensure_system_workflows(temporal_client, clock_settings)
         first = await temporal_client.get_workflow_handle(SYSTEM_CLOCK_ID).describe()
-        await ensure_system_workflows(temporal_client, clock_settings)  # a second worker starting
+        await ensure_system_workflows(temporal_client, clock_settings)  # a second worker starting: kept
+        kept = await temporal_client.get_workflow_handle(SYSTEM_CLOCK_ID).describe()
+        assert kept.run_id == first.run_id and kept.status == WorkflowExecutionStatus.RUNNING
+        clock_settings = clock_settings.model_copy(update={"stranded_event_grace_seconds": 31})
+        await ensure_system_workflows(temporal_client, clock_settings)  # a worker with changed settings
         try:
 
             async def fired() -> bool:
