@@ -242,7 +242,7 @@ def _count(smtp: SmtpSink, address: str):
 
 
 async def test_a_password_reset_works_once_and_ends_every_session(
-    api: httpx.AsyncClient, people: People, project: ProjectKeys, smtp: SmtpSink
+    api: httpx.AsyncClient, people: People, project: ProjectKeys, smtp: SmtpSink, sessions: SessionFactory
 ):
     account, old_session = await people.member(project, "viewer")
     made = await api.post(f"/api/admin/accounts/{account['id']}/password-reset", headers=ADMIN)
@@ -259,7 +259,17 @@ async def test_a_password_reset_works_once_and_ends_every_session(
     await people.logged_in(account["email"], "a brand new password")
     twice = await api.post(f"/api/auth/password-reset/{token}", json={"password": "yet another password"})
     assert twice.status_code == 410
-    # An invitation's link is not a reset link.
+    # A link past its hour no longer works.
+    later = (await api.post(f"/api/admin/accounts/{account['id']}/password-reset", headers=ADMIN)).json()
+    async with sessions() as session:
+        await session.execute(text("UPDATE account_links SET expires_at = now() WHERE id = :id"),
+                              {"id": later["reset_url"].rsplit("/", 1)[1].split(".")[0]})  # fmt: skip
+        await session.commit()
+    expired = await api.post(
+        f"/api/auth/password-reset/{later['reset_url'].rsplit('/', 1)[1]}", json={"password": PASSWORD}
+    )
+    assert expired.status_code == 410 and "expired" in expired.json()["detail"]
+    # A link altered by one character is refused.
     assert (await api.post(f"/api/auth/password-reset/{token[:-1]}x", json={"password": PASSWORD})).status_code == 404
 
     # Forgot password: the answer is the same for any address; the link goes by email when it can.
