@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     temporal_task_queue: str = "tempogram"
     temporal_tls: bool = False
     temporal_api_key: str | None = None
+    # Where people open the Temporal UI (the console links each run there); none: no links.
+    temporal_ui_url: str | None = None
 
     admin_key: str | None = None
     # Requests per second per API key (per API process); 0 turns the limit off.

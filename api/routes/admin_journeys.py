@@ -108,12 +108,15 @@ async def runs(
     session: SessionDep,
     user_id: uuid.UUID | None = None,
     status: Annotated[Literal["active", "completed", "exited"] | None, Query()] = None,
+    step: Annotated[str | None, Query(max_length=100, description="only open runs standing at this step")] = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Page[RunOut]:
     """Runs, oldest first; filtered to one user, each run carries its step history."""
     journey = await get_journey(session, project_id, journey_id)
-    items = await journey_runs(session, journey, user_id=user_id, status=status, limit=limit, after=after_id(cursor))
+    items = await journey_runs(
+        session, journey, user_id=user_id, status=status, limit=limit, after=after_id(cursor), at_step=step
+    )
     return Page(results=items, next_cursor=str(items[-1].id) if len(items) == limit else None)
 
 

@@ -56,3 +56,4 @@ class JourneyStats(OutModel):
     completed: int
     exited: int
     steps: dict[str, int]  # step id → runs that reached it
+    waiting: dict[str, int] = Field(default_factory=dict)  # step id → open runs standing there now

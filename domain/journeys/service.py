@@ -186,9 +186,13 @@ async def journey_runs(
     status: str | None,
     limit: int,
     after: uuid.UUID | None,
+    at_step: str | None = None,
 ) -> list[RunOut]:
-    """Runs of a journey, oldest first; with their step history when filtered to one user."""
+    """Runs of a journey, oldest first; with their step history when filtered to one user. `at_step`:
+    only the open runs standing at that step."""
     query = select(JourneyRun).where(JourneyRun.journey_id == journey.id)
+    if at_step is not None:
+        query = query.where(JourneyRun.current_step == at_step, JourneyRun.ended_at.is_(None))
     if user_id is not None:
         query = query.where(JourneyRun.user_id == user_id)
     if status is not None:
@@ -227,10 +231,20 @@ async def journey_stats(session: AsyncSession, journey: Journey) -> JourneyStats
             )
         ).all()
     )
+    waiting = dict(
+        (
+            await session.execute(
+                select(JourneyRun.current_step, func.count())
+                .where(JourneyRun.journey_id == journey.id, JourneyRun.ended_at.is_(None))
+                .group_by(JourneyRun.current_step)
+            )
+        ).all()
+    )
     return JourneyStats(
         entered=sum(counts.values()),
         active=counts.get("active", 0),
         completed=counts.get("completed", 0),
         exited=counts.get("exited", 0),
         steps=steps,
+        waiting={step: n for step, n in waiting.items() if step is not None},
     )

@@ -1,0 +1,102 @@
+import { useCallback, useEffect, useState } from "react";
+import { api, ApiError, type Me } from "./api";
+import { Journeys } from "./Journeys";
+import { JourneyEditor } from "./journey/Editor";
+import { Login } from "./Login";
+
+function useHash(): string {
+  const [hash, setHash] = useState(window.location.hash || "#/");
+  useEffect(() => {
+    const changed = () => setHash(window.location.hash || "#/");
+    window.addEventListener("hashchange", changed);
+    return () => window.removeEventListener("hashchange", changed);
+  }, []);
+  return hash;
+}
+
+export function App() {
+  const [me, setMe] = useState<Me | null | "anonymous">(null);
+  const [error, setError] = useState<string | null>(null);
+  const hash = useHash();
+
+  const load = useCallback(async () => {
+    try {
+      setMe(await api<Me>("GET", "/api/auth/me"));
+      setError(null);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) setMe("anonymous");
+      else setError(e instanceof Error ? e.message : String(e));
+    }
+  }, []);
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  if (error) return <Problem message={error} retry={load} />;
+  if (me === null) return <p className="loading" role="status">Loading…</p>;
+  if (me === "anonymous") return <Login onLoggedIn={setMe} />;
+
+  const [, section, projectId, page, itemId] = hash.replace(/^#/, "").split("/");
+  const project = me.projects.find((p) => p.id === projectId);
+  const logout = async () => {
+    await api("POST", "/api/auth/logout").catch(() => undefined);
+    setMe("anonymous");
+  };
+
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <a className="brand" href="#/">Tempogram</a>
+        {project && (
+          <nav aria-label="Project">
+            <span className="project-name">{project.name}</span>
+            <a href={`#/p/${project.id}/journeys`} aria-current={page === "journeys" ? "page" : undefined}>Journeys</a>
+            <span className="role" title="your role in this project">{project.role}</span>
+          </nav>
+        )}
+        <div className="account">
+          <span>{me.email}</span>
+          <button type="button" className="quiet" onClick={logout}>Log out</button>
+        </div>
+      </header>
+      <main className="content">
+        {section === "p" && project && page === "journeys" && !itemId && <Journeys project={project} />}
+        {section === "p" && project && page === "journeys" && itemId && <JourneyEditor key={itemId} project={project} journeyId={itemId} />}
+        {section === "p" && !project && <Problem message="You are not a member of this project." />}
+        {section !== "p" && <Projects me={me} />}
+      </main>
+    </div>
+  );
+}
+
+function Projects({ me }: { me: Me }) {
+  if (me.projects.length === 0) {
+    return (
+      <section className="card narrow">
+        <h1>No projects yet</h1>
+        <p>Ask a project's owner to add you, or, as an instance admin, create one with <code>POST /api/admin/projects</code>.</p>
+      </section>
+    );
+  }
+  return (
+    <section className="card narrow">
+      <h1>Choose a project</h1>
+      <ul className="plain">
+        {me.projects.map((p) => (
+          <li key={p.id}>
+            <a href={`#/p/${p.id}/journeys`}>{p.name}</a> <span className="muted">({p.role})</span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+export function Problem({ message, retry }: { message: string; retry?: () => void }) {
+  return (
+    <div className="problem" role="alert">
+      <p>{message}</p>
+      {retry && <button type="button" onClick={retry}>Try again</button>}
+    </div>
+  );
+}

@@ -1,0 +1,133 @@
+import { useId } from "react";
+import { COUNT_OPERATORS, emptyCondition, NO_VALUE, operatorsFor, type RuleNode } from "./rule";
+
+export interface Vocabulary {
+  properties: { path: string; type: string }[]; // user.*, user.data.*, event.data.*, journey.*
+  events: string[];
+}
+
+interface Props {
+  node: RuleNode;
+  onChange: (node: RuleNode) => void;
+  vocabulary: Vocabulary;
+  readOnly?: boolean;
+  onRemove?: () => void;
+  depth?: number;
+}
+
+/** all / any / not groups of conditions, each fitting its kind; names autocompleted from the schema. */
+export function RuleBuilder({ node, onChange, vocabulary, readOnly, onRemove, depth = 0 }: Props) {
+  const listId = useId();
+  const negate = (
+    <label className="check">
+      <input type="checkbox" checked={node.negated} disabled={readOnly}
+        onChange={(e) => onChange({ ...node, negated: e.target.checked })} /> not
+    </label>
+  );
+  const remove = onRemove && !readOnly && (
+    <button type="button" className="quiet small" onClick={onRemove} aria-label="Remove this condition">✕</button>
+  );
+
+  if (node.kind === "group") {
+    const setChild = (i: number, child: RuleNode) =>
+      onChange({ ...node, children: node.children.map((c, j) => (j === i ? child : c)) });
+    return (
+      <fieldset className={`rule-group depth-${depth % 3}`}>
+        <legend>
+          {negate}
+          <select aria-label="Match" value={node.mode} disabled={readOnly}
+            onChange={(e) => onChange({ ...node, mode: e.target.value as "all" | "any" })}>
+            <option value="all">all of</option>
+            <option value="any">any of</option>
+          </select>
+          {remove}
+        </legend>
+        {node.children.map((child, i) => (
+          <RuleBuilder key={i} node={child} vocabulary={vocabulary} readOnly={readOnly} depth={depth + 1}
+            onChange={(c) => setChild(i, c)}
+            onRemove={node.children.length > 1 ? () => onChange({ ...node, children: node.children.filter((_, j) => j !== i) }) : undefined} />
+        ))}
+        {!readOnly && (
+          <div className="rule-add">
+            <button type="button" className="quiet small" onClick={() => onChange({ ...node, children: [...node.children, emptyCondition()] })}>+ property</button>
+            <button type="button" className="quiet small" onClick={() => onChange({ ...node, children: [...node.children,
+              { kind: "event", negated: false, entity: "user", event: vocabulary.events[0] ?? "", count: { op: ">=", value: 1 } }] })}>+ event</button>
+            <button type="button" className="quiet small" onClick={() => onChange({ ...node, children: [...node.children,
+              { kind: "group", mode: "any", negated: false, children: [emptyCondition()] }] })}>+ group</button>
+          </div>
+        )}
+      </fieldset>
+    );
+  }
+
+  if (node.kind === "property") {
+    const type = vocabulary.properties.find((p) => p.path === node.property)?.type;
+    return (
+      <div className="rule-row">
+        {negate}
+        <input aria-label="Property" list={listId} value={node.property} disabled={readOnly}
+          onChange={(e) => onChange({ ...node, property: e.target.value })} />
+        <datalist id={listId}>
+          {vocabulary.properties.map((p) => <option key={p.path} value={p.path}>{p.type}</option>)}
+        </datalist>
+        <select aria-label="Operator" value={node.op} disabled={readOnly} onChange={(e) => onChange({ ...node, op: e.target.value })}>
+          {operatorsFor(type).map((op) => <option key={op} value={op}>{op}</option>)}
+        </select>
+        {!NO_VALUE.has(node.op) && (
+          <input aria-label="Value" value={show(node.value)} disabled={readOnly}
+            onChange={(e) => onChange({ ...node, value: parse(e.target.value, type) })} />
+        )}
+        {remove}
+      </div>
+    );
+  }
+
+  if (node.kind === "event") {
+    return (
+      <div className="rule-row">
+        {negate}
+        <span>did</span>
+        <input aria-label="Event name" list={listId} value={node.event} disabled={readOnly}
+          onChange={(e) => onChange({ ...node, event: e.target.value })} />
+        <datalist id={listId}>{vocabulary.events.map((name) => <option key={name} value={name} />)}</datalist>
+        <select aria-label="Count operator" value={node.count.op} disabled={readOnly}
+          onChange={(e) => onChange({ ...node, count: { ...node.count, op: e.target.value } })}>
+          {COUNT_OPERATORS.map((op) => <option key={op} value={op}>{op}</option>)}
+        </select>
+        <input aria-label="Times" type="number" min={0} className="short" value={node.count.value} disabled={readOnly}
+          onChange={(e) => onChange({ ...node, count: { ...node.count, value: Number(e.target.value) } })} />
+        <span>times within</span>
+        <input aria-label="Within" className="short" placeholder="ever" value={node.within ?? ""} disabled={readOnly}
+          onChange={(e) => onChange({ ...node, within: e.target.value || undefined })} />
+        {remove}
+      </div>
+    );
+  }
+
+  return (
+    <div className="rule-row">
+      {negate}
+      <code>{node.kind === "in_list" ? `in list ${node.list}` : `visited ${node.step}`}</code>
+      {remove}
+    </div>
+  );
+}
+
+function show(value: unknown): string {
+  if (value === undefined || value === null) return "";
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** A typed value from what was typed: numbers and booleans for such properties, JSON lists, else text. */
+function parse(text: string, type: string | undefined): unknown {
+  if (type === "number" && text.trim() !== "" && !Number.isNaN(Number(text))) return Number(text);
+  if (type === "boolean" && (text === "true" || text === "false")) return text === "true";
+  if (text.startsWith("[")) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
