@@ -27,7 +27,7 @@ from tests.helpers import (
     create_project,
     make_worker,
 )
-from tests.sinks import HttpSink, SmtpSink
+from tests.sinks import HttpSink, SmtpSink, free_port
 
 
 def pytest_asyncio_loop_factories() -> dict[str, Any]:
@@ -46,15 +46,27 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.cleanup()
 
 
+TEMPORAL_UI_PORT = free_port()
+
+
 @pytest.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The Temporal dev server, with its Web UI (the console's run links are opened in it)."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN / "temporal"),
         search_attributes=SEARCH_ATTRIBUTES,
         dev_server_extra_args=["--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true"],
+        ui=True,
+        ui_port=TEMPORAL_UI_PORT,
     )
     yield env
     await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def temporal_ui_url(temporal_env: WorkflowEnvironment) -> str:
+    del temporal_env  # the UI is the dev server's own: it runs once the server does
+    return f"http://127.0.0.1:{TEMPORAL_UI_PORT}"
 
 
 @pytest.fixture(scope="session")

@@ -48,6 +48,8 @@ function Editor({ project, journeyId }: { project: Project; journeyId: string })
   const [choices, setChoices] = useState<Choices>({ campaigns: [], journeys: [], lists: [], vocabulary: { properties: [], events: [] } });
   const [confirmPublish, setConfirmPublish] = useState(false);
   const [dirty, setDirty] = useState(false);
+  // Sizes React Flow measured: given back with the nodes, so edges and the minimap know them.
+  const [sizes, setSizes] = useState<Record<string, { width: number; height: number }>>({});
   const past = useRef<Graph[]>([]);
   const future = useRef<Graph[]>([]);
   const clipboard = useRef<StepNode[]>([]);
@@ -148,19 +150,23 @@ function Editor({ project, journeyId }: { project: Project; journeyId: string })
     return () => window.removeEventListener("keydown", onKey);
   }, [editable, graph, selected, undo, redo, paste, removeSelected]);
 
+  const entrances = graph.nodes.filter((n) => n.step.type === "entrance").length;
   const rfNodes: Node[] = useMemo(() => graph.nodes.map((n) => ({
     id: n.id,
     type: "step",
     position: n.position,
+    measured: sizes[n.id],
     selected: selected.includes(n.id),
     data: {
       step: n.step, problem: problems[n.id], live: journey?.status !== "draft" && stats !== null,
-      waiting: stats?.waiting[n.id], passed: stats?.steps[n.id],
+      waiting: stats?.waiting[n.id],
+      // An entrance is not a visit: with one entrance, everyone who entered passed it.
+      passed: n.step.type === "entrance" && entrances === 1 ? stats?.entered : stats?.steps[n.id],
     } satisfies StepNodeData,
-  })), [graph.nodes, selected, problems, journey, stats]);
+  })), [graph.nodes, selected, problems, journey, stats, entrances, sizes]);
+  // Edges carry no labels: each leaves its step by an outlet labelled on the step itself.
   const rfEdges: Edge[] = useMemo(() => graph.edges.map((e) => ({
-    id: e.id, source: e.source, target: e.target, sourceHandle: e.outlet,
-    label: e.outlet === "next" ? undefined : e.outlet.replace(":", " "), selected: selected.includes(e.id),
+    id: e.id, source: e.source, target: e.target, sourceHandle: e.outlet, selected: selected.includes(e.id),
   })), [graph.edges, selected]);
 
   const onNodesChange = useCallback((changes: NodeChange[]) => {
@@ -172,14 +178,22 @@ function Editor({ project, journeyId }: { project: Project; journeyId: string })
         return [...next];
       });
     }
-    const moved = changes.filter((c) => c.type === "position" || c.type === "dimensions");
+    const measured = changes.filter((c) => c.type === "dimensions" && c.dimensions);
+    if (measured.length) {
+      setSizes((current) => {
+        const next = { ...current };
+        for (const c of measured) if (c.type === "dimensions" && c.dimensions) next[c.id] = c.dimensions;
+        return next;
+      });
+    }
+    const moved = changes.filter((c) => c.type === "position");
     if (moved.length && editable) {
       const applied = applyNodeChanges(moved, rfNodes);
       const positions = new Map(applied.map((n) => [n.id, n.position]));
       const dragging = moved.some((c) => c.type === "position" && c.dragging);
       const next = { ...graph, nodes: graph.nodes.map((n) => ({ ...n, position: positions.get(n.id) ?? n.position })) };
-      if (dragging) setGraph(next);  // recorded for undo once the drag ends (onNodeDragStart keeps the start)
-      else if (moved.some((c) => c.type === "position")) { setGraph(next); setDirty(true); }
+      setGraph(next);  // the position before the drag went onto the undo stack at its start
+      if (!dragging) setDirty(true);
     }
     if (changes.some((c) => c.type === "remove") && editable) removeSelected();
   }, [rfNodes, graph, editable, removeSelected]);
@@ -308,7 +322,7 @@ function Editor({ project, journeyId }: { project: Project; journeyId: string })
           <button type="button" className="quiet" onClick={() => setConfirmPublish(false)}>Cancel</button>
         </div>
       )}
-      <div className="editor-body">
+      <div className={editable ? "editor-body" : "editor-body read-only"}>
         {editable && (
           <aside className="palette" aria-label="Steps">
             <h2>Steps</h2>
@@ -330,7 +344,7 @@ function Editor({ project, journeyId }: { project: Project; journeyId: string })
             proOptions={{ hideAttribution: true }}>
             <Background />
             <Controls showInteractive={false} />
-            <MiniMap pannable zoomable ariaLabel="Overview of the journey" />
+            <MiniMap pannable zoomable ariaLabel="Overview of the journey" nodeColor="#c9d6fb" nodeStrokeColor="#2f5bd3" />
           </ReactFlow>
         </div>
         <aside className="panel" aria-label="Step details">

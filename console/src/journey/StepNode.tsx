@@ -9,9 +9,10 @@ export interface StepNodeData extends Record<string, unknown> {
   live: boolean;
 }
 
+// Glyphs from the Geometric Shapes, Arrows and Dingbats blocks, which the common system fonts cover.
 const ICONS: Record<string, string> = {
-  entrance: "▶", delay: "⏱", gate: "◇", send: "✉", update: "✎", action: "⇄", event: "⚑",
-  experiment: "⚗", balancer: "⚖", link: "↪", exit: "■",
+  entrance: "▶", delay: "◔", gate: "◇", send: "✉", update: "✎", action: "⇄", event: "✱",
+  experiment: "◑", balancer: "⇶", link: "↪", exit: "■",
 };
 
 /** What a step does, in a few words, under its title. */

@@ -1,0 +1,167 @@
+"""The console in a real browser, against the real stack: a journey author logs in, builds the order
+follow-up journey by drag and drop, publishes it, and watches a customer go through it; a viewer sees
+the same journey with no edit control. `TEMPOGRAM_SCREENSHOTS=1` refreshes the pictures in docs/."""
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from tests.helpers import ADMIN_KEY, PASSWORD
+from tests.pages.browser import browser
+from tests.pages.test_recipient_pages import picture
+from tests.processes import process_env, start_api, start_worker, stop, wait_for
+from tests.sinks import SmtpSink, body_text
+
+LAPTOP = {"width": 1440, "height": 900}
+
+
+def log_in(page: Page, url: str, email: str) -> None:
+    page.goto(f"{url}/console")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def drop_step(page: Page, kind: str, x: int, y: int) -> None:
+    """Drag a step type from the palette onto the canvas at (x, y) of the canvas."""
+    page.get_by_role("button", name=f"Add a {kind} step").drag_to(
+        page.get_by_test_id("canvas"), target_position={"x": x, "y": y}
+    )
+
+
+def connect(page: Page, source: str, outlet: str, target: str) -> None:
+    """Drag from a step's outlet handle to the top handle of another step."""
+    start = page.locator(f'[data-step="{source}"] .react-flow__handle-bottom[data-handleid="{outlet}"]')
+    end = page.locator(f'[data-step="{target}"] .react-flow__handle-top')
+    start.drag_to(end)
+
+
+def select(page: Page, step: str) -> None:
+    page.locator(f'[data-step="{step}"] .step-head').click()
+
+
+def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
+    database_url, temporal_env, temporal_ui_url
+):
+    env = {**process_env(database_url, temporal_env, "console"), "TEMPOGRAM_TEMPORAL_UI_URL": temporal_ui_url}
+    smtp = SmtpSink()
+    smtp.start()
+    worker = start_worker(env)
+    api, url = start_api(env)
+    try:
+        admin = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+        for email in ("author@shop.example", "viewer@shop.example"):
+            assert admin.post("/api/admin/accounts", json={"email": email, "password": PASSWORD}).status_code == 201
+        project = admin.post("/api/admin/projects", json={"name": "Nordlicht Books"}).json()
+        secret = httpx.Client(base_url=f"{url}/api/admin/projects/{project['id']}",
+                              headers={"Authorization": f"Bearer {project['secret_key']}"})  # fmt: skip
+        secret.post("/members", json={"email": "author@shop.example", "role": "editor"})
+        secret.post("/members", json={"email": "viewer@shop.example", "role": "viewer"})
+        smtp_config = {"host": "127.0.0.1", "port": smtp.port, "tls": "none", "from": "shop@nordlicht.example"}
+        provider = secret.post("/providers", json={"name": "mail", "kind": "smtp", "config": smtp_config}).json()
+        thanks = {
+            "subject": "Thanks, {{ user.data.first_name }}",
+            "text": "Your order of {{ journey.order.total }} is on its way.",
+        }
+        secret.post("/campaigns", json={"name": "Thanks", "channel": "email", "provider_id": provider["id"],
+                                        "templates": {"en": thanks}})  # fmt: skip
+        client = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {project['public_key']}"})
+
+        with browser() as chromium:
+            page = chromium.new_page(viewport=LAPTOP)
+            log_in(page, url, "author@shop.example")
+            page.get_by_role("link", name="Nordlicht Books").click()
+            page.get_by_label("New journey").fill("Order follow-up")
+            page.get_by_role("button", name="Create").click()
+            expect(page.get_by_role("heading", name="Order follow-up")).to_be_visible()
+
+            # The new journey starts as an entrance and an exit; the author shapes it on the canvas.
+            select(page, "entry")
+            page.get_by_label("Event", exact=True).fill("order.completed")
+            page.get_by_label("Keep the event's data as journey.<key>").fill("order")
+            drop_step(page, "gate", 500, 120)
+            drop_step(page, "send", 300, 260)
+            drop_step(page, "update", 300, 400)
+            drop_step(page, "delay", 300, 540)
+            page.get_by_role("button", name="Arrange").click()
+            select(page, "gate")
+            page.get_by_label("Property").fill("user.data.plan")
+            page.get_by_label("Operator").select_option("=")
+            page.get_by_label("Value").fill("premium")
+            select(page, "send")
+            page.get_by_label("Campaign").select_option(label="Thanks")
+            select(page, "update")
+            page.get_by_label("Data to merge into the user's (a JSON object, Liquid allowed)").fill(
+                '{"last_order_total": {{ journey.order.total }}}'
+            )
+            select(page, "delay")
+            page.get_by_label("Duration").fill("2 days")
+            connect(page, "entry", "next", "gate")
+            connect(page, "gate", "yes", "send")
+            connect(page, "gate", "no", "done")
+            connect(page, "send", "next", "update")
+            connect(page, "update", "next", "delay")
+            connect(page, "delay", "next", "done")
+            page.get_by_role("button", name="Arrange").click()
+            page.get_by_role("button", name="Save draft").click()
+            expect(page.get_by_role("status")).to_have_text("Draft saved.")
+            saved = secret.get("/journeys").json()[0]
+            assert {k: v.get("next", v.get("yes")) for k, v in saved["steps"].items()} == {
+                "entry": "gate",
+                "gate": "send",
+                "send": "update",
+                "update": "delay",
+                "delay": "done",
+                "done": None,
+            }
+            assert saved["steps"]["gate"]["no"] == "done"
+            picture(page, "console-journey-editor")
+
+            page.get_by_role("button", name="Publish").click()
+            expect(page.get_by_role("dialog")).to_contain_text("No one is inside this journey now")
+            page.get_by_role("dialog").get_by_role("button", name="Publish").click()
+            expect(page.get_by_role("status")).to_have_text("Published: new entrants get this version.")
+
+            # A customer orders: the node counts move, the run appears, the email arrives.
+            ana = {"identifier": [{"external_id": "ana"}], "email": "ana@example.com",
+                   "data": {"plan": "premium", "first_name": "Ana"}}  # fmt: skip
+            client.post("/api/client/users", json=ana)
+            order = {"name": "order.completed", "identifier": [{"external_id": "ana"}], "data": {"total": 149.99}}
+            client.post("/api/client/users/events", json=[order])
+            expect(page.get_by_test_id("counts-delay")).to_contain_text("1 waiting", timeout=30_000)
+            expect(page.get_by_test_id("counts-send")).to_contain_text("1 reached")
+            wait_for(lambda: bool(smtp.to("ana@example.com")), timeout=30)
+            assert "149.99" in body_text(smtp.to("ana@example.com")[0])
+            select(page, "delay")
+            temporal_link = page.get_by_role("link", name="Temporal UI", exact=True)
+            expect(temporal_link).to_have_count(1)
+            href = temporal_link.get_attribute("href") or ""
+            query = httpx.URL(href).params["query"]
+            assert f'JourneyId="{saved["id"]}"' in query and "UserId=" in query
+            picture(page, "console-journey-live")
+            # The link opens the run in the Temporal UI, found by its search attributes.
+            ui = chromium.new_page(viewport=LAPTOP)
+            ui.goto(href)
+            expect(ui.get_by_text(f"journey/{saved['id']}/").first).to_be_visible(timeout=30_000)
+            picture(ui, "console-temporal-ui")
+            ui.close()
+
+            # A viewer sees the journey and its counts, and no control that changes it.
+            viewer = chromium.new_page(viewport=LAPTOP)
+            log_in(viewer, url, "viewer@shop.example")
+            viewer.get_by_role("link", name="Nordlicht Books").click()
+            viewer.get_by_role("link", name="Order follow-up").click()
+            expect(viewer.get_by_test_id("counts-delay")).to_contain_text("1 waiting", timeout=30_000)
+            for control in ("Publish", "Save draft", "Undo", "Arrange", "Create"):
+                expect(viewer.get_by_role("button", name=control)).to_have_count(0)
+            expect(viewer.get_by_role("complementary", name="Steps")).to_have_count(0)
+            select(viewer, "gate")
+            expect(viewer.get_by_label("Property")).to_be_disabled()
+            # … and the server refuses the change anyway.
+            refused = viewer.request.put(f"{url}/api/admin/projects/{project['id']}/journeys/{saved['id']}",
+                                         data={"name": "x", "steps": saved["steps"]},
+                                         headers={"Origin": url})  # fmt: skip
+            assert refused.status == 403
+    finally:
+        stop([api, worker])
+        smtp.stop()
