@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from "react";
 import { api, ApiError, type Me } from "./api";
 import { Journeys } from "./Journeys";
 import { JourneyEditor } from "./journey/Editor";
+import { ListEditor, Lists } from "./Lists";
 import { Login } from "./Login";
 
 function useHash(): string {
@@ -51,6 +52,7 @@ export function App() {
           <nav aria-label="Project">
             <span className="project-name">{project.name}</span>
             <a href={`#/p/${project.id}/journeys`} aria-current={page === "journeys" ? "page" : undefined}>Journeys</a>
+            <a href={`#/p/${project.id}/lists`} aria-current={page === "lists" ? "page" : undefined}>Lists</a>
             <span className="role" title="your role in this project">{project.role}</span>
           </nav>
         )}
@@ -62,6 +64,8 @@ export function App() {
       <main className="content">
         {section === "p" && project && page === "journeys" && !itemId && <Journeys project={project} />}
         {section === "p" && project && page === "journeys" && itemId && <JourneyEditor key={itemId} project={project} journeyId={itemId} />}
+        {section === "p" && project && page === "lists" && !itemId && <Lists project={project} />}
+        {section === "p" && project && page === "lists" && itemId && <ListEditor key={itemId} project={project} listId={itemId} />}
         {section === "p" && !project && <Problem message="You are not a member of this project." />}
         {section !== "p" && <Projects me={me} />}
       </main>

@@ -146,6 +146,36 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
             picture(ui, "console-temporal-ui")
             ui.close()
 
+            # A list built with the rule builder, from names it suggests, counted live, then published.
+            page.get_by_role("link", name="Lists").click()
+            page.get_by_label("New list").fill("Premium buyers")
+            page.get_by_role("button", name="Create").click()
+            expect(page.get_by_test_id("preview-count")).to_contain_text("1 users match now")  # anyone with an email
+            property_input = page.get_by_label("Property")
+            expect(
+                page.locator(f"datalist#{property_input.get_attribute('list')} option[value='user.data.plan']")
+            ).to_have_count(1)
+            property_input.fill("user.data.plan")
+            page.get_by_label("Operator").select_option("=")
+            page.get_by_label("Value").fill("basic")
+            expect(page.get_by_test_id("preview-count")).to_contain_text("0 users match now")
+            page.get_by_label("Value").fill("premium")
+            page.get_by_role("button", name="+ event").click()
+            event_input = page.get_by_label("Event name")
+            events = page.locator(f"datalist#{event_input.get_attribute('list')} option[value='order.completed']")
+            expect(events).to_have_count(1)
+            event_input.fill("order.completed")
+            expect(page.get_by_test_id("preview-count")).to_contain_text("1 users match now")
+            page.get_by_role("button", name="Publish").click()
+            expect(page.get_by_role("status").first).to_contain_text("Published")
+            expect(page.get_by_test_id("member-count")).to_have_text("1 members", timeout=30_000)
+            picture(page, "console-list-rule")
+            [made] = secret.get("/lists").json()
+            assert made["rule"] == {"all": [
+                {"property": "user.data.plan", "op": "=", "value": "premium"},
+                {"event": "order.completed", "count": {"op": ">=", "value": 1}},
+            ]}  # fmt: skip
+
             # A viewer sees the journey and its counts, and no control that changes it.
             viewer = chromium.new_page(viewport=LAPTOP)
             log_in(viewer, url, "viewer@shop.example")

@@ -14,6 +14,7 @@ import {
 } from "./graph";
 import { StepNodeView, type StepNodeData } from "./StepNode";
 import { StepPanel, type Choices } from "./StepPanel";
+import { loadVocabulary } from "../vocabulary";
 
 type Project = Me["projects"][number];
 interface Graph {
@@ -423,31 +424,17 @@ interface Named {
   id: string;
   name: string;
 }
-interface SchemaEvent {
-  entity: string;
-  name: string;
-  properties: { path: string; type: string }[];
-}
-
 function items<T>(page: T[] | { results: T[] }): T[] {
   return Array.isArray(page) ? page : page.results;
 }
 
 async function loadChoices(base: string, journeyId: string): Promise<Choices> {
   const none = <T,>(): T[] => [];
-  const [campaigns, journeys, lists, schema] = await Promise.all([
+  const [campaigns, journeys, lists, vocabulary] = await Promise.all([
     api<Named[] | { results: Named[] }>("GET", `${base}/campaigns`).then(items).catch(none<Named>),
     api<Named[] | { results: Named[] }>("GET", `${base}/journeys`).then(items).catch(none<Named>),
     api<Named[] | { results: Named[] }>("GET", `${base}/lists`).then(items).catch(none<Named>),
-    api<SchemaEvent[] | { results: SchemaEvent[] }>("GET", `${base}/events/schema`).then(items).catch(none<SchemaEvent>),
+    loadVocabulary(base),
   ]);
-  const events = [...new Set(schema.filter((e) => e.entity === "user").map((e) => e.name))].sort();
-  const properties = [
-    ...["user.email", "user.phone", "user.timezone", "user.locale", "user.created_at"].map((path) => ({ path, type: path.endsWith("_at") ? "date" : "string" })),
-    ...schema.flatMap((e) => e.properties.map((p) => ({ path: `event.data.${p.path}`, type: p.type }))),
-  ];
-  const unique = [...new Map(properties.map((p) => [p.path, p])).values()];
-  return {
-    campaigns, journeys: journeys.filter((j) => j.id !== journeyId), lists, vocabulary: { properties: unique, events },
-  };
+  return { campaigns, journeys: journeys.filter((j) => j.id !== journeyId), lists, vocabulary };
 }
