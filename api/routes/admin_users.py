@@ -25,13 +25,16 @@ async def index(
     session: SessionDep,
     external_id: Annotated[str | None, Query(min_length=1)] = None,
     source: Annotated[str, Query(min_length=1)] = DEFAULT_SOURCE,
+    email: Annotated[str | None, Query(min_length=1, max_length=320, description="any case")] = None,
+    phone: Annotated[str | None, Query(min_length=1, max_length=20)] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> UserOut | Page[UserOut]:
-    """With `external_id` (and `source`, default `default`): that user, or 404. Without: a page of users."""
+    """With `external_id` (and `source`, default `default`): that user, or 404. Without: a page of users,
+    only those with `email` or `phone` if given."""
     if external_id is not None:
         return UserOut.model_validate(await find_user(session, project_id, [IdentifierKey(source, external_id)]))
-    users = await list_users(session, project_id, limit, after_id(cursor))
+    users = await list_users(session, project_id, limit, after_id(cursor), email=email, phone=phone)
     return id_page([UserOut.model_validate(u) for u in users], [u.id for u in users], limit)
 
 

@@ -1,9 +1,14 @@
-import { useCallback, useEffect, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useState } from "react";
 import { api, ApiError, type Me } from "./api";
 import { Journeys } from "./Journeys";
-import { JourneyEditor } from "./journey/Editor";
 import { ListEditor, Lists } from "./Lists";
 import { Login } from "./Login";
+import { Problem } from "./Problem";
+import { Settings } from "./Settings";
+import { UserPage, Users } from "./Users";
+
+// The graph editor (React Flow and its layout) loads when a journey opens, not with the sign-in page.
+const JourneyEditor = lazy(() => import("./journey/Editor").then((m) => ({ default: m.JourneyEditor })));
 
 function useHash(): string {
   const [hash, setHash] = useState(window.location.hash || "#/");
@@ -53,6 +58,8 @@ export function App() {
             <span className="project-name">{project.name}</span>
             <a href={`#/p/${project.id}/journeys`} aria-current={page === "journeys" ? "page" : undefined}>Journeys</a>
             <a href={`#/p/${project.id}/lists`} aria-current={page === "lists" ? "page" : undefined}>Lists</a>
+            <a href={`#/p/${project.id}/users`} aria-current={page === "users" ? "page" : undefined}>Users</a>
+            <a href={`#/p/${project.id}/settings`} aria-current={page === "settings" ? "page" : undefined}>Settings</a>
             <span className="role" title="your role in this project">{project.role}</span>
           </nav>
         )}
@@ -63,9 +70,16 @@ export function App() {
       </header>
       <main className="content">
         {section === "p" && project && page === "journeys" && !itemId && <Journeys project={project} />}
-        {section === "p" && project && page === "journeys" && itemId && <JourneyEditor key={itemId} project={project} journeyId={itemId} />}
+        {section === "p" && project && page === "journeys" && itemId && (
+          <Suspense fallback={<p className="loading" role="status">Loading the editor…</p>}>
+            <JourneyEditor key={itemId} project={project} journeyId={itemId} />
+          </Suspense>
+        )}
         {section === "p" && project && page === "lists" && !itemId && <Lists project={project} />}
         {section === "p" && project && page === "lists" && itemId && <ListEditor key={itemId} project={project} listId={itemId} />}
+        {section === "p" && project && page === "users" && !itemId && <Users project={project} />}
+        {section === "p" && project && page === "users" && itemId && <UserPage key={itemId} project={project} userId={itemId} />}
+        {section === "p" && project && page === "settings" && <Settings project={project} />}
         {section === "p" && !project && <Problem message="You are not a member of this project." />}
         {section !== "p" && <Projects me={me} />}
       </main>
@@ -93,14 +107,5 @@ function Projects({ me }: { me: Me }) {
         ))}
       </ul>
     </section>
-  );
-}
-
-export function Problem({ message, retry }: { message: string; retry?: () => void }) {
-  return (
-    <div className="problem" role="alert">
-      <p>{message}</p>
-      {retry && <button type="button" onClick={retry}>Try again</button>}
-    </div>
   );
 }

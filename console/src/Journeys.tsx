@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { allows, api, type Journey, type Me } from "./api";
-import { Problem } from "./App";
+import { Problem } from "./Problem";
 
 type Project = Me["projects"][number];
 

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { allows, api, type Me } from "./api";
-import { Problem } from "./App";
+import { Problem } from "./Problem";
 import { describe, fromRule, toRule, type Json, type RuleNode } from "./rules/rule";
 import { RuleBuilder, type Vocabulary } from "./rules/RuleBuilder";
 import { loadVocabulary } from "./vocabulary";

@@ -1,7 +1,7 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from domain.anniversary_index import anniversary_index
@@ -15,6 +15,9 @@ class User(Timestamps, Base):
     __table_args__ = (
         Index("ix_users_data", "data", postgresql_using="gin", postgresql_ops={"data": "jsonb_path_ops"}),
         anniversary_index("users"),
+        # Finding people by address (the console's search): exact, the email in any case.
+        Index("ix_users_email", "project_id", func.lower(text("email"))),
+        Index("ix_users_phone", "project_id", "phone"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

@@ -1,6 +1,6 @@
 import uuid
 
-from sqlalchemy import ColumnElement, ScalarSelect, case, select
+from sqlalchemy import ColumnElement, ScalarSelect, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, raiseload
 
@@ -8,8 +8,21 @@ from domain.identifiers import DEFAULT_SOURCE
 from domain.users.models import User, UserIdentifier
 
 
-async def list_users(session: AsyncSession, project_id: uuid.UUID, limit: int, after: uuid.UUID | None) -> list[User]:
+async def list_users(
+    session: AsyncSession,
+    project_id: uuid.UUID,
+    limit: int,
+    after: uuid.UUID | None,
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+) -> list[User]:
+    """A page of the project's users by id; `email` (any case) or `phone`: only those with it (indexed)."""
     query = select(User).where(User.project_id == project_id)
+    if email is not None:
+        query = query.where(func.lower(User.email) == email.strip().lower())
+    if phone is not None:
+        query = query.where(User.phone == phone.strip())
     if after is not None:
         query = query.where(User.id > after)
     return list((await session.scalars(query.order_by(User.id).limit(limit))).all())

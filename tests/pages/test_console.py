@@ -6,6 +6,7 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from tests.helpers import ADMIN_KEY, PASSWORD
+from tests.pages.accessibility import accessibility_problems
 from tests.pages.browser import browser
 from tests.pages.test_recipient_pages import picture
 from tests.processes import process_env, start_api, start_worker, stop, wait_for
@@ -17,6 +18,7 @@ LAPTOP = {"width": 1440, "height": 900}
 def log_in(page: Page, url: str, email: str) -> None:
     page.goto(f"{url}/console")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert accessibility_problems(page) == []
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -139,6 +141,7 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
             query = httpx.URL(href).params["query"]
             assert f'JourneyId="{saved["id"]}"' in query and "UserId=" in query
             picture(page, "console-journey-live")
+            assert accessibility_problems(page) == []
             # The link opens the run in the Temporal UI, found by its search attributes.
             ui = chromium.new_page(viewport=LAPTOP)
             ui.goto(href)
@@ -170,6 +173,27 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
             expect(page.get_by_role("status").first).to_contain_text("Published")
             expect(page.get_by_test_id("member-count")).to_have_text("1 members", timeout=30_000)
             picture(page, "console-list-rule")
+            assert accessibility_problems(page) == []
+
+            # Ana's page: found by email, her profile and her timeline, which grows without a reload.
+            page.get_by_role("link", name="Users").click()
+            page.get_by_label("Search by").select_option("email")
+            page.get_by_label("Find a user by").fill("ANA@example.com")
+            page.get_by_role("button", name="Search").click()
+            page.get_by_role("link", name="ana").click()
+            expect(page.get_by_role("heading", name="ana")).to_be_visible()
+            timeline = page.get_by_test_id("timeline")
+            expect(timeline).to_contain_text("order.completed")
+            expect(timeline).to_contain_text("journey.entered")
+            client.post(
+                "/api/client/users/events", json=[{"name": "review.written", "identifier": [{"external_id": "ana"}]}]
+            )
+            expect(timeline).to_contain_text("review.written", timeout=15_000)
+            picture(page, "console-user")
+            assert accessibility_problems(page) == []
+            page.get_by_role("link", name="Settings").click()
+            expect(page.get_by_role("heading", name="Members")).to_be_visible()
+            assert accessibility_problems(page) == []
             [made] = secret.get("/lists").json()
             assert made["rule"] == {"all": [
                 {"property": "user.data.plan", "op": "=", "value": "premium"},

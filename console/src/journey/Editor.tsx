@@ -7,7 +7,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } fro
 import {
   allows, api, ApiError, temporalRunsUrl, type ConsoleConfig, type Journey, type JourneyStats, type Me, type Run,
 } from "../api";
-import { Problem } from "../App";
+import { Problem } from "../Problem";
 import {
   autoLayout, duplicate, edgeId, freshId, graphToSteps, newStep, STEP_TYPES, stepsToGraph,
   type Step, type StepEdge, type StepNode,
