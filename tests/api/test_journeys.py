@@ -72,7 +72,7 @@ async def test_the_order_follow_up_journey_sends_a_personalised_email_once(
         assert names.count(expected) == 1, (expected, names)
     assert await stats(api, project, journey["id"]) == {
         "entered": 2, "active": 0, "completed": 2, "exited": 0,
-        "steps": {"plan": 2, "thanks": 1, "remember": 1, "wait": 1, "done": 2},
+        "steps": {"plan": 2, "thanks": 1, "remember": 1, "wait": 1, "done": 2}, "waiting": {},
     }  # fmt: skip
 
 
@@ -653,6 +653,16 @@ async def test_operators_find_runs_and_events_by_search_attributes(api, project:
     assert await (await run.describe()).static_details() == "waits at step wait until the delay is over"
     new_run = temporal_client.get_workflow_handle(f"journey/{journey['id']}/{created_user['user_id']}")
     assert await (await new_run.describe()).static_summary() == "journey · walt-is-new · from entry"
+    # The console's counts: both users wait at the delay now; the runs standing there, by step.
+    assert (await stats(api, project, journey["id"]))["waiting"] == {"wait": 2}
+    at_wait = await api.get(
+        project.admin(f"/journeys/{journey['id']}/runs"), params={"step": "wait"}, headers=project.secret
+    )
+    assert sorted(r["user_id"] for r in at_wait.json()["results"]) == sorted([known["id"], created_user["user_id"]])
+    at_gate = await api.get(
+        project.admin(f"/journeys/{journey['id']}/runs"), params={"step": "check"}, headers=project.secret
+    )
+    assert at_gate.json()["results"] == []
     query = f"JourneyId = '{journey['id']}' AND UserId = '{known['id']}'"
     for _ in range(100):  # visibility follows the run shortly after
         if found := [w.id async for w in temporal_client.list_workflows(query)]:

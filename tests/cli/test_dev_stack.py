@@ -258,8 +258,9 @@ def test_dev_stack_runs_everything_and_keeps_data(tmp_path: Path):
     running = said.index("Tempogram is running")
     parts = [line.removeprefix("[tempogram dev] ").partition(" started (pid ")[0] for line in said[:running]]
     assert parts == ["Temporal", "worker 1", "worker 2", "API"], said
-    assert said[running + 7].startswith("first login  tempogram accounts create --email")
-    assert said[running + 9] == "Press Ctrl+C to stop." and said[running + 10 :] == [
+    assert said[running + 3].startswith("console      http://127.0.0.1:")
+    assert said[running + 8].startswith("first login  tempogram accounts create --email")
+    assert said[running + 10] == "Press Ctrl+C to stop." and said[running + 11 :] == [
         "[tempogram dev] received SIGTERM; stopping…"
     ], said
     with socket.socket() as probe:
