@@ -2,6 +2,7 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
+from pydantic import Field
 
 from api.access import Editor, Viewer
 from api.deps import SessionDep, SettingsDep, TemporalDep, WorkDep
@@ -10,6 +11,7 @@ from domain.journeys.schemas import JourneyIn, JourneyOut, JourneyStats, RunOut
 from domain.journeys.service import (
     create_journey,
     delete_journey,
+    enter_by_hand,
     get_journey,
     journey_out,
     journey_runs,
@@ -19,6 +21,7 @@ from domain.journeys.service import (
     publish_journey,
     update_journey,
 )
+from domain.wire import ManagementModel, OutModel
 from lifecycle.journeys import sync_entrance_schedules
 from lifecycle.schedules import start_schedule_replan
 
@@ -99,6 +102,25 @@ async def remove(
     await work.commit()
     await sync_entrance_schedules(temporal, settings.temporal_task_queue, str(project_id), str(journey_id), schedules)
     return Response(status_code=204)
+
+
+class EnterIn(ManagementModel):
+    user_id: uuid.UUID
+    entrance: str | None = Field(default=None, min_length=1, max_length=100, description="an entrance step id")
+
+
+class Entered(OutModel):
+    workflow_id: str
+    run_id: str
+
+
+@router.post("/{journey_id}/runs", status_code=201)
+async def enter(project_id: Editor, journey_id: uuid.UUID, body: EnterIn, work: WorkDep) -> Entered:
+    """Put a chosen user into the live journey now, at `entrance` (else its link-only entrance, else its
+    first); the entrance's re-entry rules apply (`409` when they keep the user out)."""
+    start = await enter_by_hand(work, project_id, journey_id, body.user_id, body.entrance)
+    await work.commit()
+    return Entered(workflow_id=start.workflow_id, run_id=start.run.run_id)
 
 
 @router.get("/{journey_id}/runs")

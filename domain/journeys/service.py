@@ -7,18 +7,20 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Invalid, NotFound
+from core.errors import Conflict, Invalid, NotFound
 from domain.base import utcnow
 from domain.journeys.definition import Entrance, parse_definition
-from domain.journeys.entry import published
+from domain.journeys.entry import admit, published
 from domain.journeys.models import Journey, JourneyRun, JourneyStepVisit, JourneyVersion
 from domain.journeys.references import journey_references
 from domain.journeys.schemas import JourneyIn, JourneyOut, JourneyStats, RunOut, StepVisitOut
+from domain.journeys.walk import walk_admitted
 from domain.rules.references import check_references
 from domain.schedules.definitions import ensure_offset
 from domain.schedules.payloads import ANNIVERSARY_EVENT
 from domain.schedules.schemas import Entity
-from domain.unit_of_work import Termination, UnitOfWork
+from domain.unit_of_work import RunStart, Termination, UnitOfWork
+from domain.users.service import get_user
 
 
 @dataclass
@@ -248,3 +250,26 @@ async def journey_stats(session: AsyncSession, journey: Journey) -> JourneyStats
         steps=steps,
         waiting={step: n for step, n in waiting.items() if step is not None},
     )
+
+
+async def enter_by_hand(
+    work: UnitOfWork, project_id: uuid.UUID, journey_id: uuid.UUID, user_id: uuid.UUID, entrance_id: str | None
+) -> RunStart:
+    """Put a chosen user into a live journey (the console's "push a user in"): at the named entrance, else
+    the one only links use, else the first; its re-entry rules apply as to any entry."""
+    journey = await get_journey(work.session, project_id, journey_id)
+    if journey.status != "live" or journey.published_version is None:
+        raise Conflict(f"journey {journey_id} is {journey.status}: publish it before anyone can enter")
+    version = await published(work.session, journey.id, journey.published_version)
+    entrances = version.definition.entrances
+    if entrance_id is not None:
+        entrance = next((e for e in entrances if e.id == entrance_id), None)
+        if entrance is None:
+            raise Invalid(f"entrance: the journey has no entrance {entrance_id!r}")
+    else:
+        entrance = next((e for e in entrances if e.trigger == "none"), entrances[0])
+    user = await get_user(work.session, project_id, user_id)
+    if await admit(work, journey, version, entrance, user.id, {}) is None:
+        raise Conflict("user_id: the entrance's re-entry rules keep this user out (they are in it, or were)")
+    await walk_admitted(work)
+    return work.runs[-1]

@@ -704,3 +704,35 @@ async def test_references_into_another_project_or_nowhere_are_refused_naming_the
     await api.delete(project.admin(f"/campaigns/{campaign['id']}"), headers=project.secret)
     response = await api.post(project.admin(f"/journeys/{journey['id']}/publish"), headers=project.secret)
     assert response.status_code == 400 and "steps.step.campaign_id: no campaign" in response.json()["detail"]
+
+
+async def test_a_chosen_user_is_put_into_a_live_journey_by_hand(api, project: ProjectKeys, temporal_client):
+    steps = {
+        "entry": {"type": "entrance", "event": "never.sent", "next": "wait"},
+        "wait": {"type": "delay", "duration": "3 days", "next": "done"},
+        "done": {"type": "exit"},
+    }
+    draft = await created(api, project, "/journeys", {"name": "by hand", "steps": steps})
+    user = await upsert(api, project, "pushed")
+    runs_url = project.admin(f"/journeys/{draft['id']}/runs")
+    not_live = await api.post(runs_url, json={"user_id": user["id"]}, headers=project.secret)
+    assert not_live.status_code == 409 and "publish" in not_live.json()["detail"]
+    await api.post(project.admin(f"/journeys/{draft['id']}/publish"), headers=project.secret)
+
+    entered = await api.post(runs_url, json={"user_id": user["id"]}, headers=project.secret)
+    assert entered.status_code == 201, entered.text
+    assert entered.json()["workflow_id"] == f"journey/{draft['id']}/{user['id']}"
+    await until(lambda: stats(api, project, draft["id"]), equals={
+        "entered": 1, "active": 1, "completed": 0, "exited": 0, "steps": {"wait": 1}, "waiting": {"wait": 1},
+    })  # fmt: skip
+    described = await temporal_client.get_workflow_handle(entered.json()["workflow_id"]).describe()
+    assert described.status == WorkflowExecutionStatus.RUNNING
+    # Its entrance lets a user in once: a second push is refused, as a second event would be.
+    again = await api.post(runs_url, json={"user_id": user["id"]}, headers=project.secret)
+    assert again.status_code == 409 and "re-entry" in again.json()["detail"]
+    for body, field in (({"user_id": user["id"], "entrance": "nope"}, "entrance"),
+                        ({"user_id": "not-an-id"}, "user_id")):  # fmt: skip
+        refused = await api.post(runs_url, json=body, headers=project.secret)
+        assert refused.status_code == 400 and field in refused.json()["detail"]
+    unknown = await api.post(runs_url, json={"user_id": "00000000-0000-0000-0000-000000000000"}, headers=project.secret)
+    assert unknown.status_code == 404

@@ -149,6 +149,17 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
             picture(ui, "console-temporal-ui")
             ui.close()
 
+            # An author puts a chosen user into the journey by hand: Bo is not premium, so the gate ends it.
+            client.post("/api/client/users", json={"identifier": [{"external_id": "bo"}], "data": {"plan": "basic"}})
+            page.locator(".react-flow__pane").click(
+                position={"x": 20, "y": 20}
+            )  # nothing selected: the journey's panel
+            page.get_by_label("User's identifier").fill("bo")
+            page.get_by_role("button", name="Put in").click()
+            expect(page.get_by_role("status").filter(has_text="bo entered")).to_be_visible()
+            expect(page.get_by_test_id("journey-counts")).to_contain_text("2 entered", timeout=15_000)
+            expect(page.get_by_test_id("journey-counts")).to_contain_text("1 completed", timeout=15_000)
+
             # A list built with the rule builder, from names it suggests, counted live, then published.
             page.get_by_role("link", name="Lists").click()
             page.get_by_label("New list").fill("Premium buyers")
@@ -160,7 +171,7 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
             ).to_have_count(1)
             property_input.fill("user.data.plan")
             page.get_by_label("Operator").select_option("=")
-            page.get_by_label("Value").fill("basic")
+            page.get_by_label("Value").fill("gold")
             expect(page.get_by_test_id("preview-count")).to_contain_text("0 users match now")
             page.get_by_label("Value").fill("premium")
             page.get_by_role("button", name="+ event").click()

@@ -3,7 +3,7 @@ import {
   type Connection, type Edge, type EdgeChange, type Node, type NodeChange,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type FormEvent } from "react";
 import {
   allows, api, ApiError, temporalRunsUrl, type ConsoleConfig, type Journey, type JourneyStats, type Me, type Run,
 } from "../api";
@@ -356,8 +356,11 @@ function Editor({ project, journeyId }: { project: Project; journeyId: string })
               {journey.status !== "draft" && <StepRuns base={base} journeyId={journeyId} stepId={focus.id} config={config} />}
             </>
           ) : (
-            <ExitOn exitOn={exitOn} readOnly={!editable} events={choices.vocabulary.events}
-              onChange={(next) => { setExitOn(next); setDirty(true); }} />
+            <>
+              <ExitOn exitOn={exitOn} readOnly={!editable} events={choices.vocabulary.events}
+                onChange={(next) => { setExitOn(next); setDirty(true); }} />
+              {editable && journey.status === "live" && <PutUserIn base={base} journeyId={journeyId} />}
+            </>
           )}
         </aside>
       </div>
@@ -384,6 +387,34 @@ function ExitOn({ exitOn, readOnly, events, onChange }: {
       <datalist id="exit-events">{events.map((n) => <option key={n} value={n} />)}</datalist>
       {!readOnly && <button type="button" className="quiet small" onClick={() => onChange([...items, { event: "" }])}>+ exit event</button>}
     </div>
+  );
+}
+
+/** Put a chosen user into the journey now (its entrance's re-entry rules apply). */
+function PutUserIn({ base, journeyId }: { base: string; journeyId: string }) {
+  const [identifier, setIdentifier] = useState("");
+  const [result, setResult] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    try {
+      const user = await api<{ id: string }>("GET", `${base}/users?external_id=${encodeURIComponent(identifier.trim())}`);
+      await api("POST", `${base}/journeys/${journeyId}/runs`, { user_id: user.id });
+      setResult({ kind: "ok", text: `${identifier} entered the journey.` });
+      setIdentifier("");
+    } catch (e) {
+      setResult({ kind: "error", text: (e as Error).message });
+    }
+  };
+  return (
+    <form className="panel-body" onSubmit={submit}>
+      <h2>Put a user in</h2>
+      {result && <p className={result.kind === "ok" ? "notice" : "error"} role={result.kind === "ok" ? "status" : "alert"}>{result.text}</p>}
+      <div className="field">
+        <label htmlFor="put-user">User's identifier</label>
+        <input id="put-user" required value={identifier} onChange={(e) => setIdentifier(e.target.value)} placeholder="ana" />
+      </div>
+      <button type="submit">Put in</button>
+    </form>
   );
 }
 
