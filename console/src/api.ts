@@ -73,6 +73,7 @@ export interface Run {
   user_id: string;
   version: number;
   status: string;
+  entrance_step: string;
   current_step: string | null;
   created_at: string;
 }

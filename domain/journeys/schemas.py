@@ -34,6 +34,8 @@ class StepVisitOut(OutModel):
     entered_at: datetime
     # What the step did, once done: a send's status and reason, an action's response.
     result: dict[str, Any] | None = None
+    # Where it led, once done (a gate's yes or no step, a balancer's path); None: nowhere, or not yet.
+    next: str | None = None
 
 
 class RunOut(OutModel):

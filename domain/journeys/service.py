@@ -208,8 +208,13 @@ async def journey_runs(
             select(JourneyStepVisit).where(JourneyStepVisit.run_id.in_(history)).order_by(JourneyStepVisit.seq)
         )
         for visit in visits:
-            result = (visit.outcome or {}).get("result")
-            step = StepVisitOut(step_id=visit.step_id, entered_at=visit.entered_at, result=result)
+            outcome = visit.outcome or {}
+            step = StepVisitOut(
+                step_id=visit.step_id,
+                entered_at=visit.entered_at,
+                result=outcome.get("result"),
+                next=outcome.get("next"),
+            )
             history[visit.run_id].append(step)
     return [RunOut.model_validate(run).model_copy(update={"history": history[run.id]}) for run in runs]
 

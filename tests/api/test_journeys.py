@@ -59,10 +59,12 @@ async def test_the_order_follow_up_journey_sends_a_personalised_email_once(
     assert smtp.to("bob@example.com") == []  # the gate sent Bob straight to the exit
     [bobs_run] = await runs(api, project, journey["id"], bob["id"])
     assert [visit["step_id"] for visit in bobs_run["history"]] == ["plan", "done"]
+    assert bobs_run["history"][0]["next"] == "done"  # where the gate sent him: its "no" step
     assert [e["name"] for e in await timeline(api, project, bob["id"])].count("journey.completed") == 1
 
     [run] = await runs(api, project, journey["id"], ada["id"])
     assert [visit["step_id"] for visit in run["history"]] == ["plan", "thanks", "remember", "wait", "done"]
+    assert [visit["next"] for visit in run["history"]] == ["thanks", "remember", "wait", "done", None]
     assert run["status"] == "completed" and run["workflow_id"] == f"journey/{journey['id']}/{ada['id']}"
     profile = await api.get(project.admin(f"/users/{ada['id']}"), headers=project.secret)
     assert profile.json()["data"]["last_order_total"] == 129.5

@@ -2,6 +2,8 @@
 follow-up journey by drag and drop, publishes it, and watches a customer go through it; a viewer sees
 the same journey with no edit control. `TEMPOGRAM_SCREENSHOTS=1` refreshes the pictures in docs/."""
 
+import re
+
 import httpx
 from playwright.sync_api import Page, expect
 
@@ -154,11 +156,22 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
             page.locator(".react-flow__pane").click(
                 position={"x": 20, "y": 20}
             )  # nothing selected: the journey's panel
-            page.get_by_label("User's identifier").fill("bo")
+            page.get_by_label("Identifier of the user to put in").fill("bo")
             page.get_by_role("button", name="Put in").click()
             expect(page.get_by_role("status").filter(has_text="bo entered")).to_be_visible()
             expect(page.get_by_test_id("journey-counts")).to_contain_text("2 entered", timeout=15_000)
             expect(page.get_by_test_id("journey-counts")).to_contain_text("1 completed", timeout=15_000)
+            # Where is Ana, and why? Her path is drawn on the graph: the gate sent her to the email.
+            page.get_by_label("Identifier of the user to show").fill("ana")
+            page.get_by_role("button", name="Show their path").click()
+            followed = page.get_by_test_id("followed-run")
+            expect(followed).to_contain_text("active at delay")
+            expect(followed).to_contain_text("gate")
+            expect(followed.locator("li").first).to_contain_text("→ send")
+            expect(followed.locator("li").last).to_have_text(re.compile(r"^delay [^→]*$"))  # waiting there: no next yet
+            expect(page.locator('[data-step="entry"]')).to_have_class(re.compile("on-path"))
+            expect(page.locator('[data-step="done"]')).to_have_class(re.compile("off-path"))
+            picture(page, "console-user-path")
 
             # A list built with the rule builder, from names it suggests, counted live, then published.
             page.get_by_role("link", name="Lists").click()

@@ -48,6 +48,8 @@ function Editor({ project, journeyId }: { project: Project; journeyId: string })
   const [config, setConfig] = useState<ConsoleConfig>({ temporal_ui_url: null, temporal_namespace: "default" });
   const [choices, setChoices] = useState<Choices>({ campaigns: [], journeys: [], lists: [], vocabulary: { properties: [], events: [] } });
   const [confirmPublish, setConfirmPublish] = useState(false);
+  // A user's run followed on the graph: the steps it visited and where each led.
+  const [followed, setFollowed] = useState<FollowedRun | null>(null);
   const [dirty, setDirty] = useState(false);
   // Sizes React Flow measured: given back with the nodes, so edges and the minimap know them.
   const [sizes, setSizes] = useState<Record<string, { width: number; height: number }>>({});
@@ -161,14 +163,24 @@ function Editor({ project, journeyId }: { project: Project; journeyId: string })
     data: {
       step: n.step, problem: problems[n.id], live: journey?.status !== "draft" && stats !== null,
       waiting: stats?.waiting[n.id],
+      visited: followed
+        ? followed.entrance_step === n.id || followed.current_step === n.id || followed.history.some((v) => v.step_id === n.id)
+        : undefined,
       // An entrance is not a visit: with one entrance, everyone who entered passed it.
       passed: n.step.type === "entrance" && entrances === 1 ? stats?.entered : stats?.steps[n.id],
     } satisfies StepNodeData,
-  })), [graph.nodes, selected, problems, journey, stats, entrances, sizes]);
+  })), [graph.nodes, selected, problems, journey, stats, entrances, sizes, followed]);
   // Edges carry no labels: each leaves its step by an outlet labelled on the step itself.
+  const taken = useMemo(() => {
+    if (!followed) return new Set<string>();
+    const moves = pathTaken(followed).map((v) => `${v.step_id}>${v.next}`);
+    if (followed.history.length) moves.push(`${followed.entrance_step}>${followed.history[0].step_id}`);
+    return new Set(moves);
+  }, [followed]);
   const rfEdges: Edge[] = useMemo(() => graph.edges.map((e) => ({
     id: e.id, source: e.source, target: e.target, sourceHandle: e.outlet, selected: selected.includes(e.id),
-  })), [graph.edges, selected]);
+    animated: taken.has(`${e.source}>${e.target}`), className: taken.has(`${e.source}>${e.target}`) ? "taken" : undefined,
+  })), [graph.edges, selected, taken]);
 
   const onNodesChange = useCallback((changes: NodeChange[]) => {
     const selection = changes.filter((c) => c.type === "select");
@@ -359,6 +371,9 @@ function Editor({ project, journeyId }: { project: Project; journeyId: string })
             <>
               <ExitOn exitOn={exitOn} readOnly={!editable} events={choices.vocabulary.events}
                 onChange={(next) => { setExitOn(next); setDirty(true); }} />
+              {journey.status !== "draft" && (
+                <FollowUser base={base} journeyId={journeyId} config={config} followed={followed} onFollow={setFollowed} />
+              )}
               {editable && journey.status === "live" && <PutUserIn base={base} journeyId={journeyId} />}
             </>
           )}
@@ -390,6 +405,69 @@ function ExitOn({ exitOn, readOnly, events, onChange }: {
   );
 }
 
+interface FollowedRun extends Run {
+  history: { step_id: string; entered_at: string; next: string | null; result: Record<string, unknown> | null }[];
+}
+
+/** The visits of a run with where each led, but for the step it still waits at: a delay's next step is
+decided when the wait begins, and the run has not gone there yet. */
+function pathTaken(run: FollowedRun): FollowedRun["history"] {
+  return run.history.map((visit, i) => {
+    const waiting = run.status === "active" && i === run.history.length - 1 && visit.step_id === run.current_step;
+    return waiting ? { ...visit, next: null } : visit;
+  });
+}
+
+/** Where a user is in this journey, and how they got there: their latest run's visits, drawn on the graph. */
+function FollowUser({ base, journeyId, config, followed, onFollow }: {
+  base: string; journeyId: string; config: ConsoleConfig; followed: FollowedRun | null; onFollow: (run: FollowedRun | null) => void;
+}) {
+  const [identifier, setIdentifier] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    try {
+      const user = await api<{ id: string }>("GET", `${base}/users?external_id=${encodeURIComponent(identifier.trim())}`);
+      const page = await api<{ results: FollowedRun[] }>("GET", `${base}/journeys/${journeyId}/runs?user_id=${user.id}`);
+      const latest = page.results[page.results.length - 1];
+      if (!latest) throw new Error(`${identifier} has not entered this journey`);
+      onFollow(latest);
+      setError(null);
+    } catch (e) {
+      onFollow(null);
+      setError((e as Error).message);
+    }
+  };
+  const url = followed ? temporalRunsUrl(config, journeyId, followed.user_id) : null;
+  return (
+    <form className="panel-body" onSubmit={submit}>
+      <h2>Where is a user?</h2>
+      {error && <p className="error" role="alert">{error}</p>}
+      <div className="field">
+        <label htmlFor="follow-user">Identifier of the user to show</label>
+        <input id="follow-user" required value={identifier} onChange={(e) => setIdentifier(e.target.value)} placeholder="ana" />
+      </div>
+      <button type="submit" className="quiet">Show their path</button>
+      {followed && (
+        <div data-testid="followed-run">
+          <p><strong>{followed.status}</strong>{followed.current_step ? ` at ${followed.current_step}` : ""} · version {followed.version}
+            {url && <> · <a href={url} target="_blank" rel="noreferrer">Temporal UI</a></>}</p>
+          <ol className="plain history">
+            {pathTaken(followed).map((visit, i) => (
+              <li key={i}>
+                <code>{visit.step_id}</code> {new Date(visit.entered_at).toLocaleString()}
+                {visit.next ? <> → <code>{visit.next}</code></> : null}
+                {visit.result && typeof visit.result.status === "string" ? <> · {String(visit.result.status)}{visit.result.reason ? ` (${String(visit.result.reason)})` : ""}</> : null}
+              </li>
+            ))}
+          </ol>
+          <button type="button" className="quiet small" onClick={() => onFollow(null)}>Stop showing</button>
+        </div>
+      )}
+    </form>
+  );
+}
+
 /** Put a chosen user into the journey now (its entrance's re-entry rules apply). */
 function PutUserIn({ base, journeyId }: { base: string; journeyId: string }) {
   const [identifier, setIdentifier] = useState("");
@@ -410,7 +488,7 @@ function PutUserIn({ base, journeyId }: { base: string; journeyId: string }) {
       <h2>Put a user in</h2>
       {result && <p className={result.kind === "ok" ? "notice" : "error"} role={result.kind === "ok" ? "status" : "alert"}>{result.text}</p>}
       <div className="field">
-        <label htmlFor="put-user">User's identifier</label>
+        <label htmlFor="put-user">Identifier of the user to put in</label>
         <input id="put-user" required value={identifier} onChange={(e) => setIdentifier(e.target.value)} placeholder="ana" />
       </div>
       <button type="submit">Put in</button>

@@ -7,6 +7,7 @@ export interface StepNodeData extends Record<string, unknown> {
   waiting?: number;
   passed?: number;
   live: boolean;
+  visited?: boolean; // on the path of the run being followed (undefined: no run followed)
 }
 
 // Glyphs from the Geometric Shapes, Arrows and Dingbats blocks, which the common system fonts cover.
@@ -52,10 +53,10 @@ function outletLabel(outlet: string): string {
 }
 
 export function StepNodeView({ id, data, selected }: NodeProps) {
-  const { step, problem, waiting, passed, live } = data as StepNodeData;
+  const { step, problem, waiting, passed, live, visited } = data as StepNodeData;
   const exits = outlets(step);
   return (
-    <div className={`step-node ${step.type}${selected ? " selected" : ""}${problem ? " invalid" : ""}`}
+    <div className={`step-node ${step.type}${selected ? " selected" : ""}${problem ? " invalid" : ""}${visited === false ? " off-path" : ""}${visited ? " on-path" : ""}`}
       aria-label={`step ${id}: ${step.type}`} data-step={id}>
       {step.type !== "entrance" && <Handle type="target" position={Position.Top} />}
       <div className="step-head">
