@@ -9,7 +9,13 @@ from pydantic import EmailStr, Field
 from api.access import SESSION_COOKIE, PersonDep, refuse_cross_site, session_policy, set_session_cookie
 from api.deps import SessionDep, SettingsDep, TemporalDep, WorkDep
 from core.errors import TooManyAttempts, Unauthenticated
-from domain.accounts.links import accept_invitation, email_provider, open_link, reset_link, reset_password
+from domain.accounts.links import (
+    accept_invitation,
+    email_provider,
+    forgotten_password,
+    open_link,
+    reset_password,
+)
 from domain.accounts.models import Account
 from domain.accounts.service import memberships
 from domain.accounts.sessions import current_session, find_account, log_in, open_session, revoke_session
@@ -172,10 +178,10 @@ class ResetRequest(ManagementModel):
 @router.post("/password-reset", status_code=202)
 async def ask_reset(body: ResetRequest, work: WorkDep, temporal: TemporalDep, settings: SettingsDep) -> dict[str, str]:
     """Email a password-reset link, if an account has this address and one of its projects an email
-    provider. The answer is the same either way."""
+    provider (at most one every 5 minutes per account). The answer is the same either way."""
     account = await find_account(work.session, str(body.email))
-    if account is not None:
-        link = await reset_link(work.session, account, created_by=f"{account.email} (forgot password)")
+    link = await forgotten_password(work.session, account) if account is not None else None
+    if link is not None:
         provider = await email_provider(work.session, link)
         await work.commit()
         if provider is not None:

@@ -55,6 +55,25 @@ async def reset_link(session: AsyncSession, account: Account, created_by: str) -
     return await _new_link(session, "reset", account.email, account.id, None, None, created_by)
 
 
+# Asked for by anyone who knows the address: at most one such link per account this often.
+RESET_EVERY = timedelta(minutes=5)
+FORGOT_PASSWORD = "the account's own request (forgot password)"
+
+
+async def forgotten_password(session: AsyncSession, account: Account) -> AccountLink | None:
+    """A reset link asked for by address, unless one was asked for within `RESET_EVERY` (None then)."""
+    recent = await session.scalar(
+        select(AccountLink.id)
+        .where(
+            AccountLink.account_id == account.id,
+            AccountLink.created_by == FORGOT_PASSWORD,
+            AccountLink.created_at > utcnow() - RESET_EVERY,
+        )
+        .limit(1)
+    )
+    return None if recent is not None else await reset_link(session, account, FORGOT_PASSWORD)
+
+
 async def _new_link(
     session: AsyncSession, kind: str, email: str, account_id: uuid.UUID | None, project_id: uuid.UUID | None,
     role: Role | None, created_by: str,
