@@ -154,7 +154,8 @@ def run_dev(options: DevOptions) -> int:
         **stack_secrets,
         "TEMPOGRAM_DATABASE_URL": database_url,
         "TEMPOGRAM_TEMPORAL_ADDRESS": f"{options.host}:{options.temporal_port}",
-        "TEMPOGRAM_TEMPORAL_UI_URL": os.environ.get("TEMPOGRAM_TEMPORAL_UI_URL") or f"http://{options.host}:{options.ui_port}",
+        "TEMPOGRAM_TEMPORAL_UI_URL": os.environ.get("TEMPOGRAM_TEMPORAL_UI_URL")
+        or f"http://{options.host}:{options.ui_port}",
         # Links in messages open where this stack's API listens, unless told otherwise.
         "TEMPOGRAM_PUBLIC_URL": os.environ.get("TEMPOGRAM_PUBLIC_URL") or base,
         # Calm by default: this process says when each part starts; they say only what goes wrong.
