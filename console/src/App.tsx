@@ -3,6 +3,7 @@ import { api, ApiError, type Me } from "./api";
 import { Journeys } from "./Journeys";
 import { ListEditor, Lists } from "./Lists";
 import { Login } from "./Login";
+import { Messaging } from "./Messaging";
 import { Problem } from "./Problem";
 import { Settings } from "./Settings";
 import { UserPage, Users } from "./Users";
@@ -59,6 +60,7 @@ export function App() {
             <a href={`#/p/${project.id}/journeys`} aria-current={page === "journeys" ? "page" : undefined}>Journeys</a>
             <a href={`#/p/${project.id}/lists`} aria-current={page === "lists" ? "page" : undefined}>Lists</a>
             <a href={`#/p/${project.id}/users`} aria-current={page === "users" ? "page" : undefined}>Users</a>
+            <a href={`#/p/${project.id}/messaging`} aria-current={page === "messaging" ? "page" : undefined}>Messaging</a>
             <a href={`#/p/${project.id}/settings`} aria-current={page === "settings" ? "page" : undefined}>Settings</a>
             <span className="role" title="your role in this project">{project.role}</span>
           </nav>
@@ -80,6 +82,7 @@ export function App() {
         {section === "p" && project && page === "users" && !itemId && <Users project={project} />}
         {section === "p" && project && page === "users" && itemId && <UserPage key={itemId} project={project} userId={itemId} />}
         {section === "p" && project && page === "settings" && <Settings project={project} />}
+        {section === "p" && project && page === "messaging" && <Messaging project={project} />}
         {section === "p" && !project && <Problem message="You are not a member of this project." />}
         {section !== "p" && <Projects me={me} />}
       </main>

@@ -243,3 +243,43 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
     finally:
         stop([api, worker])
         smtp.stop()
+
+
+def test_an_admin_adds_an_email_provider_and_tests_it_from_the_console(database_url, temporal_env):
+    env = process_env(database_url, temporal_env, "console-messaging")
+    smtp = SmtpSink()
+    smtp.start()
+    worker = start_worker(env)
+    api, url = start_api(env)
+    try:
+        admin = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+        admin.post("/api/admin/accounts", json={"email": "ops@shop.example", "password": PASSWORD})
+        project = admin.post("/api/admin/projects", json={"name": "Nordlicht Books"}).json()
+        secret = httpx.Client(base_url=f"{url}/api/admin/projects/{project['id']}",
+                              headers={"Authorization": f"Bearer {project['secret_key']}"})  # fmt: skip
+        secret.post("/members", json={"email": "ops@shop.example", "role": "admin"})
+
+        with browser() as chromium:
+            page = chromium.new_page(viewport=LAPTOP)
+            log_in(page, url, "ops@shop.example")
+            page.get_by_role("link", name="Nordlicht Books").click()
+            page.get_by_role("link", name="Messaging").click()
+            page.get_by_label("Name", exact=True).fill("Local mail")
+            page.get_by_label("Host").fill("127.0.0.1")
+            page.get_by_label("Port").fill(str(smtp.port))
+            page.get_by_label("TLS").select_option("none")
+            page.get_by_label("Password (sealed, never shown again)").fill("hunter2-secret")
+            page.get_by_label("From address").fill("shop@nordlicht.example")
+            page.get_by_role("button", name="Add the provider").click()
+            expect(page.get_by_text("127.0.0.1:" + str(smtp.port))).to_be_visible()
+            assert "hunter2-secret" not in page.content()
+
+            page.get_by_label("Send a test to").fill("ops@shop.example")
+            page.get_by_role("button", name="Test Local mail").click()
+            expect(page.get_by_role("status")).to_contain_text("Works: connected: 220", timeout=30_000)
+            wait_for(lambda: bool(smtp.to("ops@shop.example")), timeout=30)
+            picture(page, "console-messaging")
+            assert accessibility_problems(page) == []
+    finally:
+        stop([api, worker])
+        smtp.stop()
