@@ -1,9 +1,10 @@
 """Providers, subscription groups, campaigns, and a user's subscriptions and messages."""
 
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Response
+from pydantic import Field
 
 from api.access import Admin, Editor, Viewer
 from api.deps import LinksDep, SessionDep, SettingsDep, TemporalDep, WorkDep
@@ -12,6 +13,7 @@ from domain.messaging.feedback import lift_suppression, project_suppressions
 from domain.messaging.links import Links
 from domain.messaging.models import Provider
 from domain.messaging.payloads import ProviderTestInput
+from domain.messaging.preview import render_for
 from domain.messaging.schemas import (
     CHANNEL_OF_PROVIDER,
     CampaignIn,
@@ -47,6 +49,7 @@ from domain.messaging.service import (
 )
 from domain.projects.service import get_project
 from domain.users.service import get_user
+from domain.wire import ManagementModel, OutModel
 from lifecycle.messaging import test_provider
 
 router = APIRouter(prefix="/api/admin/projects/{project_id}", tags=["admin: messaging"])
@@ -163,6 +166,29 @@ async def edit_campaign(project_id: Editor, campaign_id: uuid.UUID, body: Campai
     campaign = await update_campaign(work.session, project_id, campaign_id, body)
     await work.commit()
     return CampaignOut.model_validate(campaign)
+
+
+class PreviewIn(ManagementModel):
+    user_id: uuid.UUID
+    # Unsaved templates to render instead of the campaign's (the console's editor), per locale.
+    templates: dict[str, dict[str, Any]] | None = None
+    # The journey data a run would give the templates (`journey.order.total`).
+    journey: dict[str, Any] = Field(default_factory=dict)
+
+
+class PreviewOut(OutModel):
+    locale: str
+    fields: dict[str, Any]
+
+
+@router.post("/campaigns/{campaign_id}/preview")
+async def preview_campaign(
+    project_id: Viewer, campaign_id: uuid.UUID, body: PreviewIn, session: SessionDep, links: LinksDep
+) -> PreviewOut:
+    """Render the campaign for a user as a send would (their locale, profile, organization, the signed
+    links), sending nothing: what you see is what Liquid will send."""
+    rendered = await render_for(session, links, project_id, campaign_id, body.user_id, body.templates, body.journey)
+    return PreviewOut(locale=rendered.locale, fields=rendered.fields)
 
 
 @router.delete("/campaigns/{campaign_id}", status_code=204)

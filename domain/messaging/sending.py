@@ -114,16 +114,8 @@ async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: d
         return await _conclude(session, job, previous, "failed", f"the provider's credentials are {error}", now)
 
     template = pick_locale(campaign.templates, user.locale, project.default_locale)
-    context = await template_context(session, user, job.data, now, sources=template)
-    context["campaign"] = {**campaign.variables, "id": str(campaign.id), "name": campaign.name}
-    if campaign.subscription_group_id is not None:
-        token = sign_unsubscribe(links.secret, UnsubscribeToken(project.id, user.id, campaign.subscription_group_id))
-        context["unsubscribe_url"] = f"{links.public_url}/api/unsubscribe/{token}"
-        context["preferences_url"] = f"{links.public_url}/api/preferences/{token}"
-    fields = {
-        name: render_json(source, context, name) if name in ("headers", "body") else render(source, context)
-        for name, source in template.items()
-    }
+    context = await message_context(session, links, project, campaign, user, template, job.data, now)
+    fields = render_fields(template, context)
     key = hashlib.sha256(job.key.encode()).hexdigest()[:32]
     message_id = f"{key}@{message_id_domain(campaign.channel, provider.config, links)}"
     if campaign.channel == "email" and fields.get("html"):
@@ -311,6 +303,35 @@ def message_id_domain(channel: str, config: dict[str, Any], links: Links) -> str
     if channel == "email" and "@" in sender:
         return sender.rpartition("@")[2]
     return urlsplit(links.public_url).hostname or "localhost"
+
+
+async def message_context(
+    session: AsyncSession,
+    links: Links,
+    project: Project,
+    campaign: Campaign,
+    user: User,
+    template: dict[str, Any],
+    data: dict[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
+    """What a campaign's templates see for one user: the user, organization, journey data and `now`,
+    the campaign and its variables, and the signed unsubscribe and preferences links of its group."""
+    context = await template_context(session, user, data, now, sources=template)
+    context["campaign"] = {**campaign.variables, "id": str(campaign.id), "name": campaign.name}
+    if campaign.subscription_group_id is not None:
+        token = sign_unsubscribe(links.secret, UnsubscribeToken(project.id, user.id, campaign.subscription_group_id))
+        context["unsubscribe_url"] = f"{links.public_url}/api/unsubscribe/{token}"
+        context["preferences_url"] = f"{links.public_url}/api/preferences/{token}"
+    return context
+
+
+def render_fields(template: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    """A locale's templates rendered: JSON templates (a webhook's headers and body) to values, the rest to text."""
+    return {
+        name: render_json(source, context, name) if name in ("headers", "body") else render(source, context)
+        for name, source in template.items()
+    }
 
 
 def pick_locale(templates: dict[str, Any], locale: str | None, default_locale: str) -> dict[str, Any]:

@@ -343,3 +343,33 @@ async def test_email_goes_over_starttls_to_a_server_whose_certificate_is_verifie
         "Sealed",
         "Sealed",
     ]
+
+
+async def test_a_campaign_is_previewed_for_a_chosen_user_as_it_would_be_sent(api, project: ProjectKeys, smtp: SmtpSink):
+    group = await created(api, project, "/subscriptions", {"name": "News", "channel": "email"})
+    campaign = await email_campaign(api, project, smtp.port, {
+        "en": {"subject": "Hi {{ user.data.first_name }}", "text": "Total: {{ journey.order.total }}"},
+        "de": {"subject": "Hallo {{ user.data.first_name }}", "text": "Abmelden: {{ unsubscribe_url }}"},
+    }, group_id=group["id"])  # fmt: skip
+    user = (await api.post("/api/client/users", headers=project.public, json={
+        "identifier": [{"external_id": "lena"}], "locale": "de-AT", "email": "lena@example.com",
+        "data": {"first_name": "Lena"},
+    })).json()  # fmt: skip
+    url = project.admin(f"/campaigns/{campaign['id']}/preview")
+
+    shown = await api.post(url, json={"user_id": user["id"]}, headers=project.secret)
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["locale"] == "de" and shown.json()["fields"]["subject"] == "Hallo Lena"
+    assert f"{PUBLIC_URL}/api/unsubscribe/" in shown.json()["fields"]["text"]  # the signed link a send carries
+    # Unsaved edits and a run's journey data render the same way; nothing is sent.
+    edited = {"en": {"subject": "Yo", "text": "{{ journey.order.total | times: 2 }}"}}
+    body = {"user_id": user["id"], "templates": edited, "journey": {"order": {"total": 21}}}
+    again = await api.post(url, json=body, headers=project.secret)
+    assert again.json() == {"locale": "en", "fields": {"subject": "Yo", "text": "42"}}
+    assert smtp.to("lena@example.com") == []
+
+    broken = {"de": {"subject": "{% if %}", "text": "x"}}
+    refused = await api.post(url, json={"user_id": user["id"], "templates": broken}, headers=project.secret)
+    assert refused.status_code == 400 and "templates.de.subject" in refused.json()["detail"]
+    unknown = await api.post(url, json={"user_id": "00000000-0000-0000-0000-000000000000"}, headers=project.secret)
+    assert unknown.status_code == 404

@@ -36,6 +36,7 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/subscriptions"): A, ("GET", "/subscriptions"): V, ("DELETE", "/subscriptions/{group_id}"): A,
     ("POST", "/campaigns"): E, ("GET", "/campaigns"): V, ("GET", "/campaigns/{campaign_id}"): V,
     ("PUT", "/campaigns/{campaign_id}"): E, ("DELETE", "/campaigns/{campaign_id}"): E,
+    ("POST", "/campaigns/{campaign_id}/preview"): V,
     ("GET", "/suppressions"): V, ("DELETE", "/suppressions/{channel}/{address}"): A,
     ("POST", "/broadcasts"): E, ("GET", "/broadcasts"): V, ("GET", "/broadcasts/{broadcast_id}"): V,
     ("POST", "/broadcasts/{broadcast_id}/cancel"): E,
