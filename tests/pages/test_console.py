@@ -224,6 +224,24 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
                 {"event": "order.completed", "count": {"op": ">=", "value": 1}},
             ]}  # fmt: skip
 
+            # The campaign's templates beside the message as Liquid renders it for Ana, following each edit.
+            page.get_by_role("link", name="Campaigns").click()
+            page.get_by_role("link", name="Thanks").click()
+            page.get_by_label("For the user").fill("ana")
+            page.get_by_role("button", name="Show").click()
+            preview = page.get_by_test_id("campaign-preview")
+            expect(preview).to_contain_text("subject: Thanks, Ana")
+            page.get_by_label("subject").fill("Merci, {{ user.data.first_name | upcase }}")
+            expect(preview).to_contain_text("subject: Merci, ANA")
+            page.get_by_label("Journey data, as a run would give it (JSON, optional)").fill(
+                '{"order": {"total": 149.99}}'
+            )
+            expect(preview).to_contain_text("Your order of 149.99 is on its way.")
+            page.get_by_role("button", name="Save").click()
+            expect(page.get_by_role("status")).to_contain_text("Saved")
+            assert accessibility_problems(page) == []
+            picture(page, "console-campaign")
+
             # A viewer sees the journey and its counts, and no control that changes it.
             viewer = chromium.new_page(viewport=LAPTOP)
             log_in(viewer, url, "viewer@shop.example")
