@@ -3,6 +3,7 @@ import { api, ApiError, type Me } from "./api";
 import { Journeys } from "./Journeys";
 import { ListEditor, Lists } from "./Lists";
 import { CampaignEditor, Campaigns } from "./Campaigns";
+import { Events } from "./Events";
 import { Login } from "./Login";
 import { Messaging } from "./Messaging";
 import { Problem } from "./Problem";
@@ -63,6 +64,7 @@ export function App() {
             <a href={`#/p/${project.id}/users`} aria-current={page === "users" ? "page" : undefined}>Users</a>
             <a href={`#/p/${project.id}/campaigns`} aria-current={page === "campaigns" ? "page" : undefined}>Campaigns</a>
             <a href={`#/p/${project.id}/messaging`} aria-current={page === "messaging" ? "page" : undefined}>Messaging</a>
+            <a href={`#/p/${project.id}/events`} aria-current={page === "events" ? "page" : undefined}>Events</a>
             <a href={`#/p/${project.id}/settings`} aria-current={page === "settings" ? "page" : undefined}>Settings</a>
             <span className="role" title="your role in this project">{project.role}</span>
           </nav>
@@ -85,6 +87,7 @@ export function App() {
         {section === "p" && project && page === "users" && itemId && <UserPage key={itemId} project={project} userId={itemId} />}
         {section === "p" && project && page === "settings" && <Settings project={project} />}
         {section === "p" && project && page === "messaging" && <Messaging project={project} />}
+        {section === "p" && project && page === "events" && <Events project={project} />}
         {section === "p" && project && page === "campaigns" && !itemId && <Campaigns project={project} />}
         {section === "p" && project && page === "campaigns" && itemId && <CampaignEditor key={itemId} project={project} campaignId={itemId} />}
         {section === "p" && !project && <Problem message="You are not a member of this project." />}

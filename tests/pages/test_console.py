@@ -224,6 +224,15 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
                 {"event": "order.completed", "count": {"op": ">=", "value": 1}},
             ]}  # fmt: skip
 
+            # The events the project has sent, with their properties, and the instance's health.
+            page.get_by_role("link", name="Events").click()
+            expect(page.get_by_role("cell", name="order.completed")).to_be_visible()
+            expect(page.get_by_text("total number")).to_be_visible()
+            expect(page.get_by_test_id("health")).to_contain_text("Database: ok · Temporal: ok")
+            clock = page.get_by_role("link", name="The system clock in the Temporal UI")
+            assert "SystemClock" in httpx.URL(clock.get_attribute("href") or "").params["query"]
+            assert accessibility_problems(page) == []
+
             # The campaign's templates beside the message as Liquid renders it for Ana, following each edit.
             page.get_by_role("link", name="Campaigns").click()
             page.get_by_role("link", name="Thanks").click()
