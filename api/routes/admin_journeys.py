@@ -1,5 +1,6 @@
 import uuid
-from typing import Annotated, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import Field
@@ -16,6 +17,7 @@ from domain.journeys.service import (
     journey_out,
     journey_runs,
     journey_stats,
+    journey_versions,
     pause_journey,
     project_journeys,
     publish_journey,
@@ -121,6 +123,25 @@ async def enter(project_id: Editor, journey_id: uuid.UUID, body: EnterIn, work: 
     start = await enter_by_hand(work, project_id, journey_id, body.user_id, body.entrance)
     await work.commit()
     return Entered(workflow_id=start.workflow_id, run_id=start.run.run_id)
+
+
+class VersionOut(OutModel):
+    version: int
+    published_at: datetime
+    steps: dict[str, Any]
+    exit_on: list[Any]
+    runs: int
+    open_runs: int
+
+
+@router.get("/{journey_id}/versions")
+async def versions(project_id: Viewer, journey_id: uuid.UUID, session: SessionDep) -> list[VersionOut]:
+    """The published versions, newest first, with the runs that entered with each and how many are still
+    inside (a run keeps the version it entered with)."""
+    return [
+        VersionOut.model_validate(v, from_attributes=True)
+        for v in await journey_versions(session, project_id, journey_id)
+    ]
 
 
 @router.get("/{journey_id}/runs")

@@ -3,6 +3,8 @@
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -278,3 +280,33 @@ async def enter_by_hand(
         raise Conflict("user_id: the entrance's re-entry rules keep this user out (they are in it, or were)")
     await walk_admitted(work)
     return work.runs[-1]
+
+
+@dataclass(frozen=True)
+class VersionSummary:
+    version: int
+    published_at: datetime
+    steps: dict[str, Any]
+    exit_on: list[Any]
+    runs: int  # runs that entered with it
+    open_runs: int  # of which still inside
+
+
+async def journey_versions(session: AsyncSession, project_id: uuid.UUID, journey_id: uuid.UUID) -> list[VersionSummary]:
+    """The published versions, newest first, each with the runs that entered with it (runs keep theirs)."""
+    journey = await get_journey(session, project_id, journey_id)
+    counts = {
+        version: (total, still_open)
+        for version, total, still_open in await session.execute(
+            select(JourneyRun.version, func.count(), func.count().filter(JourneyRun.ended_at.is_(None)))
+            .where(JourneyRun.journey_id == journey.id)
+            .group_by(JourneyRun.version)
+        )
+    }
+    versions = await session.scalars(
+        select(JourneyVersion).where(JourneyVersion.journey_id == journey.id).order_by(JourneyVersion.version.desc())
+    )
+    return [
+        VersionSummary(v.version, v.created_at, v.steps, list(v.exit_on), *counts.get(v.version, (0, 0)))
+        for v in versions
+    ]

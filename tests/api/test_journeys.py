@@ -738,3 +738,18 @@ async def test_a_chosen_user_is_put_into_a_live_journey_by_hand(api, project: Pr
         assert refused.status_code == 400 and field in refused.json()["detail"]
     unknown = await api.post(runs_url, json={"user_id": "00000000-0000-0000-0000-000000000000"}, headers=project.secret)
     assert unknown.status_code == 404
+
+
+async def test_versions_are_listed_with_the_runs_that_keep_them(api, project: ProjectKeys, temporal_client):
+    journey = await live_journey(api, project, waiting_steps("plan.started", "3 days"))
+    await upsert(api, project, "early")
+    await post_events(
+        api, project, temporal_client, [{"name": "plan.started", "identifier": [{"external_id": "early"}]}]
+    )
+    changed = waiting_steps("plan.started", "5 days")
+    await api.put(project.admin(f"/journeys/{journey['id']}"), json={"name": "journey", "steps": changed},
+                  headers=project.secret)  # fmt: skip
+    await api.post(project.admin(f"/journeys/{journey['id']}/publish"), headers=project.secret)
+    listed = (await api.get(project.admin(f"/journeys/{journey['id']}/versions"), headers=project.secret)).json()
+    assert [(v["version"], v["runs"], v["open_runs"]) for v in listed] == [(2, 0, 0), (1, 1, 1)]
+    assert listed[0]["steps"]["wait"]["duration"] == "5 days" and listed[1]["steps"]["wait"]["duration"] == "3 days"

@@ -172,6 +172,10 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
             expect(page.locator('[data-step="entry"]')).to_have_class(re.compile("on-path"))
             expect(page.locator('[data-step="done"]')).to_have_class(re.compile("off-path"))
             picture(page, "console-user-path")
+            expect(page.get_by_test_id("versions")).to_contain_text("v1 (new entrants get it)")
+            expect(page.get_by_test_id("versions")).to_contain_text(
+                "2 runs entered with it, 1 still inside", timeout=15_000
+            )
 
             # A list built with the rule builder, from names it suggests, counted live, then published.
             page.get_by_role("link", name="Lists").click()

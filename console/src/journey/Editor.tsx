@@ -375,6 +375,11 @@ function Editor({ project, journeyId }: { project: Project; journeyId: string })
                 <FollowUser base={base} journeyId={journeyId} config={config} followed={followed} onFollow={setFollowed} />
               )}
               {editable && journey.status === "live" && <PutUserIn base={base} journeyId={journeyId} />}
+              {journey.published_version !== null && (
+                <Versions base={base} journeyId={journeyId} published={journey.published_version} editable={editable}
+                  onRestore={(version) => { change(stepsToGraph(version.steps)); setExitOn(version.exit_on);
+                    setMessage({ kind: "ok", text: `Version ${version.version} is in the draft: save it, then publish.` }); }} />
+              )}
             </>
           )}
         </aside>
@@ -465,6 +470,46 @@ function FollowUser({ base, journeyId, config, followed, onFollow }: {
         </div>
       )}
     </form>
+  );
+}
+
+interface Version {
+  version: number;
+  published_at: string;
+  steps: Record<string, Step>;
+  exit_on: unknown[];
+  runs: number;
+  open_runs: number;
+}
+
+/** The published versions, with the runs that entered with each (they keep it); any can become the draft. */
+function Versions({ base, journeyId, published, editable, onRestore }: {
+  base: string; journeyId: string; published: number; editable: boolean; onRestore: (version: Version) => void;
+}) {
+  const [versions, setVersions] = useState<Version[] | null>(null);
+  useEffect(() => {
+    const load = () => api<Version[]>("GET", `${base}/journeys/${journeyId}/versions`).then(setVersions).catch(() => setVersions([]));
+    void load();
+    const timer = window.setInterval(load, 5000);  // its run counts move as users enter and leave
+    return () => window.clearInterval(timer);
+  }, [base, journeyId, published]);
+  return (
+    <div className="panel-body">
+      <h2>Versions</h2>
+      {versions === null ? <p className="muted">Loading…</p> : (
+        <ul className="plain" data-testid="versions">
+          {versions.map((v) => (
+            <li key={v.version}>
+              <strong>v{v.version}</strong>{v.version === published ? " (new entrants get it)" : ""} · {new Date(v.published_at).toLocaleString()}
+              <br /><span className="muted">{v.runs} runs entered with it, {v.open_runs} still inside</span>
+              {editable && v.version !== published && (
+                <> <button type="button" className="quiet small" onClick={() => onRestore(v)}>Put v{v.version} in the draft</button></>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
   );
 }
 
