@@ -2,6 +2,7 @@ import { lazy, Suspense, useCallback, useEffect, useState } from "react";
 import { api, ApiError, type Me } from "./api";
 import { Journeys } from "./Journeys";
 import { ListEditor, Lists } from "./Lists";
+import { Broadcasts } from "./Broadcasts";
 import { CampaignEditor, Campaigns } from "./Campaigns";
 import { Events } from "./Events";
 import { Login } from "./Login";
@@ -63,6 +64,7 @@ export function App() {
             <a href={`#/p/${project.id}/lists`} aria-current={page === "lists" ? "page" : undefined}>Lists</a>
             <a href={`#/p/${project.id}/users`} aria-current={page === "users" ? "page" : undefined}>Users</a>
             <a href={`#/p/${project.id}/campaigns`} aria-current={page === "campaigns" ? "page" : undefined}>Campaigns</a>
+            <a href={`#/p/${project.id}/broadcasts`} aria-current={page === "broadcasts" ? "page" : undefined}>Broadcasts</a>
             <a href={`#/p/${project.id}/messaging`} aria-current={page === "messaging" ? "page" : undefined}>Messaging</a>
             <a href={`#/p/${project.id}/events`} aria-current={page === "events" ? "page" : undefined}>Events</a>
             <a href={`#/p/${project.id}/settings`} aria-current={page === "settings" ? "page" : undefined}>Settings</a>
@@ -88,6 +90,7 @@ export function App() {
         {section === "p" && project && page === "settings" && <Settings project={project} />}
         {section === "p" && project && page === "messaging" && <Messaging project={project} />}
         {section === "p" && project && page === "events" && <Events project={project} />}
+        {section === "p" && project && page === "broadcasts" && <Broadcasts project={project} />}
         {section === "p" && project && page === "campaigns" && !itemId && <Campaigns project={project} />}
         {section === "p" && project && page === "campaigns" && itemId && <CampaignEditor key={itemId} project={project} campaignId={itemId} />}
         {section === "p" && !project && <Problem message="You are not a member of this project." />}

@@ -255,6 +255,17 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
             assert accessibility_problems(page) == []
             picture(page, "console-campaign")
 
+            # A broadcast of the campaign to the list, its audience shown first, its progress as it goes out.
+            page.get_by_role("link", name="Broadcasts").click()
+            page.get_by_label("Name", exact=True).fill("Spring news")
+            page.get_by_label("Campaign").select_option(label="Thanks")
+            page.get_by_label("To the list").select_option(label="Premium buyers")
+            expect(page.get_by_test_id("audience")).to_have_text("1 members now")
+            page.get_by_role("button", name="Send").click()
+            expect(page.get_by_test_id("broadcast-Spring news")).to_contain_text("1 of 1 · 1 sent", timeout=30_000)
+            wait_for(lambda: len(smtp.to("ana@example.com")) == 2, timeout=30)
+            assert accessibility_problems(page) == []
+
             # A viewer sees the journey and its counts, and no control that changes it.
             viewer = chromium.new_page(viewport=LAPTOP)
             log_in(viewer, url, "viewer@shop.example")
