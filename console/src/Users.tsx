@@ -78,6 +78,7 @@ export function Users({ project }: { project: Project }) {
         <button type="submit">Search</button>
       </form>
       {error && <p className="error" role="alert">{error}</p>}
+      {allows(project.role, "editor") && <ImportUsers base={base} />}
       {found === null ? <p className="muted">Loading…</p> : found.length === 0 ? <p className="muted">No user found.</p> : (
         <table>
           <thead><tr><th scope="col">Identifier</th><th scope="col">Email</th><th scope="col">Phone</th><th scope="col">Since</th></tr></thead>
@@ -199,4 +200,61 @@ export function UserPage({ project, userId }: { project: Project; userId: string
 
 function name(user: User): string {
   return user.identifier.find((i) => i.source === "default")?.external_id ?? user.identifier[0]?.external_id ?? user.email ?? user.id;
+}
+
+interface ImportResult {
+  created: number;
+  updated: number;
+  unchanged: number;
+  failed: number;
+  errors: { line: number; error: string }[];
+}
+
+/** A CSV of users uploaded with a progress bar; the answer counts them and names each line it refused. */
+function ImportUsers({ base }: { base: string }) {
+  const [file, setFile] = useState<File | null>(null);
+  const [sent, setSent] = useState<number | null>(null);
+  const [result, setResult] = useState<ImportResult | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const upload = (event: FormEvent) => {
+    event.preventDefault();
+    if (!file) return;
+    const body = new FormData();
+    body.append("file", file);
+    const request = new XMLHttpRequest();  // fetch cannot report an upload's progress
+    request.open("POST", `${base}/import`);
+    request.upload.onprogress = (e) => setSent(e.lengthComputable ? Math.round((100 * e.loaded) / e.total) : null);
+    request.onload = () => {
+      setSent(null);
+      const answer = JSON.parse(request.responseText || "{}");
+      if (request.status >= 400) setError(answer.detail ?? `the server answered ${request.status}`);
+      else { setResult(answer as ImportResult); setError(null); }
+    };
+    request.onerror = () => { setSent(null); setError("the upload did not reach the server"); };
+    setSent(0);
+    setResult(null);
+    request.send(body);
+  };
+  return (
+    <form className="card" onSubmit={upload}>
+      <h2>Import users from CSV</h2>
+      <p className="muted">A header row; an <code>external_id</code> (or <code>identifier</code>) column, and any of email, phone,
+        timezone, locale and data columns.</p>
+      <div className="rule-row">
+        <label htmlFor="csv-file">CSV file</label>
+        <input id="csv-file" type="file" accept=".csv,text/csv" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+        <button type="submit" disabled={!file || sent !== null}>Import</button>
+      </div>
+      {sent !== null && <progress max={100} value={sent} aria-label="Upload progress" />}
+      {error && <p className="error" role="alert">{error}</p>}
+      {result && (
+        <div role="status" data-testid="import-result">
+          <p>{result.created} created, {result.updated} updated, {result.unchanged} unchanged, {result.failed} refused</p>
+          {result.errors.length > 0 && (
+            <ul className="plain">{result.errors.map((e) => <li key={e.line}>line {e.line}: {e.error}</li>)}</ul>
+          )}
+        </div>
+      )}
+    </form>
+  );
 }

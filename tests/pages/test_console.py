@@ -205,6 +205,11 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
 
             # Ana's page: found by email, her profile and her timeline, which grows without a reload.
             page.get_by_role("link", name="Users").click()
+            csv = b"external_id,email\ncara,cara@example.com\n,no-id@example.com\n"
+            page.get_by_label("CSV file").set_input_files({"name": "people.csv", "mimeType": "text/csv", "buffer": csv})
+            page.get_by_role("button", name="Import").click()
+            expect(page.get_by_test_id("import-result")).to_contain_text("1 created")
+            expect(page.get_by_test_id("import-result")).to_contain_text("line 3:")
             page.get_by_label("Search by").select_option("email")
             page.get_by_label("Find a user by").fill("ANA@example.com")
             page.get_by_role("button", name="Search").click()
