@@ -1,4 +1,5 @@
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, UploadFile
@@ -10,11 +11,13 @@ from domain.events.models import Event
 from domain.events.queries import timeline
 from domain.events.schemas import TimelinePage
 from domain.identifiers import DEFAULT_SOURCE, IdentifierKey
+from domain.journeys.service import user_runs
 from domain.lists.schemas import ImportOut
 from domain.users.csv_import import import_users
 from domain.users.queries import list_users
 from domain.users.schemas import UserOut
 from domain.users.service import find_user, get_user
+from domain.wire import OutModel
 
 router = APIRouter(prefix="/api/admin/projects/{project_id}/users", tags=["admin: users"])
 
@@ -63,3 +66,23 @@ async def events(
     """The user's timeline, newest first, client and system events alike."""
     await get_user(session, project_id, user_id)
     return await timeline(session, Event.user_id == user_id, limit, cursor)
+
+
+class UserRunOut(OutModel):
+    journey_id: uuid.UUID
+    journey_name: str
+    workflow_id: str
+    version: int
+    status: str
+    current_step: str | None
+    created_at: datetime
+    ended_at: datetime | None
+
+
+@router.get("/{user_id}/journeys")
+async def journeys(project_id: Viewer, user_id: uuid.UUID, session: SessionDep, limit: Limit = 50) -> list[UserRunOut]:
+    """The journeys the user is in or was in: their runs, newest first, with the step each stands at."""
+    await get_user(session, project_id, user_id)
+    return [
+        UserRunOut.model_validate(r, from_attributes=True) for r in await user_runs(session, project_id, user_id, limit)
+    ]

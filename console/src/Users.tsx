@@ -28,6 +28,22 @@ interface Subscription {
   state: "subscribed" | "unsubscribed";
   explicit: boolean;
 }
+interface UserRun {
+  journey_id: string;
+  journey_name: string;
+  workflow_id: string;
+  version: number;
+  status: string;
+  current_step: string | null;
+  created_at: string;
+}
+interface Schedule {
+  id: string;
+  name: string;
+  scheduled_at: string | null;
+  interval: string | null;
+  status: string;
+}
 interface Message {
   key: string;
   campaign_id: string;
@@ -105,6 +121,8 @@ export function UserPage({ project, userId }: { project: Project; userId: string
   const [events, setEvents] = useState<TimelineEvent[]>([]);
   const [subscriptions, setSubscriptions] = useState<Subscription[]>([]);
   const [messages, setMessages] = useState<Message[]>([]);
+  const [runs, setRuns] = useState<UserRun[]>([]);
+  const [schedules, setSchedules] = useState<Schedule[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [filter, setFilter] = useState("");
 
@@ -113,6 +131,8 @@ export function UserPage({ project, userId }: { project: Project; userId: string
       api<User>("GET", base).then(setUser),
       api<Subscription[]>("GET", `${base}/subscriptions`).then(setSubscriptions),
       api<Message[]>("GET", `${base}/messages`).then(setMessages),
+      api<UserRun[]>("GET", `${base}/journeys`).then(setRuns),
+      api<Schedule[]>("GET", `${base}/schedules`).then(setSchedules),
     ]).catch((e: Error) => setError(e.message));
   }, [base]);
   // New events appear without a reload.
@@ -172,6 +192,33 @@ export function UserPage({ project, userId }: { project: Project; userId: string
             <ul className="plain">
               {messages.map((m) => (
                 <li key={m.key}>{new Date(m.created_at).toLocaleString()} · <strong>{m.status}</strong>{m.reason ? ` (${m.reason})` : ""}</li>
+              ))}
+            </ul>
+          )}
+        </div>
+      </div>
+      <div className="two-columns">
+        <div className="card">
+          <h2>Journeys</h2>
+          {runs.length === 0 ? <p className="muted">In no journey.</p> : (
+            <ul className="plain" data-testid="user-journeys">
+              {runs.map((r) => (
+                <li key={r.workflow_id}>
+                  <a href={`#/p/${project.id}/journeys/${r.journey_id}`}>{r.journey_name}</a> · <strong>{r.status}</strong>
+                  {r.status === "active" && r.current_step ? ` at ${r.current_step}` : ""} · v{r.version}
+                  <span className="muted"> · since {new Date(r.created_at).toLocaleString()}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+        <div className="card">
+          <h2>Schedules</h2>
+          {schedules.length === 0 ? <p className="muted">No schedules.</p> : (
+            <ul className="plain">
+              {schedules.map((s) => (
+                <li key={s.id}>{s.name} · {s.status}{s.interval ? ` · every ${s.interval}` : ""}
+                  {s.scheduled_at ? <span className="muted"> · next {new Date(s.scheduled_at).toLocaleString()}</span> : null}</li>
               ))}
             </ul>
           )}

@@ -46,6 +46,7 @@ class JourneyRun(Base):
     __table_args__ = (
         Index("ix_journey_runs_journey_user", "journey_id", "user_id"),
         Index("ix_journey_runs_open_by_user", "user_id", postgresql_where=text("ended_at IS NULL")),
+        Index("ix_journey_runs_user_created", "user_id", "created_at"),  # a user's journeys, newest first
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

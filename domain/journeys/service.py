@@ -310,3 +310,28 @@ async def journey_versions(session: AsyncSession, project_id: uuid.UUID, journey
         VersionSummary(v.version, v.created_at, v.steps, list(v.exit_on), *counts.get(v.version, (0, 0)))
         for v in versions
     ]
+
+
+@dataclass(frozen=True)
+class UserRun:
+    journey_id: uuid.UUID
+    journey_name: str
+    workflow_id: str
+    version: int
+    status: str
+    current_step: str | None
+    created_at: datetime
+    ended_at: datetime | None
+
+
+async def user_runs(session: AsyncSession, project_id: uuid.UUID, user_id: uuid.UUID, limit: int) -> list[UserRun]:
+    """The user's runs in every journey, newest first (`ix_journey_runs_user_created` serves it)."""
+    rows = await session.execute(
+        select(Journey.id, Journey.name, JourneyRun.workflow_id, JourneyRun.version, JourneyRun.status,
+               JourneyRun.current_step, JourneyRun.created_at, JourneyRun.ended_at)
+        .join(Journey, Journey.id == JourneyRun.journey_id)
+        .where(JourneyRun.user_id == user_id, JourneyRun.project_id == project_id)
+        .order_by(JourneyRun.created_at.desc())
+        .limit(limit)
+    )  # fmt: skip
+    return [UserRun(*row) for row in rows]

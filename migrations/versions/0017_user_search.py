@@ -1,4 +1,4 @@
-"""find users by email (any case) or phone within a project
+"""find users by email (any case) or phone within a project, and a user's journey runs, newest first
 
 Revision ID: 0017
 Revises: 0016
@@ -19,8 +19,10 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_index("ix_users_email", "users", ["project_id", sa.text("lower(email)")])
     op.create_index("ix_users_phone", "users", ["project_id", "phone"])
+    op.create_index("ix_journey_runs_user_created", "journey_runs", ["user_id", "created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_journey_runs_user_created", "journey_runs")
     op.drop_index("ix_users_phone", "users")
     op.drop_index("ix_users_email", "users")

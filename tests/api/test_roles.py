@@ -17,7 +17,8 @@ ROLES = [V, E, A, OWN]
 RULES: dict[tuple[str, str], str] = {
     ("GET", ""): V, ("PATCH", ""): A,
     ("GET", "/users"): V, ("POST", "/users/import"): E, ("GET", "/users/{user_id}"): V,
-    ("GET", "/users/{user_id}/events"): V, ("GET", "/users/{user_id}/subscriptions"): V,
+    ("GET", "/users/{user_id}/events"): V, ("GET", "/users/{user_id}/journeys"): V,
+    ("GET", "/users/{user_id}/subscriptions"): V,
     ("PUT", "/users/{user_id}/subscriptions"): E, ("GET", "/users/{user_id}/messages"): V,
     ("GET", "/organizations"): V, ("GET", "/organizations/{organization_id}"): V,
     ("GET", "/organizations/{organization_id}/users"): V, ("GET", "/organizations/{organization_id}/events"): V,

@@ -218,6 +218,7 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
             timeline = page.get_by_test_id("timeline")
             expect(timeline).to_contain_text("order.completed")
             expect(timeline).to_contain_text("journey.entered")
+            expect(page.get_by_test_id("user-journeys")).to_contain_text("Order follow-up · active at delay · v1")
             client.post(
                 "/api/client/users/events", json=[{"name": "review.written", "identifier": [{"external_id": "ana"}]}]
             )
