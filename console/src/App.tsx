@@ -7,6 +7,7 @@ import { CampaignEditor, Campaigns } from "./Campaigns";
 import { Events } from "./Events";
 import { Login } from "./Login";
 import { Messaging } from "./Messaging";
+import { Organizations } from "./Organizations";
 import { Problem } from "./Problem";
 import { Settings } from "./Settings";
 import { UserPage, Users } from "./Users";
@@ -63,6 +64,7 @@ export function App() {
             <a href={`#/p/${project.id}/journeys`} aria-current={page === "journeys" ? "page" : undefined}>Journeys</a>
             <a href={`#/p/${project.id}/lists`} aria-current={page === "lists" ? "page" : undefined}>Lists</a>
             <a href={`#/p/${project.id}/users`} aria-current={page === "users" ? "page" : undefined}>Users</a>
+            <a href={`#/p/${project.id}/organizations`} aria-current={page === "organizations" ? "page" : undefined}>Organizations</a>
             <a href={`#/p/${project.id}/campaigns`} aria-current={page === "campaigns" ? "page" : undefined}>Campaigns</a>
             <a href={`#/p/${project.id}/broadcasts`} aria-current={page === "broadcasts" ? "page" : undefined}>Broadcasts</a>
             <a href={`#/p/${project.id}/messaging`} aria-current={page === "messaging" ? "page" : undefined}>Messaging</a>
@@ -90,6 +92,7 @@ export function App() {
         {section === "p" && project && page === "settings" && <Settings project={project} />}
         {section === "p" && project && page === "messaging" && <Messaging project={project} />}
         {section === "p" && project && page === "events" && <Events project={project} />}
+        {section === "p" && project && page === "organizations" && <Organizations project={project} />}
         {section === "p" && project && page === "broadcasts" && <Broadcasts project={project} />}
         {section === "p" && project && page === "campaigns" && !itemId && <Campaigns project={project} />}
         {section === "p" && project && page === "campaigns" && itemId && <CampaignEditor key={itemId} project={project} campaignId={itemId} />}

@@ -243,6 +243,16 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
             assert "SystemClock" in httpx.URL(clock.get_attribute("href") or "").params["query"]
             assert accessibility_problems(page) == []
 
+            # Organizations, and one's members.
+            client.post("/api/client/organizations", json={"identifier": [{"external_id": "acme"}], "name": "Acme"})
+            member = {"organization_external_id": "acme", "user_external_id": "ana", "data": {"role": "buyer"}}
+            client.post("/api/client/organizations/users", json=member)
+            page.get_by_role("link", name="Organizations").click()
+            page.get_by_role("button", name="Acme").click()
+            expect(page.get_by_role("heading", name="Members")).to_be_visible()
+            expect(page.get_by_text('{"role":"buyer"}')).to_be_visible()
+            assert accessibility_problems(page) == []
+
             # The campaign's templates beside the message as Liquid renders it for Ana, following each edit.
             page.get_by_role("link", name="Campaigns").click()
             page.get_by_role("link", name="Thanks").click()
