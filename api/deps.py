@@ -35,6 +35,11 @@ async def get_work(request: Request, session: Annotated[AsyncSession, Depends(ge
     return dispatch.bind(session)
 
 
+def get_dispatch(request: Request) -> Dispatch:
+    dispatch: Dispatch = request.app.state.dispatch
+    return dispatch
+
+
 def get_event_drain(request: Request) -> EventDrain:
     return request.app.state.event_drain
 
@@ -54,6 +59,7 @@ def get_temporal(request: Request) -> Client:
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 WorkDep = Annotated[UnitOfWork, Depends(get_work)]
+DispatchDep = Annotated[Dispatch, Depends(get_dispatch)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 EventDrainDep = Annotated[EventDrain, Depends(get_event_drain)]
 LinksDep = Annotated[Links, Depends(get_links)]

@@ -20,7 +20,12 @@ from temporalio.client import (
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from core.temporal import JOURNEY_ID, JOURNEY_STEP, PROJECT_ID, USER_ID
@@ -54,14 +59,6 @@ class RunStarter:
     async def _start_one(self, start: RunStart) -> None:
         run = start.run
         step = run.admitted.at if run.admitted is not None and run.admitted.at else run.entrance_step
-        attributes = TypedSearchAttributes(
-            [
-                SearchAttributePair(PROJECT_ID, run.project_id),
-                SearchAttributePair(USER_ID, run.user_id),
-                SearchAttributePair(JOURNEY_ID, run.journey_id),
-                SearchAttributePair(JOURNEY_STEP, step),
-            ]
-        )
         since_walk = timedelta(seconds=time.monotonic() - start.walked_at) if start.walked_at else timedelta(0)
         delay = first_task_delay(run, since_walk)
         async with self.slots:
@@ -72,7 +69,7 @@ class RunStarter:
                     id=start.workflow_id,
                     task_queue=self.task_queue,
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                    search_attributes=attributes,
+                    search_attributes=run_attributes(run, step),
                     static_summary=start.summary,
                     # Until then the workflow cannot say where it stands: its start options do.
                     static_details=f"waits at step {step} until the delay is over" if delay else None,
@@ -85,6 +82,33 @@ class RunStarter:
             except WorkflowAlreadyStartedError:
                 pass
 
+    async def signal_running(self, runs: Sequence[RunStart], signal: str, argument: object) -> int:
+        """Signal open runs (the console's bulk actions), waking those whose first workflow task a start
+        delay holds back: a signal-with-start dispatches it at once, where a plain signal would wait for
+        the delay. A run that ended meanwhile is left alone. Returns how many were signalled."""
+        results = await asyncio.gather(*(self._signal_with_start(run, signal, argument) for run in runs))
+        return sum(results)
+
+    async def _signal_with_start(self, start: RunStart, signal: str, argument: object) -> bool:
+        async with self.slots:
+            try:
+                await self.client.start_workflow(
+                    JOURNEY_RUN_WORKFLOW,
+                    start.run,  # used only if the run's workflow was never started (its start was lost)
+                    id=start.workflow_id,
+                    task_queue=self.task_queue,
+                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    search_attributes=run_attributes(start.run, start.run.entrance_step),
+                    static_summary=start.summary,
+                    start_signal=signal,
+                    start_signal_args=[argument],
+                    rpc_timeout=RPC_TIMEOUT,
+                )
+            except WorkflowAlreadyStartedError:  # it ended: nothing to signal
+                return False
+        return True
+
     async def signal_exits(self, exits: Sequence[ExitSignal]) -> None:
         """A plain signal, never signal-with-start: notifying a run must not start one."""
         await asyncio.gather(*(self._signal(exit) for exit in exits))
@@ -92,6 +116,17 @@ class RunStarter:
     async def _signal(self, exit: ExitSignal) -> None:
         handle = self.client.get_workflow_handle(exit.workflow_id)
         await unless_gone(handle.signal(EXIT_SIGNAL, exit.request, rpc_timeout=RPC_TIMEOUT))
+
+
+def run_attributes(run: JourneyRunInput, step: str) -> TypedSearchAttributes:
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(PROJECT_ID, run.project_id),
+            SearchAttributePair(USER_ID, run.user_id),
+            SearchAttributePair(JOURNEY_ID, run.journey_id),
+            SearchAttributePair(JOURNEY_STEP, step),
+        ]
+    )
 
 
 def first_task_delay(run: JourneyRunInput, since_walk: timedelta) -> timedelta | None:

@@ -3,7 +3,7 @@
 The run walks from wait to wait: each stretch of steps the database and a message provider can do
 (gates, updates, events, experiments, balancers, sends, exits) is one local activity; an HTTP action
 is a regular activity with its own retries. Delays are durable timers that an `exit_on` signal cuts
-short.
+short, and a skip signal ends early.
 """
 
 from datetime import datetime, timedelta
@@ -19,12 +19,14 @@ with workflow.unsafe.imports_passed_through():
     from domain.journeys.payloads import (
         EXIT_SIGNAL,
         JOURNEY_RUN_WORKFLOW,
+        SKIP_WAIT_SIGNAL,
         AdvanceInput,
         ExitRequest,
         FinishInput,
         JourneyRunInput,
         JourneyRunResult,
         RunAdvance,
+        SkipWaitRequest,
     )
     from domain.messaging.payloads import ActionInput
     from workflows.policies import (
@@ -46,6 +48,8 @@ class JourneyRun:
         self._step: str | None = None
         # When the last walk ended: later than `workflow.now()` while the same workflow task goes on.
         self._walked_until: datetime | None = None
+        # A wait someone ended early: the step whose wait it was (checked when waiting there).
+        self._skip_at: str | None = None
 
     @workflow.signal(name=EXIT_SIGNAL)
     def exit_requested(self, request: ExitRequest) -> None:
@@ -55,6 +59,11 @@ class JourneyRun:
         self._seen.add(request.event_id)
         if self._exit is None:
             self._exit = request
+
+    @workflow.signal(name=SKIP_WAIT_SIGNAL)
+    def skip_wait(self, request: SkipWaitRequest) -> None:
+        """Go on at once if the run waits at `request.step` (now, or once it gets there in this task)."""
+        self._skip_at = request.step
 
     @workflow.query
     def current_step(self) -> str | None:
@@ -149,13 +158,17 @@ class JourneyRun:
             run.data[step.data_key] = result.as_data()
 
     async def _wait(self, duration: timedelta) -> bool:
-        """Sleep on a durable timer; True if an `exit_on` event ended the wait first."""
+        """Sleep on a durable timer; True if an `exit_on` event ended the wait first. A skip of this
+        step's wait ends it as the timer would."""
         if duration > timedelta(0):
             try:
-                await workflow.wait_condition(lambda: self._exit is not None, timeout=duration)
+                await workflow.wait_condition(lambda: self._exit is not None or self._skipped(), timeout=duration)
             except TimeoutError:
                 pass
         return self._exit is not None
+
+    def _skipped(self) -> bool:
+        return self._skip_at is not None and self._skip_at == self._step
 
     def _now(self) -> datetime:
         """`workflow.now()` is when the workflow task started; the walks since then took time too."""
@@ -165,14 +178,17 @@ class JourneyRun:
         """Sleep until `resume_at`; True if an `exit_on` event ended the wait first. Should a timer end
         early all the same (the worker's and the server's clocks apart), another waits out the rest."""
         remaining = resume_at - self._now()
-        while remaining > timedelta(0):
+        while remaining > timedelta(0) and not self._skipped():
             if await self._wait(remaining):
                 return True
             remaining = resume_at - self._now()
+        self._skip_at = None
         return self._exit is not None
 
     def _exit_reason(self) -> str:
-        return f"exit_on {self._exit.event_name}" if self._exit else "exit"
+        if self._exit is None:
+            return "exit"
+        return self._exit.reason or f"exit_on {self._exit.event_name}"
 
     async def _finish(
         self, run: JourneyRunInput, status: str, step_id: str | None, reason: str | None

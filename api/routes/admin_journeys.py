@@ -2,12 +2,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import Field
 
-from api.access import Editor, Viewer
-from api.deps import SessionDep, SettingsDep, TemporalDep, WorkDep
+from api.access import CallerDep, Editor, Viewer
+from api.deps import DispatchDep, SessionDep, SettingsDep, TemporalDep, WorkDep
 from api.pagination import Cursor, Limit, Page, after_id
+from domain.journeys.payloads import EXIT_SIGNAL, SKIP_WAIT_SIGNAL, ExitRequest, SkipWaitRequest
 from domain.journeys.schemas import JourneyIn, JourneyOut, JourneyStats, RunOut
 from domain.journeys.service import (
     create_journey,
@@ -21,6 +22,7 @@ from domain.journeys.service import (
     pause_journey,
     project_journeys,
     publish_journey,
+    runs_waiting_at,
     update_journey,
 )
 from domain.wire import ManagementModel, OutModel
@@ -142,6 +144,38 @@ async def versions(project_id: Viewer, journey_id: uuid.UUID, session: SessionDe
         VersionOut.model_validate(v, from_attributes=True)
         for v in await journey_versions(session, project_id, journey_id)
     ]
+
+
+class BulkOut(OutModel):
+    signalled: int  # runs told to go on (or to exit); a run that ended meanwhile is not counted
+    more: bool  # more runs wait there than one request reaches: ask again
+
+
+@router.post("/{journey_id}/steps/{step_id}/skip")
+async def skip_waiting(
+    project_id: Editor, journey_id: uuid.UUID, step_id: Annotated[str, Path(max_length=100)], work: WorkDep,
+    dispatch: DispatchDep,
+) -> BulkOut:  # fmt: skip
+    """End the wait of every run waiting at the step now (a delay, a balancer's window): each is signalled
+    through Temporal and walks on as if its timer had fired."""
+    runs, more = await runs_waiting_at(work.session, project_id, journey_id, step_id)
+    signalled = await dispatch.runs.signal_running(runs, SKIP_WAIT_SIGNAL, SkipWaitRequest(step_id))
+    await work.commit()  # the audit log's record of the request
+    return BulkOut(signalled=signalled, more=more)
+
+
+@router.post("/{journey_id}/steps/{step_id}/exit")
+async def exit_waiting(
+    project_id: Editor, journey_id: uuid.UUID, step_id: Annotated[str, Path(max_length=100)], work: WorkDep,
+    dispatch: DispatchDep, who: CallerDep,
+) -> BulkOut:  # fmt: skip
+    """Exit every run waiting at the step now: each is signalled through Temporal and ends as `exited`,
+    with the reason naming who did it."""
+    runs, more = await runs_waiting_at(work.session, project_id, journey_id, step_id)
+    request = ExitRequest(f"console/{uuid.uuid4()}", "console", reason=f"exited at {step_id} by {who.actor.label}")
+    signalled = await dispatch.runs.signal_running(runs, EXIT_SIGNAL, request)
+    await work.commit()
+    return BulkOut(signalled=signalled, more=more)
 
 
 @router.get("/{journey_id}/runs")

@@ -8,6 +8,7 @@ from typing import Any
 
 JOURNEY_RUN_WORKFLOW = "JourneyRun"
 EXIT_SIGNAL = "exit_requested"
+SKIP_WAIT_SIGNAL = "skip_wait"
 
 
 def run_workflow_id(journey_id: str, user_id: str, sequence: int) -> str:
@@ -70,10 +71,19 @@ class JourneyRunInput:
 
 @dataclass
 class ExitRequest:
-    """An `exit_on` event for a running run; `event_id` makes duplicates harmless."""
+    """An `exit_on` event for a running run; `event_id` makes duplicates harmless. `reason`: what the run
+    records instead of `exit_on <event_name>` (a person exiting it from the console)."""
 
     event_id: str
     event_name: str
+    reason: str | None = None
+
+
+@dataclass
+class SkipWaitRequest:
+    """Someone ended the wait at `step` early (the console's bulk action on the runs waiting there)."""
+
+    step: str
 
 
 @dataclass

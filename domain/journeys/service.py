@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import Conflict, Invalid, NotFound
 from domain.base import utcnow
 from domain.journeys.definition import Entrance, parse_definition
-from domain.journeys.entry import admit, published
+from domain.journeys.entry import admit, published, run_input
 from domain.journeys.models import Journey, JourneyRun, JourneyStepVisit, JourneyVersion
+from domain.journeys.payloads import run_summary
 from domain.journeys.references import journey_references
 from domain.journeys.schemas import JourneyIn, JourneyOut, JourneyStats, RunOut, StepVisitOut
 from domain.journeys.walk import walk_admitted
@@ -22,6 +23,7 @@ from domain.schedules.definitions import ensure_offset
 from domain.schedules.payloads import ANNIVERSARY_EVENT
 from domain.schedules.schemas import Entity
 from domain.unit_of_work import RunStart, Termination, UnitOfWork
+from domain.users.queries import user_label
 from domain.users.service import get_user
 
 
@@ -335,3 +337,38 @@ async def user_runs(session: AsyncSession, project_id: uuid.UUID, user_id: uuid.
         .limit(limit)
     )  # fmt: skip
     return [UserRun(*row) for row in rows]
+
+
+# The console's bulk actions reach at most this many runs per request (it says when there are more).
+MOST_AT_ONCE = 10_000
+
+
+async def runs_waiting_at(
+    session: AsyncSession, project_id: uuid.UUID, journey_id: uuid.UUID, step_id: str
+) -> tuple[list[RunStart], bool]:
+    """The open runs standing at a step, as their workflows were started (for a signal-with-start), and
+    whether there are more than `MOST_AT_ONCE`."""
+    journey = await get_journey(session, project_id, journey_id)
+    rows = list(
+        await session.execute(
+            select(JourneyRun, user_label(JourneyRun.user_id))
+            .where(
+                JourneyRun.journey_id == journey.id, JourneyRun.current_step == step_id, JourneyRun.ended_at.is_(None)
+            )
+            .order_by(JourneyRun.id)
+            .limit(MOST_AT_ONCE + 1)
+        )
+    )
+    starts = []
+    for run, user in rows[:MOST_AT_ONCE]:
+        version = await published(session, journey.id, run.version)
+        entrance = next(e for e in version.definition.entrances if e.id == run.entrance_step)
+        summary = run_summary(journey.name, user or str(run.user_id), entrance.id)
+        starts.append(
+            RunStart(
+                run.workflow_id,
+                run_input(version, project_id, run.id, run.user_id, entrance, run.entrance_data),
+                summary,
+            )
+        )
+    return starts, len(rows) > MOST_AT_ONCE

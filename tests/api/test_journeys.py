@@ -753,3 +753,46 @@ async def test_versions_are_listed_with_the_runs_that_keep_them(api, project: Pr
     listed = (await api.get(project.admin(f"/journeys/{journey['id']}/versions"), headers=project.secret)).json()
     assert [(v["version"], v["runs"], v["open_runs"]) for v in listed] == [(2, 0, 0), (1, 1, 1)]
     assert listed[0]["steps"]["wait"]["duration"] == "5 days" and listed[1]["steps"]["wait"]["duration"] == "3 days"
+
+
+async def test_the_runs_waiting_at_a_step_are_skipped_on_or_exited_through_temporal(
+    api, project: ProjectKeys, temporal_client
+):
+    """Without `exit_on`, a run admitted into a delay starts with a Temporal start delay (its first
+    workflow task held back): the bulk actions must wake those too."""
+    journey = await live_journey(api, project, waiting_steps("trial.ended", "30 days"))
+    users = [await upsert(api, project, name) for name in ("sky", "lee", "kim")]
+    await post_events(api, project, temporal_client, [
+        {"name": "trial.ended", "identifier": [{"external_id": u["identifier"][0]["external_id"]}]} for u in users
+    ])  # fmt: skip
+    await until(lambda: stats(api, project, journey["id"]), equals={
+        "entered": 3, "active": 3, "completed": 0, "exited": 0, "steps": {"wait": 3}, "waiting": {"wait": 3},
+    })  # fmt: skip
+    base = project.admin(f"/journeys/{journey['id']}/steps")
+    handle = temporal_client.get_workflow_handle(f"journey/{journey['id']}/{users[0]['id']}")
+    assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+
+    skipped = await api.post(f"{base}/wait/skip", headers=project.secret)
+    assert skipped.status_code == 200, skipped.text
+    assert skipped.json() == {"signalled": 3, "more": False}
+    await until(lambda: stats(api, project, journey["id"]), equals={
+        "entered": 3, "active": 0, "completed": 3, "exited": 0, "steps": {"wait": 3, "done": 3}, "waiting": {},
+    })  # fmt: skip
+    assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
+    # Nothing waits there now: nothing is signalled.
+    assert (await api.post(f"{base}/wait/skip", headers=project.secret)).json() == {"signalled": 0, "more": False}
+
+    other = await live_journey(api, project, waiting_steps("trial.extended", "30 days"))
+    await post_events(api, project, temporal_client, [
+        {"name": "trial.extended", "identifier": [{"external_id": "lee"}]},
+    ])  # fmt: skip
+    await until(lambda: stats(api, project, other["id"]), equals={
+        "entered": 1, "active": 1, "completed": 0, "exited": 0, "steps": {"wait": 1}, "waiting": {"wait": 1},
+    })  # fmt: skip
+    exited = await api.post(project.admin(f"/journeys/{other['id']}/steps/wait/exit"), headers=project.secret)
+    assert exited.json() == {"signalled": 1, "more": False}
+    await until(lambda: stats(api, project, other["id"]), equals={
+        "entered": 1, "active": 0, "completed": 0, "exited": 1, "steps": {"wait": 1}, "waiting": {},
+    })  # fmt: skip
+    [run] = await runs(api, project, other["id"], users[1]["id"])
+    assert run["status"] == "exited" and run["exit_reason"].startswith("exited at wait by key default")

@@ -31,6 +31,8 @@ RULES: dict[tuple[str, str], str] = {
     ("PUT", "/journeys/{journey_id}"): E, ("DELETE", "/journeys/{journey_id}"): E,
     ("POST", "/journeys/{journey_id}/publish"): E, ("POST", "/journeys/{journey_id}/pause"): E,
     ("GET", "/journeys/{journey_id}/runs"): V, ("POST", "/journeys/{journey_id}/runs"): E,
+    ("POST", "/journeys/{journey_id}/steps/{step_id}/skip"): E,
+    ("POST", "/journeys/{journey_id}/steps/{step_id}/exit"): E,
     ("GET", "/journeys/{journey_id}/stats"): V, ("GET", "/journeys/{journey_id}/versions"): V,
     ("POST", "/providers"): A, ("GET", "/providers"): V, ("PUT", "/providers/{provider_id}"): A,
     ("DELETE", "/providers/{provider_id}"): A, ("POST", "/providers/{provider_id}/test"): A,

@@ -298,6 +298,18 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
                                          data={"name": "x", "steps": saved["steps"]},
                                          headers={"Origin": url})  # fmt: skip
             assert refused.status == 403
+
+            # Back to the author: Ana waits 2 days at the delay; the author ends that wait for everyone there,
+            # through Temporal, after being told how many it concerns.
+            page.get_by_role("link", name="Journeys").click()
+            page.get_by_role("link", name="Order follow-up").click()
+            expect(page.get_by_test_id("counts-delay")).to_contain_text("1 waiting", timeout=15_000)
+            select(page, "delay")
+            page.get_by_role("button", name="Skip the wait of 1").click()
+            expect(page.get_by_role("dialog")).to_contain_text("End the wait of 1 users now?")
+            page.get_by_role("button", name="Skip their wait").click()
+            expect(page.get_by_role("status").filter(has_text="go on now")).to_have_text("1 runs go on now.")
+            expect(page.get_by_test_id("journey-counts")).to_contain_text("2 completed", timeout=30_000)
     finally:
         stop([api, worker])
         smtp.stop()

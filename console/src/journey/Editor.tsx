@@ -365,7 +365,10 @@ function Editor({ project, journeyId }: { project: Project; journeyId: string })
             <>
               <StepPanel id={focus.id} step={focus.step} problem={problems[focus.id]} readOnly={!editable}
                 choices={choices} onChange={(step) => updateStep(focus.id, step)} />
-              {journey.status !== "draft" && <StepRuns base={base} journeyId={journeyId} stepId={focus.id} config={config} />}
+              {journey.status !== "draft" && (
+                <StepRuns base={base} journeyId={journeyId} stepId={focus.id} config={config}
+                  waiting={stats?.waiting[focus.id] ?? 0} editable={editable} />
+              )}
             </>
           ) : (
             <>
@@ -541,9 +544,22 @@ function PutUserIn({ base, journeyId }: { base: string; journeyId: string }) {
   );
 }
 
-function StepRuns({ base, journeyId, stepId, config }: { base: string; journeyId: string; stepId: string; config: ConsoleConfig }) {
+function StepRuns({ base, journeyId, stepId, config, waiting, editable }: {
+  base: string; journeyId: string; stepId: string; config: ConsoleConfig; waiting: number; editable: boolean;
+}) {
   const [runs, setRuns] = useState<Run[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [asking, setAsking] = useState<"skip" | "exit" | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const act = async (action: "skip" | "exit") => {
+    setAsking(null);
+    try {
+      const result = await api<{ signalled: number; more: boolean }>("POST", `${base}/journeys/${journeyId}/steps/${encodeURIComponent(stepId)}/${action}`);
+      setDone(`${result.signalled} runs ${action === "skip" ? "go on now" : "exited"}${result.more ? "; more wait there: do it again" : ""}.`);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
   useEffect(() => {
     let stopped = false;
     const load = () => api<{ results: Run[] }>("GET", `${base}/journeys/${journeyId}/runs?step=${encodeURIComponent(stepId)}&limit=50`)
@@ -557,6 +573,22 @@ function StepRuns({ base, journeyId, stepId, config }: { base: string; journeyId
     <div className="panel-body">
       <h2>Waiting here</h2>
       {error && <p className="error" role="alert">{error}</p>}
+      {done && <p className="notice" role="status">{done}</p>}
+      {editable && waiting > 0 && (
+        asking ? (
+          <div className="confirm" role="dialog" aria-labelledby="bulk-title">
+            <h2 id="bulk-title">{asking === "skip" ? `End the wait of ${waiting} users now?` : `Exit ${waiting} users from the journey?`}</h2>
+            <p>{asking === "skip" ? "Each run goes on to its next step at once, as if its timer had fired." : "Each run ends as exited, naming you as the reason."}</p>
+            <button type="button" onClick={() => void act(asking)}>{asking === "skip" ? "Skip their wait" : "Exit them"}</button>
+            <button type="button" className="quiet" onClick={() => setAsking(null)}>Cancel</button>
+          </div>
+        ) : (
+          <div className="rule-row">
+            <button type="button" className="quiet small" onClick={() => setAsking("skip")}>Skip the wait of {waiting}</button>
+            <button type="button" className="quiet small" onClick={() => setAsking("exit")}>Exit {waiting}</button>
+          </div>
+        )
+      )}
       {runs === null ? <p className="muted">Loading…</p> : runs.length === 0 ? <p className="muted">No one waits at this step.</p> : (
         <ul className="plain runs">
           {runs.map((run) => {
