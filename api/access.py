@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyCookie
 
-from api.deps import BEARER, SettingsDep, WorkDep, project_key
+from api.deps import BEARER, SettingsDep, WorkDep, presented_key, project_key
 from core.config import Settings
 from core.errors import Forbidden, Unauthenticated
 from domain.accounts.models import Account
@@ -56,15 +56,6 @@ def set_session_cookie(response: Response, request: Request, settings: Settings,
         SESSION_COOKIE, token, max_age=int(session_policy(settings).absolute.total_seconds()),
         httponly=True, samesite="lax", secure=secure, path="/",
     )  # fmt: skip
-
-
-def presented_key(request: Request) -> str | None:
-    """`Authorization: Bearer <key>`, or a bare `Authorization: <key>` as Lunogram's Python SDK sends it."""
-    authorization = (request.headers.get("authorization") or "").strip()
-    if not authorization:
-        return None
-    scheme, _, rest = authorization.partition(" ")
-    return rest.strip() if scheme.lower() == "bearer" else authorization
 
 
 async def identify(request: Request, work: UnitOfWork, settings: Settings) -> Caller:

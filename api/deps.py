@@ -76,13 +76,20 @@ BEARER = HTTPBearer(
 )
 
 
+def presented_key(request: Request) -> str | None:
+    """`Authorization: Bearer <key>`, or a bare `Authorization: <key>` as Lunogram's Python SDK sends it;
+    None without the header, "" for a scheme with no key."""
+    authorization = (request.headers.get("authorization") or "").strip()
+    if not authorization:
+        return None
+    scheme, _, rest = authorization.partition(" ")
+    return rest.strip() if scheme.lower() == "bearer" else authorization
+
+
 def bearer_key(request: Request, _scheme: Annotated[object, Depends(BEARER)] = None) -> str:
-    """`Authorization: Bearer <key>`, or a bare `Authorization: <key>` as Lunogram's Python SDK sends it."""
-    authorization = request.headers.get("authorization")
-    if not authorization or not authorization.strip():
+    key = presented_key(request)
+    if key is None:
         raise HTTPException(401, "missing Authorization header with an API key")
-    scheme, _, rest = authorization.strip().partition(" ")
-    key = rest.strip() if scheme.lower() == "bearer" else authorization.strip()
     if not key:
         raise HTTPException(401, "missing API key after Bearer")
     return key
