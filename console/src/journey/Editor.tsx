@@ -81,10 +81,11 @@ function Editor({ project, journeyId }: { project: Project; journeyId: string })
   useEffect(() => {
     if (!journey || journey.status === "draft") return;
     let stopped = false;
-    const tick = () => api<JourneyStats>("GET", `${base}/journeys/${journeyId}/stats`)
+    // Not while the tab is hidden: each poll counts the journey's runs and visits.
+    const tick = () => document.visibilityState === "hidden" ? undefined : api<JourneyStats>("GET", `${base}/journeys/${journeyId}/stats`)
       .then((s) => { if (!stopped) setStats(s); }).catch(() => undefined);
     void tick();
-    const timer = window.setInterval(tick, 2000);
+    const timer = window.setInterval(tick, 3000);
     return () => { stopped = true; window.clearInterval(timer); };
   }, [journey, base, journeyId]);
 
