@@ -8,6 +8,7 @@ unaudited rows (a CSV import, a static list's members) is recorded once, as the 
 
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar
@@ -15,7 +16,7 @@ from typing import Any, ClassVar
 from sqlalchemy import BigInteger, ForeignKey, Identity, Index, String, insert, inspect, select
 from sqlalchemy import event as orm_event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import AttributeState, Mapped, Session, mapped_column
 from sqlalchemy.orm.base import LoaderCallableStatus
 
 from domain.base import Base, utcnow
@@ -119,14 +120,18 @@ class AuditTrail:
         self.entries = []
 
 
-def _values(obj: Audited) -> dict[str, Any]:
+def _shown_fields(obj: Audited) -> Iterator[tuple[str, AttributeState]]:
+    """The row's columns a summary may name, with their state (loaded value, history)."""
     state = inspect(obj)
-    shown: dict[str, Any] = {}
     for attribute in state.mapper.column_attrs:
-        name = attribute.key
-        if name in _UNSHOWN:
-            continue
-        value = state.attrs[name].loaded_value
+        if attribute.key not in _UNSHOWN:
+            yield attribute.key, state.attrs[attribute.key]
+
+
+def _values(obj: Audited) -> dict[str, Any]:
+    shown: dict[str, Any] = {}
+    for name, field_state in _shown_fields(obj):
+        value = field_state.loaded_value
         if isinstance(value, LoaderCallableStatus):  # not loaded (a server default not read back)
             continue
         shown[name] = "(set)" if name in obj.audit_hidden and value is not None else _shortened(_plain(value))
@@ -136,22 +141,17 @@ def _values(obj: Audited) -> dict[str, Any]:
 def _changes(obj: Audited) -> tuple[dict[str, Any], dict[str, Any]]:
     """The changed fields' old and new values; nested documents (a journey's steps) by the paths that
     changed in them."""
-    state = inspect(obj)
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
-    for attribute in state.mapper.column_attrs:
-        name = attribute.key
-        if name in _UNSHOWN:
-            continue
-        history = state.attrs[name].history
+    for name, field_state in _shown_fields(obj):
+        history = field_state.history
         if not history.added:
             continue
         old = history.deleted[0] if history.deleted else None
-        new = history.added[0]
         if name in obj.audit_hidden:
             before[name], after[name] = "(hidden)", "(changed)"
             continue
-        for path, (was, now) in _differences(name, _plain(old), _plain(new), 1).items():
+        for path, (was, now) in _differences(name, _plain(old), _plain(history.added[0]), 1).items():
             before[path], after[path] = was, now
     return before, after
 

@@ -5,27 +5,40 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.access import refuse_cross_site, session_policy, set_session_cookie
 from api.account_pages import broken_link_page, done_page, invitation_page, reset_page
 from api.deps import SessionDep, SettingsDep, WorkDep
 from api.errors import DOMAIN_STATUS
+from core.config import Settings
 from core.errors import DomainError, Gone, NotFound
 from domain.accounts.links import accept_invitation, open_link, reset_password
+from domain.accounts.models import AccountLink
 from domain.accounts.sessions import open_session
 from domain.projects.service import get_project
 
 router = APIRouter(prefix="/console", tags=["accounts: link pages"], include_in_schema=False)
 
 
-@router.get("/invite/{token}", response_class=HTMLResponse)
-async def invitation(token: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+async def _opened(session: AsyncSession, settings: Settings, token: str, kind: str) -> AccountLink | HTMLResponse:
+    """The link the token names, or the page saying why it does not work (altered, used, expired)."""
     try:
-        link = await open_link(session, settings.link_secret, token, "invite")
+        return await open_link(session, settings.link_secret, token, kind)
     except (NotFound, Gone) as error:
         return HTMLResponse(broken_link_page(error.detail), status_code=DOMAIN_STATUS[type(error)])
-    project = await get_project(session, link.project_id) if link.project_id else None
-    name = project.name if project else "Tempogram"
+
+
+async def _project_name(session: AsyncSession, link: AccountLink) -> str:
+    return (await get_project(session, link.project_id)).name if link.project_id else "Tempogram"
+
+
+@router.get("/invite/{token}", response_class=HTMLResponse)
+async def invitation(token: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    link = await _opened(session, settings, token, "invite")
+    if isinstance(link, HTMLResponse):
+        return link
+    name = await _project_name(session, link)
     return HTMLResponse(invitation_page(project=name, email=link.email, role=link.role or ""))
 
 
@@ -39,12 +52,10 @@ async def join(
     name: Annotated[str, Form(max_length=200)] = "",
 ) -> HTMLResponse:
     refuse_cross_site(request, settings)
-    try:
-        link = await open_link(work.session, settings.link_secret, token, "invite")
-    except (NotFound, Gone) as error:
-        return HTMLResponse(broken_link_page(error.detail), status_code=DOMAIN_STATUS[type(error)])
-    project = await get_project(work.session, link.project_id) if link.project_id else None
-    project_name = project.name if project else "Tempogram"
+    link = await _opened(work.session, settings, token, "invite")
+    if isinstance(link, HTMLResponse):
+        return link
+    project_name = await _project_name(work.session, link)
     try:
         account = await accept_invitation(work.session, link, name, password)
     except DomainError as error:
@@ -60,10 +71,9 @@ async def join(
 
 @router.get("/reset-password/{token}", response_class=HTMLResponse)
 async def reset_form(token: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
-    try:
-        link = await open_link(session, settings.link_secret, token, "reset")
-    except (NotFound, Gone) as error:
-        return HTMLResponse(broken_link_page(error.detail), status_code=DOMAIN_STATUS[type(error)])
+    link = await _opened(session, settings, token, "reset")
+    if isinstance(link, HTMLResponse):
+        return link
     return HTMLResponse(reset_page(email=link.email))
 
 
@@ -72,10 +82,9 @@ async def reset(
     token: str, password: Annotated[str, Form(max_length=1000)], request: Request, work: WorkDep, settings: SettingsDep
 ) -> HTMLResponse:
     refuse_cross_site(request, settings)
-    try:
-        link = await open_link(work.session, settings.link_secret, token, "reset")
-    except (NotFound, Gone) as error:
-        return HTMLResponse(broken_link_page(error.detail), status_code=DOMAIN_STATUS[type(error)])
+    link = await _opened(work.session, settings, token, "reset")
+    if isinstance(link, HTMLResponse):
+        return link
     try:
         await reset_password(work.session, link, password)
     except DomainError as error:

@@ -1,6 +1,5 @@
 import uuid
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import Field
@@ -9,7 +8,7 @@ from api.access import CallerDep, Editor, Viewer
 from api.deps import DispatchDep, SessionDep, SettingsDep, TemporalDep, WorkDep
 from api.pagination import Cursor, Limit, Page, after_id
 from domain.journeys.payloads import EXIT_SIGNAL, SKIP_WAIT_SIGNAL, ExitRequest, SkipWaitRequest
-from domain.journeys.schemas import JourneyIn, JourneyOut, JourneyStats, RunOut
+from domain.journeys.schemas import JourneyIn, JourneyOut, JourneyStats, RunOut, VersionOut
 from domain.journeys.service import (
     create_journey,
     delete_journey,
@@ -125,15 +124,6 @@ async def enter(project_id: Editor, journey_id: uuid.UUID, body: EnterIn, work: 
     start = await enter_by_hand(work, project_id, journey_id, body.user_id, body.entrance)
     await work.commit()
     return Entered(workflow_id=start.workflow_id, run_id=start.run.run_id)
-
-
-class VersionOut(OutModel):
-    version: int
-    published_at: datetime
-    steps: dict[str, Any]
-    exit_on: list[Any]
-    runs: int
-    open_runs: int
 
 
 @router.get("/{journey_id}/versions")

@@ -1,5 +1,4 @@
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, UploadFile
@@ -11,13 +10,13 @@ from domain.events.models import Event
 from domain.events.queries import timeline
 from domain.events.schemas import TimelinePage
 from domain.identifiers import DEFAULT_SOURCE, IdentifierKey
+from domain.journeys.schemas import UserRunOut
 from domain.journeys.service import user_runs
 from domain.lists.schemas import ImportOut
 from domain.users.csv_import import import_users
 from domain.users.queries import list_users
 from domain.users.schemas import UserOut
 from domain.users.service import find_user, get_user
-from domain.wire import OutModel
 
 router = APIRouter(prefix="/api/admin/projects/{project_id}/users", tags=["admin: users"])
 
@@ -66,17 +65,6 @@ async def events(
     """The user's timeline, newest first, client and system events alike."""
     await get_user(session, project_id, user_id)
     return await timeline(session, Event.user_id == user_id, limit, cursor)
-
-
-class UserRunOut(OutModel):
-    journey_id: uuid.UUID
-    journey_name: str
-    workflow_id: str
-    version: int
-    status: str
-    current_step: str | None
-    created_at: datetime
-    ended_at: datetime | None
 
 
 @router.get("/{user_id}/journeys")

@@ -11,8 +11,8 @@ export function Journeys({ project }: { project: Project }) {
   const base = `/api/admin/projects/${project.id}/journeys`;
 
   const load = () =>
-    api<{ results: Journey[] } | Journey[]>("GET", `${base}?limit=200`)
-      .then((page) => setJourneys(Array.isArray(page) ? page : page.results))
+    api<Journey[]>("GET", base)
+      .then(setJourneys)
       .catch((e: Error) => setError(e.message));
   useEffect(() => {
     void load();

@@ -35,8 +35,8 @@ export function Lists({ project }: { project: Project }) {
   const base = `/api/admin/projects/${project.id}/lists`;
 
   const load = useCallback(() => {
-    api<ListItem[] | { results: ListItem[] }>("GET", base)
-      .then((page) => setLists(Array.isArray(page) ? page : page.results))
+    api<ListItem[]>("GET", base)
+      .then(setLists)
       .catch((e: Error) => setError(e.message));
   }, [base]);
   useEffect(load, [load]);

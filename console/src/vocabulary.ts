@@ -4,8 +4,7 @@ import type { Vocabulary } from "./rules/RuleBuilder";
 /** Names the rule builder suggests: user fields, event names and their data paths. */
 export async function loadVocabulary(base: string): Promise<Vocabulary> {
   type SchemaEvent = { entity: string; name: string; properties: { path: string; type: string }[] };
-  const schema = await api<SchemaEvent[] | { results: SchemaEvent[] }>("GET", `${base}/events/schema`)
-    .then((page) => (Array.isArray(page) ? page : page.results)).catch(() => [] as SchemaEvent[]);
+  const schema = await api<SchemaEvent[]>("GET", `${base}/events/schema`).catch(() => [] as SchemaEvent[]);
   const events = [...new Set(schema.filter((e) => e.entity === "user").map((e) => e.name))].sort();
   const properties = [
     ...["user.email", "user.phone", "user.timezone", "user.locale"].map((path) => ({ path, type: "string" })),

@@ -59,3 +59,27 @@ class JourneyStats(OutModel):
     exited: int
     steps: dict[str, int]  # step id → runs that reached it
     waiting: dict[str, int] = Field(default_factory=dict)  # step id → open runs standing there now
+
+
+class VersionOut(OutModel):
+    """A published version, with the runs that entered with it (they keep it) and how many are inside."""
+
+    version: int
+    published_at: datetime
+    steps: dict[str, Any]
+    exit_on: list[Any]
+    runs: int
+    open_runs: int
+
+
+class UserRunOut(OutModel):
+    """One of a user's runs, in any journey."""
+
+    journey_id: uuid.UUID
+    journey_name: str
+    workflow_id: str
+    version: int
+    status: str
+    current_step: str | None
+    created_at: datetime
+    ended_at: datetime | None

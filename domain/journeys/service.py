@@ -3,8 +3,6 @@
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +14,7 @@ from domain.journeys.entry import admit, published, run_input
 from domain.journeys.models import Journey, JourneyRun, JourneyStepVisit, JourneyVersion
 from domain.journeys.payloads import run_summary
 from domain.journeys.references import journey_references
-from domain.journeys.schemas import JourneyIn, JourneyOut, JourneyStats, RunOut, StepVisitOut
+from domain.journeys.schemas import JourneyIn, JourneyOut, JourneyStats, RunOut, StepVisitOut, UserRunOut, VersionOut
 from domain.journeys.walk import walk_admitted
 from domain.rules.references import check_references
 from domain.schedules.definitions import ensure_offset
@@ -284,21 +282,11 @@ async def enter_by_hand(
     return work.runs[-1]
 
 
-@dataclass(frozen=True)
-class VersionSummary:
-    version: int
-    published_at: datetime
-    steps: dict[str, Any]
-    exit_on: list[Any]
-    runs: int  # runs that entered with it
-    open_runs: int  # of which still inside
-
-
-async def journey_versions(session: AsyncSession, project_id: uuid.UUID, journey_id: uuid.UUID) -> list[VersionSummary]:
+async def journey_versions(session: AsyncSession, project_id: uuid.UUID, journey_id: uuid.UUID) -> list[VersionOut]:
     """The published versions, newest first, each with the runs that entered with it (runs keep theirs)."""
     journey = await get_journey(session, project_id, journey_id)
     counts = {
-        version: (total, still_open)
+        version: {"runs": total, "open_runs": still_open}
         for version, total, still_open in await session.execute(
             select(JourneyRun.version, func.count(), func.count().filter(JourneyRun.ended_at.is_(None)))
             .where(JourneyRun.journey_id == journey.id)
@@ -309,34 +297,24 @@ async def journey_versions(session: AsyncSession, project_id: uuid.UUID, journey
         select(JourneyVersion).where(JourneyVersion.journey_id == journey.id).order_by(JourneyVersion.version.desc())
     )
     return [
-        VersionSummary(v.version, v.created_at, v.steps, list(v.exit_on), *counts.get(v.version, (0, 0)))
+        VersionOut(version=v.version, published_at=v.created_at, steps=v.steps, exit_on=list(v.exit_on),
+                   **counts.get(v.version, {"runs": 0, "open_runs": 0}))
         for v in versions
-    ]
+    ]  # fmt: skip
 
 
-@dataclass(frozen=True)
-class UserRun:
-    journey_id: uuid.UUID
-    journey_name: str
-    workflow_id: str
-    version: int
-    status: str
-    current_step: str | None
-    created_at: datetime
-    ended_at: datetime | None
-
-
-async def user_runs(session: AsyncSession, project_id: uuid.UUID, user_id: uuid.UUID, limit: int) -> list[UserRun]:
+async def user_runs(session: AsyncSession, project_id: uuid.UUID, user_id: uuid.UUID, limit: int) -> list[UserRunOut]:
     """The user's runs in every journey, newest first (`ix_journey_runs_user_created` serves it)."""
     rows = await session.execute(
-        select(Journey.id, Journey.name, JourneyRun.workflow_id, JourneyRun.version, JourneyRun.status,
-               JourneyRun.current_step, JourneyRun.created_at, JourneyRun.ended_at)
+        select(Journey.id.label("journey_id"), Journey.name.label("journey_name"), JourneyRun.workflow_id,
+               JourneyRun.version, JourneyRun.status, JourneyRun.current_step, JourneyRun.created_at,
+               JourneyRun.ended_at)
         .join(Journey, Journey.id == JourneyRun.journey_id)
         .where(JourneyRun.user_id == user_id, JourneyRun.project_id == project_id)
         .order_by(JourneyRun.created_at.desc())
         .limit(limit)
     )  # fmt: skip
-    return [UserRun(*row) for row in rows]
+    return [UserRunOut.model_validate(row, from_attributes=True) for row in rows]
 
 
 # The console's bulk actions reach at most this many runs per request (it says when there are more).

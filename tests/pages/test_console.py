@@ -3,6 +3,9 @@ follow-up journey by drag and drop, publishes it, and watches a customer go thro
 the same journey with no edit control. `TEMPOGRAM_SCREENSHOTS=1` refreshes the pictures in docs/."""
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import httpx
 from playwright.sync_api import Page, expect
@@ -44,23 +47,39 @@ def select(page: Page, step: str) -> None:
     page.locator(f'[data-step="{step}"] .step-head').click()
 
 
-def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
-    database_url, temporal_env, temporal_ui_url
-):
-    env = {**process_env(database_url, temporal_env, "console"), "TEMPOGRAM_TEMPORAL_UI_URL": temporal_ui_url}
+@contextmanager
+def running(env: dict[str, str]) -> Iterator[tuple[str, SmtpSink]]:
+    """The API and a worker as production runs them, a mail server beside them; the API's address."""
     smtp = SmtpSink()
     smtp.start()
     worker = start_worker(env)
     api, url = start_api(env)
     try:
-        admin = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_KEY}"})
-        for email in ("author@shop.example", "viewer@shop.example"):
-            assert admin.post("/api/admin/accounts", json={"email": email, "password": PASSWORD}).status_code == 201
-        project = admin.post("/api/admin/projects", json={"name": "Nordlicht Books"}).json()
-        secret = httpx.Client(base_url=f"{url}/api/admin/projects/{project['id']}",
-                              headers={"Authorization": f"Bearer {project['secret_key']}"})  # fmt: skip
-        secret.post("/members", json={"email": "author@shop.example", "role": "editor"})
-        secret.post("/members", json={"email": "viewer@shop.example", "role": "viewer"})
+        yield url, smtp
+    finally:
+        stop([api, worker])
+        smtp.stop()
+
+
+def team_project(url: str, members: dict[str, str]) -> tuple[dict[str, Any], httpx.Client]:
+    """A new project with a new account per email in `members`, holding its role; the project and a client
+    with its secret key."""
+    admin = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+    project = admin.post("/api/admin/projects", json={"name": "Nordlicht Books"}).json()
+    secret = httpx.Client(base_url=f"{url}/api/admin/projects/{project['id']}",
+                          headers={"Authorization": f"Bearer {project['secret_key']}"})  # fmt: skip
+    for email, role in members.items():
+        assert admin.post("/api/admin/accounts", json={"email": email, "password": PASSWORD}).status_code == 201
+        secret.post("/members", json={"email": email, "role": role})
+    return project, secret
+
+
+def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
+    database_url, temporal_env, temporal_ui_url
+):
+    env = {**process_env(database_url, temporal_env, "console"), "TEMPOGRAM_TEMPORAL_UI_URL": temporal_ui_url}
+    with running(env) as (url, smtp):
+        project, secret = team_project(url, {"author@shop.example": "editor", "viewer@shop.example": "viewer"})
         smtp_config = {"host": "127.0.0.1", "port": smtp.port, "tls": "none", "from": "shop@nordlicht.example"}
         provider = secret.post("/providers", json={"name": "mail", "kind": "smtp", "config": smtp_config}).json()
         thanks = {
@@ -310,24 +329,11 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
             page.get_by_role("button", name="Skip their wait").click()
             expect(page.get_by_role("status").filter(has_text="go on now")).to_have_text("1 runs go on now.")
             expect(page.get_by_test_id("journey-counts")).to_contain_text("2 completed", timeout=30_000)
-    finally:
-        stop([api, worker])
-        smtp.stop()
 
 
 def test_an_admin_adds_an_email_provider_and_tests_it_from_the_console(database_url, temporal_env):
-    env = process_env(database_url, temporal_env, "console-messaging")
-    smtp = SmtpSink()
-    smtp.start()
-    worker = start_worker(env)
-    api, url = start_api(env)
-    try:
-        admin = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_KEY}"})
-        admin.post("/api/admin/accounts", json={"email": "ops@shop.example", "password": PASSWORD})
-        project = admin.post("/api/admin/projects", json={"name": "Nordlicht Books"}).json()
-        secret = httpx.Client(base_url=f"{url}/api/admin/projects/{project['id']}",
-                              headers={"Authorization": f"Bearer {project['secret_key']}"})  # fmt: skip
-        secret.post("/members", json={"email": "ops@shop.example", "role": "admin"})
+    with running(process_env(database_url, temporal_env, "console-messaging")) as (url, smtp):
+        team_project(url, {"ops@shop.example": "admin"})
 
         with browser() as chromium:
             page = chromium.new_page(viewport=LAPTOP)
@@ -350,6 +356,3 @@ def test_an_admin_adds_an_email_provider_and_tests_it_from_the_console(database_
             wait_for(lambda: bool(smtp.to("ops@shop.example")), timeout=30)
             picture(page, "console-messaging")
             assert accessibility_problems(page) == []
-    finally:
-        stop([api, worker])
-        smtp.stop()

@@ -183,15 +183,19 @@ function Editor({ project, journeyId }: { project: Project; journeyId: string })
     animated: taken.has(`${e.source}>${e.target}`), className: taken.has(`${e.source}>${e.target}`) ? "taken" : undefined,
   })), [graph.edges, selected, taken]);
 
+  // Steps and links share one selection (what Delete, Duplicate and the side panel act on).
+  const applySelection = useCallback((changes: (NodeChange | EdgeChange)[]) => {
+    const picks = changes.flatMap((c) => (c.type === "select" ? [c] : []));
+    if (picks.length === 0) return;
+    setSelected((current) => {
+      const next = new Set(current);
+      for (const c of picks) (c.selected ? next.add(c.id) : next.delete(c.id));
+      return [...next];
+    });
+  }, []);
+
   const onNodesChange = useCallback((changes: NodeChange[]) => {
-    const selection = changes.filter((c) => c.type === "select");
-    if (selection.length) {
-      setSelected((current) => {
-        const next = new Set(current);
-        for (const c of selection) if (c.type === "select") (c.selected ? next.add(c.id) : next.delete(c.id));
-        return [...next];
-      });
-    }
+    applySelection(changes);
     const measured = changes.filter((c) => c.type === "dimensions" && c.dimensions);
     if (measured.length) {
       setSizes((current) => {
@@ -209,21 +213,11 @@ function Editor({ project, journeyId }: { project: Project; journeyId: string })
       setGraph(next);  // the position before the drag went onto the undo stack at its start
       if (!dragging) setDirty(true);
     }
-    if (changes.some((c) => c.type === "remove") && editable) removeSelected();
-  }, [rfNodes, graph, editable, removeSelected]);
+  }, [rfNodes, graph, editable, applySelection]);
 
   const onEdgesChange = useCallback((changes: EdgeChange[]) => {
-    const selection = changes.filter((c) => c.type === "select");
-    if (selection.length) {
-      setSelected((current) => {
-        const next = new Set(current);
-        for (const c of selection) if (c.type === "select") (c.selected ? next.add(c.id) : next.delete(c.id));
-        return [...next];
-      });
-    }
-    const removed = changes.filter((c) => c.type === "remove").map((c) => c.id);
-    if (removed.length && editable) change({ ...graph, edges: graph.edges.filter((e) => !removed.includes(e.id)) });
-  }, [graph, change, editable]);
+    applySelection(changes);  // removal is the keyboard's (deleteKeyCode is off), so only selection comes here
+  }, [applySelection]);
 
   const onConnect = useCallback((connection: Connection) => {
     if (!connection.source || !connection.target || !connection.sourceHandle) return;
@@ -611,16 +605,12 @@ interface Named {
   id: string;
   name: string;
 }
-function items<T>(page: T[] | { results: T[] }): T[] {
-  return Array.isArray(page) ? page : page.results;
-}
-
 async function loadChoices(base: string, journeyId: string): Promise<Choices> {
   const none = <T,>(): T[] => [];
   const [campaigns, journeys, lists, vocabulary] = await Promise.all([
-    api<Named[] | { results: Named[] }>("GET", `${base}/campaigns`).then(items).catch(none<Named>),
-    api<Named[] | { results: Named[] }>("GET", `${base}/journeys`).then(items).catch(none<Named>),
-    api<Named[] | { results: Named[] }>("GET", `${base}/lists`).then(items).catch(none<Named>),
+    api<Named[]>("GET", `${base}/campaigns`).catch(none<Named>),
+    api<Named[]>("GET", `${base}/journeys`).catch(none<Named>),
+    api<Named[]>("GET", `${base}/lists`).catch(none<Named>),
     loadVocabulary(base),
   ]);
   return { campaigns, journeys: journeys.filter((j) => j.id !== journeyId), lists, vocabulary };
