@@ -48,6 +48,10 @@ class Audited:
         project_id: uuid.UUID = getattr(self, "project_id")  # noqa: B009 - a column of the mapped class, not of the mixin
         return project_id
 
+    def audit_object_id(self) -> str:
+        """How the log names the row: its `id`, unless the table keys it otherwise."""
+        return str(getattr(self, "id"))  # noqa: B009 - a column of the mapped class, not of the mixin
+
 
 class AuditEntry(Base):
     __tablename__ = "audit_entries"
@@ -102,7 +106,7 @@ class AuditTrail:
     def _add(self, obj: Audited, change: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
         self.entries.append({
             "project_id": obj.audit_project_id(), "object_type": obj.audit_type,
-            "object_id": str(getattr(obj, "id", "")) or None, "change": change, "before": before, "after": after,
+            "object_id": obj.audit_object_id(), "change": change, "before": before, "after": after,
         })  # fmt: skip
 
     async def write(self, session: AsyncSession) -> None:

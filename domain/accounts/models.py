@@ -57,9 +57,8 @@ class ProjectMember(Audited, Base):
     role: Mapped[str] = mapped_column(String(10))  # owner | admin | editor | viewer
     created_at: Mapped[datetime]
 
-    @property
-    def id(self) -> uuid.UUID:  # the audit log names a membership by its account
-        return self.account_id
+    def audit_object_id(self) -> str:  # a membership is named by its account
+        return str(self.account_id)
 
 
 class AccountLink(Base):

@@ -106,6 +106,5 @@ class Suppression(Audited, Base):
     detail: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    @property
-    def id(self) -> str:  # how the audit log names it
+    def audit_object_id(self) -> str:  # keyed by channel and address
         return f"{self.channel}:{self.address}"
