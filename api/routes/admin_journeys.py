@@ -8,7 +8,7 @@ from api.access import CallerDep, Editor, Viewer
 from api.deps import DispatchDep, SessionDep, SettingsDep, TemporalDep, WorkDep
 from api.pagination import Cursor, Limit, Page, after_id
 from domain.journeys.payloads import EXIT_SIGNAL, SKIP_WAIT_SIGNAL, ExitRequest, SkipWaitRequest
-from domain.journeys.schemas import JourneyIn, JourneyOut, JourneyStats, RunOut, VersionOut
+from domain.journeys.schemas import JourneyIn, JourneyOut, JourneyStats, RunOut, TrialIn, TrialOut, VersionOut
 from domain.journeys.service import (
     create_journey,
     delete_journey,
@@ -24,6 +24,7 @@ from domain.journeys.service import (
     runs_waiting_at,
     update_journey,
 )
+from domain.journeys.trial import try_journey
 from domain.wire import ManagementModel, OutModel
 from lifecycle.journeys import sync_entrance_schedules
 from lifecycle.schedules import start_schedule_replan
@@ -124,6 +125,17 @@ async def enter(project_id: Editor, journey_id: uuid.UUID, body: EnterIn, work: 
     start = await enter_by_hand(work, project_id, journey_id, body.user_id, body.entrance)
     await work.commit()
     return Entered(workflow_id=start.workflow_id, run_id=start.run.run_id)
+
+
+@router.post("/{journey_id}/trial")
+async def trial(project_id: Viewer, journey_id: uuid.UUID, body: TrialIn, session: SessionDep) -> TrialOut:
+    """Try the draft (or unsaved `steps`) on a user without running it: the path they would take now, each
+    gate's conditions with the values they saw, what each step would do. Nothing is sent or changed."""
+    tried = await try_journey(
+        session, project_id, journey_id, body.user_id,
+        steps=body.steps, exit_on=body.exit_on, entrance_id=body.entrance, data=body.data,
+    )  # fmt: skip
+    return TrialOut.model_validate(tried, from_attributes=True)
 
 
 @router.get("/{journey_id}/versions")

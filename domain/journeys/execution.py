@@ -24,7 +24,8 @@ from domain.journeys.models import BalancerCount, Journey, JourneyRun, JourneySt
 from domain.journeys.payloads import FinishInput
 from domain.lists.facts import load_facts
 from domain.rules.analysis import walk
-from domain.rules.engine import UserFacts, matches
+from domain.rules.engine import UserFacts
+from domain.rules.explain import explain
 from domain.rules.model import EventRule, Rule, VisitedStep
 from domain.template_context import template_context
 from domain.templating import render, render_json
@@ -51,6 +52,7 @@ class StepJob:
 @dataclass
 class StepOutcome:
     passed: bool | None = None  # gates
+    finding: dict[str, Any] | None = None  # gates: each condition's answer and the value it saw
     resume_at: str | None = None  # delays, and balancers over their limit (ISO 8601)
     chosen: str | None = None  # balancers
 
@@ -95,25 +97,24 @@ async def do_step(work: UnitOfWork, context: RunContext, step: Step, job: StepJo
     session = work.session
     match step:
         case Delay():
-            return await _delay(session, context, step, job, now)
+            return StepOutcome(resume_at=await wake_time(session, context.user, step, job.data, now))
         case Gate():
             facts = await load_facts(session, context.reader(), [step.rule], now)
             facts.journey = job.data
             if reads_the_run(step.rule):
-                await load_run_facts(session, facts, job)
-            return StepOutcome(passed=matches(step.rule, facts, now))
+                run_id = uuid.UUID(job.run_id)
+                await load_run_facts(session, facts, uuid.UUID(job.journey_id), uuid.UUID(job.user_id), run_id)
+            finding = explain(step.rule, facts, now)
+            return StepOutcome(passed=finding.passed, finding=finding.as_json())
         case Update():
-            body = render_json(
-                step.body, await template_context(session, context.reader(), job.data, now, sources=step.body), "body"
-            )
+            body = await rendered_body(session, context.reader(), step.body, job.data, now)
             if not isinstance(body, dict):
                 raise Invalid(f"steps.{step.id}.body: must render to a JSON object, got {type(body).__name__}")
             await update_user_data(work, context.reader(), body)
             return StepOutcome()
         case EmitEvent():
             user = context.reader()
-            context_values = await template_context(session, user, job.data, now, sources=step.body)
-            body = render_json(step.body or {}, context_values, "body")
+            body = await rendered_body(session, user, step.body or {}, job.data, now)
             data = body if isinstance(body, dict) else {"value": body}
             emit_system_event(work, context.project_id, step.name, data, user_id=user.id)
             return StepOutcome()
@@ -130,10 +131,18 @@ def reads_the_run(rule: Rule) -> bool:
     return any(isinstance(n, VisitedStep) or (isinstance(n, EventRule) and n.since_entered) for n in walk(rule))
 
 
-async def load_run_facts(session: AsyncSession, facts: UserFacts, job: StepJob) -> None:
-    """When the run entered, and how often this run and all the user's runs of the journey visited each step."""
-    run_id = uuid.UUID(job.run_id)
-    facts.entered_at = await session.scalar(select(JourneyRun.created_at).where(JourneyRun.id == run_id))
+async def rendered_body(session: AsyncSession, user: User, template: Any, data: dict[str, Any], now: datetime) -> Any:
+    """An update's or an event step's JSON body, its Liquid rendered for the user and the run's data."""
+    return render_json(template, await template_context(session, user, data, now, sources=template), "body")
+
+
+async def load_run_facts(
+    session: AsyncSession, facts: UserFacts, journey_id: uuid.UUID, user_id: uuid.UUID, run_id: uuid.UUID | None
+) -> None:
+    """How often all the user's runs of the journey visited each step; with `run_id`, also when that run
+    entered and how often it visited each step."""
+    if run_id is not None:
+        facts.entered_at = await session.scalar(select(JourneyRun.created_at).where(JourneyRun.id == run_id))
     counts = await session.execute(
         select(
             JourneyStepVisit.step_id,
@@ -141,25 +150,25 @@ async def load_run_facts(session: AsyncSession, facts: UserFacts, job: StepJob) 
             func.count(),
         )
         .join(JourneyRun, JourneyRun.id == JourneyStepVisit.run_id)
-        .where(JourneyRun.journey_id == uuid.UUID(job.journey_id), JourneyRun.user_id == uuid.UUID(job.user_id))
+        .where(JourneyRun.journey_id == journey_id, JourneyRun.user_id == user_id)
         .group_by(JourneyStepVisit.step_id)
     )
     for step_id, in_run, in_journey in counts:
-        facts.run_visits[step_id], facts.journey_visits[step_id] = in_run, in_journey
+        facts.journey_visits[step_id] = in_journey
+        if run_id is not None:
+            facts.run_visits[step_id] = in_run
 
 
-async def _delay(session: AsyncSession, context: RunContext, step: Delay, job: StepJob, now: datetime) -> StepOutcome:
+async def wake_time(session: AsyncSession, user: User | None, step: Delay, data: dict[str, Any], now: datetime) -> str:
+    """When a run entering the delay now goes on (ISO 8601): its Liquid rendered, in the user's time zone."""
     raw = step.duration or step.until_time or step.until_date or ""
-    value = (
-        render(raw, await template_context(session, context.reader(), job.data, now, sources=raw))
-        if "{" in raw
-        else raw
-    )
+    assert user is not None or "{" not in raw, "a delay with a template ran before the user was loaded"
+    value = render(raw, await template_context(session, user, data, now, sources=raw)) if user and "{" in raw else raw
     try:
-        wake = resume_at(step, value.strip(), now, context.user.timezone if context.user else None)
+        wake = resume_at(step, value.strip(), now, user.timezone if user else None)
     except ValueError:
         raise Invalid(f"steps.{step.id}: {value!r} is not a valid delay") from None
-    return StepOutcome(resume_at=wake.isoformat())
+    return wake.isoformat()
 
 
 async def _balance(session: AsyncSession, journey_id: uuid.UUID, step: Balancer, now: datetime) -> StepOutcome:

@@ -36,6 +36,8 @@ class StepVisitOut(OutModel):
     result: dict[str, Any] | None = None
     # Where it led, once done (a gate's yes or no step, a balancer's path); None: nowhere, or not yet.
     next: str | None = None
+    # A gate's answer: each condition, whether it held, and the value it saw then.
+    gate: dict[str, Any] | None = None
 
 
 class RunOut(OutModel):
@@ -83,3 +85,28 @@ class UserRunOut(OutModel):
     current_step: str | None
     created_at: datetime
     ended_at: datetime | None
+
+
+class TrialIn(ManagementModel):
+    """A journey tried on one user: the saved draft, or `steps` (unsaved edits) with their `exit_on`."""
+
+    user_id: uuid.UUID
+    steps: dict[str, Any] | None = None
+    exit_on: list[Any] = Field(default_factory=list)
+    entrance: str | None = Field(default=None, min_length=1, max_length=100, description="an entrance step id")
+    # The run's journey data, as the entering event would bring it (`{"order": {...}}`).
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class TrialStepOut(OutModel):
+    step_id: str
+    type: str
+    says: str
+    next: str | None
+    gate: dict[str, Any] | None
+
+
+class TrialOut(OutModel):
+    enters: bool
+    steps: list[TrialStepOut]
+    ends: str

@@ -216,6 +216,7 @@ async def journey_runs(
                 entered_at=visit.entered_at,
                 result=outcome.get("result"),
                 next=outcome.get("next"),
+                gate=outcome.get("gate"),
             )
             history[visit.run_id].append(step)
     return [RunOut.model_validate(run).model_copy(update={"history": history[run.id]}) for run in runs]

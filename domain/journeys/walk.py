@@ -283,7 +283,10 @@ async def _walk(
                 work, context, job, now, RunAdvance(step_id, seq, data, then=step_id, resume_at=done.resume_at)
             )
         following = next_step(step, passed=done.passed, chosen=done.chosen)
-        visits.add(seq, step_id, now, {"next": following, "resume_at": done.resume_at})
+        outcome = {"next": following, "resume_at": done.resume_at}
+        if done.finding is not None:
+            outcome["gate"] = done.finding
+        visits.add(seq, step_id, now, outcome)
         if done.resume_at is not None and datetime.fromisoformat(done.resume_at) > now:
             return await _stop(
                 work, context, job, now, RunAdvance(step_id, seq, data, then=following, resume_at=done.resume_at)

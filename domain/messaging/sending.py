@@ -85,18 +85,8 @@ async def claim_send(session: AsyncSession, job: SendInput, links: Links, now: d
     user = await load_user(session, uuid.UUID(job.user_id))
     if user is None:  # the user's sends went with them
         return SendOutcome("skipped", job.campaign_id, reason="the user no longer exists")
-    found = (
-        await session.execute(
-            _CAMPAIGN_TO_SEND,
-            {
-                "campaign_id": uuid.UUID(job.campaign_id),
-                "project_id": uuid.UUID(job.project_id),
-                "email": normalized("email", user.email) if user.email else None,
-                "phone": normalized("sms", user.phone) if user.phone else None,
-                "key": job.key,
-            },
-        )
-    ).first()
+    params = _campaign_to_send(uuid.UUID(job.project_id), job.campaign_id, user, job.key)
+    found = (await session.execute(_CAMPAIGN_TO_SEND, params)).first()
     if found is None:  # the campaign's sends went with it: nothing to record the skip on but the run
         return SendOutcome("skipped", job.campaign_id, reason="the campaign no longer exists")
     campaign, project, provider, suppressed, claimed = found
@@ -158,6 +148,27 @@ _CAMPAIGN_TO_SEND = (
         Campaign.id == bindparam("campaign_id", type_=Uuid), Campaign.project_id == bindparam("project_id", type_=Uuid)
     )
 )
+
+
+def _campaign_to_send(project_id: uuid.UUID, campaign_id: str, user: User, key: str = "") -> dict[str, Any]:
+    return {
+        "campaign_id": uuid.UUID(campaign_id),
+        "project_id": project_id,
+        "email": normalized("email", user.email) if user.email else None,
+        "phone": normalized("sms", user.phone) if user.phone else None,
+        "key": key,
+    }
+
+
+async def send_check(
+    session: AsyncSession, project_id: uuid.UUID, campaign_id: str, user: User
+) -> tuple[Campaign | None, str | None]:
+    """The campaign, and why a send of it to `user` now would be skipped (None: it would go out). Reads only."""
+    found = (await session.execute(_CAMPAIGN_TO_SEND, _campaign_to_send(project_id, campaign_id, user))).first()
+    if found is None:
+        return None, "the campaign no longer exists"
+    campaign, project, _provider, suppressed, _claimed = found
+    return campaign, await _skip_reason(session, project, user, campaign, suppressed)
 
 
 async def _skip_reason(

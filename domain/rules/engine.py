@@ -116,7 +116,7 @@ def _instant(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _dig(data: Any, path: tuple[str, ...]) -> Any:
+def dig(data: Any, path: tuple[str, ...]) -> Any:
     for key in path:
         if not isinstance(data, dict):
             return None
@@ -362,15 +362,15 @@ def matches(rule: Rule, facts: UserFacts, now: datetime, event: EventFact | None
 
 def _property_matches(rule: Property, facts: UserFacts, now: datetime, event: EventFact | None) -> bool:
     if rule.scope == "event":
-        return event is not None and _test(rule.op, _dig(event.data, rule.path), rule.value, now)
+        return event is not None and _test(rule.op, dig(event.data, rule.path), rule.value, now)
     if rule.scope == "journey":
-        return _test(rule.op, _dig(facts.journey, rule.path), rule.value, now)
+        return _test(rule.op, dig(facts.journey, rule.path), rule.value, now)
     if rule.scope == "user":
-        return _test(rule.op, _column_or_data(facts, rule), rule.value, now)
+        return _test(rule.op, column_or_data(facts, rule), rule.value, now)
     return any(
         _test(
             rule.op,
-            _dig(org.member_data, rule.path) if rule.scope == "member" else _column_or_data(org, rule),
+            dig(org.member_data, rule.path) if rule.scope == "member" else column_or_data(org, rule),
             rule.value,
             now,
         )
@@ -378,28 +378,34 @@ def _property_matches(rule: Property, facts: UserFacts, now: datetime, event: Ev
     )
 
 
-def _column_or_data(owner: Any, rule: Property) -> Any:
+def column_or_data(owner: Any, rule: Property) -> Any:
     if rule.field is None:
-        return _dig(owner.data, rule.path)
+        return dig(owner.data, rule.path)
     value = getattr(owner, rule.field)
     return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
 
 
 def _event_matches(rule: EventRule, facts: UserFacts, now: datetime) -> bool:
-    def count(events: list[EventFact]) -> int:
-        since = now - rule.within if rule.within is not None else facts.entered_at if rule.since_entered else None
-        return sum(
-            1
-            for e in events
-            if e.name == rule.name
-            and (since is None or e.created_at >= since)
-            and (rule.where is None or matches(rule.where, facts, now, e))
-        )
-
     compare = ORDER[rule.count_op]
     if rule.entity == "user":
-        return bool(compare(count(facts.events), rule.count))
+        return bool(compare(count_events(rule, facts.events, facts, now), rule.count))
     return any(
-        compare(count([e for e in facts.organization_events if e.organization_id == org.id]), rule.count)
+        compare(count_events(rule, organization_events(facts, org), facts, now), rule.count)
         for org in facts.organizations
     )
+
+
+def count_events(rule: EventRule, events: list[EventFact], facts: UserFacts, now: datetime) -> int:
+    """How many of `events` the rule counts: its name, its window, its `where`."""
+    since = now - rule.within if rule.within is not None else facts.entered_at if rule.since_entered else None
+    return sum(
+        1
+        for e in events
+        if e.name == rule.name
+        and (since is None or e.created_at >= since)
+        and (rule.where is None or matches(rule.where, facts, now, e))
+    )
+
+
+def organization_events(facts: UserFacts, organization: OrganizationFact) -> list[EventFact]:
+    return [e for e in facts.organization_events if e.organization_id == organization.id]

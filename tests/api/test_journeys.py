@@ -60,6 +60,8 @@ async def test_the_order_follow_up_journey_sends_a_personalised_email_once(
     [bobs_run] = await runs(api, project, journey["id"], bob["id"])
     assert [visit["step_id"] for visit in bobs_run["history"]] == ["plan", "done"]
     assert bobs_run["history"][0]["next"] == "done"  # where the gate sent him: its "no" step
+    # …and why: the condition, its answer, and the value it saw then.
+    assert bobs_run["history"][0]["gate"] == {"condition": 'user.data.plan = "premium"', "passed": False, "saw": "free"}
     assert [e["name"] for e in await timeline(api, project, bob["id"])].count("journey.completed") == 1
 
     [run] = await runs(api, project, journey["id"], ada["id"])
@@ -796,3 +798,55 @@ async def test_the_runs_waiting_at_a_step_are_skipped_on_or_exited_through_tempo
     })  # fmt: skip
     [run] = await runs(api, project, other["id"], users[1]["id"])
     assert run["status"] == "exited" and run["exit_reason"].startswith("exited at wait by key default")
+
+
+async def test_a_journey_tried_on_a_user_shows_their_path_and_each_gates_reasons_sending_nothing(
+    api, project: ProjectKeys, smtp: SmtpSink
+):
+    campaign = await email_campaign(api, project, smtp.port, {"en": {"subject": "Thanks", "text": "Thanks"}})
+    steps = order_follow_up(campaign["id"])
+    steps["entry"]["condition"] = {"property": "event.data.total", "op": ">=", "value": 20}
+    journey = await created(api, project, "/journeys", {"name": "Order follow-up", "steps": steps})  # a draft
+    ada = await upsert(api, project, "ada", email="ada.tried@example.com", data={"plan": "premium"})
+    bob = await upsert(api, project, "bob", email="bob@example.com", data={"plan": "free"})
+    url = project.admin(f"/journeys/{journey['id']}/trial")
+
+    async def trial(user: dict, **body) -> dict:
+        response = await api.post(url, json={"user_id": user["id"], **body}, headers=project.secret)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    tried = await trial(ada, data={"order": {"total": 129.5}})
+    assert tried["enters"] is True and tried["ends"] == "The run completes."
+    assert [s["step_id"] for s in tried["steps"]] == ["entry", "plan", "thanks", "remember", "wait", "done"]
+    entry, plan, thanks, remember, wait, _ = tried["steps"]
+    assert entry["gate"] == {"condition": "event.data.total >= 20", "passed": True, "saw": 129.5}
+    assert plan["gate"] == {"condition": 'user.data.plan = "premium"', "passed": True, "saw": "premium"}
+    assert thanks["says"] == "Would send the campaign follow-up (email) to ada.tried@example.com."
+    assert remember["says"] == 'Updates the user\'s data with {"last_order_total": 129.5}.'
+    assert wait["says"].startswith("Waits until ")
+
+    # Bob's plan sends him to the exit; unsaved edits are tried as they stand.
+    tried = await trial(bob, data={"order": {"total": 129.5}})
+    assert [s["step_id"] for s in tried["steps"]] == ["entry", "plan", "done"]
+    assert tried["steps"][1]["gate"]["saw"] == "free" and tried["steps"][1]["next"] == "done"
+    steps["plan"]["rule"]["value"] = "free"
+    tried = await trial(bob, steps=steps, data={"order": {"total": 129.5}})
+    assert tried["steps"][1]["gate"]["passed"] is True and tried["steps"][2]["step_id"] == "thanks"
+
+    # A small order does not enter: the entrance's condition says why.
+    tried = await trial(ada, data={"order": {"total": 5}})
+    assert tried["enters"] is False and tried["ends"] == "The user would not enter."
+    assert tried["steps"][0]["gate"]["saw"] == 5 and len(tried["steps"]) == 1
+
+    # Nothing was sent, changed or started.
+    assert smtp.to("ada.tried@example.com") == []
+    profile = await api.get(project.admin(f"/users/{ada['id']}"), headers=project.secret)
+    assert "last_order_total" not in profile.json()["data"]
+    assert await runs(api, project, journey["id"], ada["id"]) == []
+
+    bad = await api.post(url, json={"user_id": ada["id"], "steps": {"entry": {"type": "entrance", "next": "gone"}}},
+                         headers=project.secret)  # fmt: skip
+    assert bad.status_code == 400 and "steps.entry" in bad.text
+    missing = await api.post(url, json={"user_id": journey["id"]}, headers=project.secret)
+    assert missing.status_code == 404

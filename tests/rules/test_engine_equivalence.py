@@ -16,6 +16,7 @@ from domain.lists.models import List, ListMember
 from domain.organizations.models import Organization, OrganizationMember
 from domain.projects.models import Project
 from domain.rules.engine import EventFact, OrganizationFact, RuleSql, UserFacts, matches
+from domain.rules.explain import explain
 from domain.rules.model import OPERATORS, parse_rule
 from domain.users.models import User
 
@@ -254,6 +255,8 @@ def test_sql_and_predicate_agree(population, database_url: str):
             )
         by_predicate = {user_id for user_id, user in facts.items() if matches(rule, user, NOW)}
         assert by_sql == by_predicate, raw
+        # An explanation gives the decision it explains.
+        assert {user_id for user_id, user in facts.items() if explain(rule, user, NOW).passed} == by_predicate
         splits.append(0 < len(by_sql) < len(facts))
 
     try:
