@@ -34,6 +34,7 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/journeys/{journey_id}/steps/{step_id}/skip"): E,
     ("POST", "/journeys/{journey_id}/steps/{step_id}/exit"): E,
     ("GET", "/journeys/{journey_id}/stats"): V, ("GET", "/journeys/{journey_id}/versions"): V,
+    ("POST", "/journeys/{journey_id}/trial"): V,
     ("POST", "/providers"): A, ("GET", "/providers"): V, ("PUT", "/providers/{provider_id}"): A,
     ("DELETE", "/providers/{provider_id}"): A, ("POST", "/providers/{provider_id}/test"): A,
     ("POST", "/subscriptions"): A, ("GET", "/subscriptions"): V, ("DELETE", "/subscriptions/{group_id}"): A,
