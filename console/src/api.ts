@@ -89,3 +89,8 @@ export function temporalRunsUrl(config: ConsoleConfig, journeyId: string, userId
   const query = userId ? `JourneyId="${journeyId}" AND UserId="${userId}"` : `JourneyId="${journeyId}"`;
   return `${config.temporal_ui_url}/namespaces/${config.temporal_namespace}/workflows?query=${encodeURIComponent(query)}`;
 }
+
+/** A user of the project by their external id; an ApiError naming them when there is none. */
+export async function findUser(base: string, identifier: string): Promise<{ id: string }> {
+  return api<{ id: string }>("GET", `${base}/users?external_id=${encodeURIComponent(identifier.trim())}`);
+}

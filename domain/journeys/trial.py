@@ -9,7 +9,7 @@ on the user as they are now.
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -186,8 +186,8 @@ async def _try_step(walk: _Walk, definition: Definition, step_id: str) -> TrialS
             says = "The condition holds: yes." if finding.passed else "The condition does not hold: no."
             return TrialStep(step_id, "gate", says, then, finding.as_json())
         case Delay():
-            wake = await wake_time(walk.session, walk.user, step, walk.data, walk.now)
-            return TrialStep(step_id, "delay", f"Waits until {wake}.", step.next)
+            wake = datetime.fromisoformat(await wake_time(walk.session, walk.user, step, walk.data, walk.now))
+            return TrialStep(step_id, "delay", f"Waits until {wake.astimezone(UTC):%Y-%m-%d %H:%M} UTC.", step.next)
         case Send():
             return TrialStep(step_id, "send", await _send(walk, step), step.next)
         case Update():

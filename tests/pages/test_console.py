@@ -124,7 +124,9 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
             connect(page, "gate", "no", "done")
             connect(page, "send", "next", "update")
             connect(page, "update", "next", "delay")
-            connect(page, "delay", "next", "done")
+            # An edge without a pointer: the step's panel says where each of its outlets leads.
+            select(page, "delay")
+            page.get_by_role("combobox", name="then").select_option("done")
             page.get_by_role("button", name="Arrange").click()
             page.get_by_role("button", name="Save draft").click()
             expect(page.get_by_role("status")).to_have_text("Draft saved.")
@@ -140,15 +142,30 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
             assert saved["steps"]["gate"]["no"] == "done"
             picture(page, "console-journey-editor")
 
+            # Before publishing, the author tries the journey on Ana: her path, and why the gate lets her through.
+            ana = {"identifier": [{"external_id": "ana"}], "email": "ana@example.com",
+                   "data": {"plan": "premium", "first_name": "Ana"}}  # fmt: skip
+            client.post("/api/client/users", json=ana)
+            page.locator(".react-flow__pane").click(position={"x": 20, "y": 20})  # nothing selected
+            page.get_by_label("Identifier of the user to try").fill("ana")
+            page.get_by_label("Journey data", exact=False).fill('{"order": {"total": 149.99}}')
+            page.get_by_role("button", name="Try", exact=True).click()
+            trial = page.get_by_test_id("trial")
+            expect(trial).to_contain_text('✓ held user.data.plan = "premium" · saw "premium"')
+            expect(trial).to_contain_text("Would send the campaign Thanks (email) to ana@example.com.")
+            expect(trial).to_contain_text('Updates the user\'s data with {"last_order_total": 149.99}.')
+            expect(trial).to_contain_text("The run completes.")
+            expect(page.locator('[data-step="send"]')).to_have_class(re.compile("on-path"))
+            picture(page, "console-journey-trial")
+            assert smtp.to("ana@example.com") == []  # nothing sent
+            trial.get_by_role("button", name="Stop showing").click()
+
             page.get_by_role("button", name="Publish").click()
             expect(page.get_by_role("dialog")).to_contain_text("No one is inside this journey now")
             page.get_by_role("dialog").get_by_role("button", name="Publish").click()
             expect(page.get_by_role("status")).to_have_text("Published: new entrants get this version.")
 
             # A customer orders: the node counts move, the run appears, the email arrives.
-            ana = {"identifier": [{"external_id": "ana"}], "email": "ana@example.com",
-                   "data": {"plan": "premium", "first_name": "Ana"}}  # fmt: skip
-            client.post("/api/client/users", json=ana)
             order = {"name": "order.completed", "identifier": [{"external_id": "ana"}], "data": {"total": 149.99}}
             client.post("/api/client/users/events", json=[order])
             expect(page.get_by_test_id("counts-delay")).to_contain_text("1 waiting", timeout=30_000)
@@ -187,6 +204,7 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
             expect(followed).to_contain_text("active at delay")
             expect(followed).to_contain_text("gate")
             expect(followed.locator("li").first).to_contain_text("→ send")
+            expect(followed.locator("li").first).to_contain_text('✓ held user.data.plan = "premium" · saw "premium"')
             expect(followed.locator("li").last).to_have_text(re.compile(r"^delay [^→]*$"))  # waiting there: no next yet
             expect(page.locator('[data-step="entry"]')).to_have_class(re.compile("on-path"))
             expect(page.locator('[data-step="done"]')).to_have_class(re.compile("off-path"))

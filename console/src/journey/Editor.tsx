@@ -12,8 +12,12 @@ import {
   autoLayout, duplicate, edgeId, freshId, graphToSteps, newStep, STEP_TYPES, stepsToGraph,
   type Step, type StepEdge, type StepNode,
 } from "./graph";
+import { FollowUser } from "./FollowUser";
+import { Outlets } from "./Outlets";
+import type { ShownPath } from "./paths";
 import { StepNodeView, type StepNodeData } from "./StepNode";
 import { StepPanel, type Choices } from "./StepPanel";
+import { TryUser } from "./TryUser";
 import { loadVocabulary } from "../vocabulary";
 
 type Project = Me["projects"][number];
@@ -48,8 +52,8 @@ function Editor({ project, journeyId }: { project: Project; journeyId: string })
   const [config, setConfig] = useState<ConsoleConfig>({ temporal_ui_url: null, temporal_namespace: "default" });
   const [choices, setChoices] = useState<Choices>({ campaigns: [], journeys: [], lists: [], vocabulary: { properties: [], events: [] } });
   const [confirmPublish, setConfirmPublish] = useState(false);
-  // A user's run followed on the graph: the steps it visited and where each led.
-  const [followed, setFollowed] = useState<FollowedRun | null>(null);
+  // A path drawn on the graph: a user's run (where they are, and why) or a trial's.
+  const [shown, setShown] = useState<ShownPath | null>(null);
   const [dirty, setDirty] = useState(false);
   // Sizes React Flow measured: given back with the nodes, so edges and the minimap know them.
   const [sizes, setSizes] = useState<Record<string, { width: number; height: number }>>({});
@@ -164,20 +168,13 @@ function Editor({ project, journeyId }: { project: Project; journeyId: string })
     data: {
       step: n.step, problem: problems[n.id], live: journey?.status !== "draft" && stats !== null,
       waiting: stats?.waiting[n.id],
-      visited: followed
-        ? followed.entrance_step === n.id || followed.current_step === n.id || followed.history.some((v) => v.step_id === n.id)
-        : undefined,
+      visited: shown ? shown.steps.has(n.id) : undefined,
       // An entrance is not a visit: with one entrance, everyone who entered passed it.
       passed: n.step.type === "entrance" && entrances === 1 ? stats?.entered : stats?.steps[n.id],
     } satisfies StepNodeData,
-  })), [graph.nodes, selected, problems, journey, stats, entrances, sizes, followed]);
+  })), [graph.nodes, selected, problems, journey, stats, entrances, sizes, shown]);
   // Edges carry no labels: each leaves its step by an outlet labelled on the step itself.
-  const taken = useMemo(() => {
-    if (!followed) return new Set<string>();
-    const moves = pathTaken(followed).map((v) => `${v.step_id}>${v.next}`);
-    if (followed.history.length) moves.push(`${followed.entrance_step}>${followed.history[0].step_id}`);
-    return new Set(moves);
-  }, [followed]);
+  const taken = useMemo(() => shown?.moves ?? new Set<string>(), [shown]);
   const rfEdges: Edge[] = useMemo(() => graph.edges.map((e) => ({
     id: e.id, source: e.source, target: e.target, sourceHandle: e.outlet, selected: selected.includes(e.id),
     animated: taken.has(`${e.source}>${e.target}`), className: taken.has(`${e.source}>${e.target}`) ? "taken" : undefined,
@@ -219,12 +216,18 @@ function Editor({ project, journeyId }: { project: Project; journeyId: string })
     applySelection(changes);  // removal is the keyboard's (deleteKeyCode is off), so only selection comes here
   }, [applySelection]);
 
-  const onConnect = useCallback((connection: Connection) => {
-    if (!connection.source || !connection.target || !connection.sourceHandle) return;
-    const id = edgeId(connection.source, connection.sourceHandle);
-    const edges = graph.edges.filter((e) => e.id !== id);  // an outlet leads to one step
-    change({ ...graph, edges: [...edges, { id, source: connection.source, outlet: connection.sourceHandle, target: connection.target }] });
+  /** Lead a step's outlet to `target` (null: nowhere); an outlet leads to one step. */
+  const link = useCallback((source: string, outlet: string, target: string | null) => {
+    const id = edgeId(source, outlet);
+    const edges = graph.edges.filter((e) => e.id !== id);
+    change({ ...graph, edges: target ? [...edges, { id, source, outlet, target }] : edges });
   }, [graph, change]);
+
+  const onConnect = useCallback((connection: Connection) => {
+    if (connection.source && connection.target && connection.sourceHandle) {
+      link(connection.source, connection.sourceHandle, connection.target);
+    }
+  }, [link]);
 
   const onDrop = useCallback((event: DragEvent) => {
     event.preventDefault();
@@ -258,14 +261,19 @@ function Editor({ project, journeyId }: { project: Project; journeyId: string })
     }
   };
 
-  const showProblem = (e: unknown) => {
+  /** Show a server error on the step it names, if it names one. */
+  const markStep = (e: unknown) => {
     const text = e instanceof Error ? e.message : String(e);
     const named = /steps\.([^.:\s]+)/.exec(text);
     if (named && graph.nodes.some((n) => n.id === named[1])) {
       setProblems({ [named[1]]: text.replace(/^steps\.[^:]+:\s*/, "") });
       setSelected([named[1]]);
     }
-    setMessage({ kind: "error", text });
+  };
+
+  const showProblem = (e: unknown) => {
+    markStep(e);
+    setMessage({ kind: "error", text: e instanceof Error ? e.message : String(e) });
   };
 
   const publish = async () => {
@@ -360,6 +368,8 @@ function Editor({ project, journeyId }: { project: Project; journeyId: string })
             <>
               <StepPanel id={focus.id} step={focus.step} problem={problems[focus.id]} readOnly={!editable}
                 choices={choices} onChange={(step) => updateStep(focus.id, step)} />
+              <Outlets id={focus.id} step={focus.step} nodes={graph.nodes} edges={graph.edges} readOnly={!editable}
+                onLink={(outlet, target) => link(focus.id, outlet, target)} />
               {journey.status !== "draft" && (
                 <StepRuns base={base} journeyId={journeyId} stepId={focus.id} config={config}
                   waiting={stats?.waiting[focus.id] ?? 0} editable={editable} />
@@ -369,8 +379,11 @@ function Editor({ project, journeyId }: { project: Project; journeyId: string })
             <>
               <ExitOn exitOn={exitOn} readOnly={!editable} events={choices.vocabulary.events}
                 onChange={(next) => { setExitOn(next); setDirty(true); }} />
+              <TryUser base={base} journeyId={journeyId} steps={() => graphToSteps(graph.nodes, graph.edges)} exitOn={exitOn}
+                entrances={graph.nodes.filter((n) => n.step.type === "entrance").map((n) => n.id)}
+                onShow={setShown} onProblem={markStep} />
               {journey.status !== "draft" && (
-                <FollowUser base={base} journeyId={journeyId} config={config} followed={followed} onFollow={setFollowed} />
+                <FollowUser base={base} journeyId={journeyId} config={config} onShow={setShown} />
               )}
               {editable && journey.status === "live" && <PutUserIn base={base} journeyId={journeyId} />}
               {journey.published_version !== null && (
@@ -405,69 +418,6 @@ function ExitOn({ exitOn, readOnly, events, onChange }: {
       <datalist id="exit-events">{events.map((n) => <option key={n} value={n} />)}</datalist>
       {!readOnly && <button type="button" className="quiet small" onClick={() => onChange([...items, { event: "" }])}>+ exit event</button>}
     </div>
-  );
-}
-
-interface FollowedRun extends Run {
-  history: { step_id: string; entered_at: string; next: string | null; result: Record<string, unknown> | null }[];
-}
-
-/** The visits of a run with where each led, but for the step it still waits at: a delay's next step is
-decided when the wait begins, and the run has not gone there yet. */
-function pathTaken(run: FollowedRun): FollowedRun["history"] {
-  return run.history.map((visit, i) => {
-    const waiting = run.status === "active" && i === run.history.length - 1 && visit.step_id === run.current_step;
-    return waiting ? { ...visit, next: null } : visit;
-  });
-}
-
-/** Where a user is in this journey, and how they got there: their latest run's visits, drawn on the graph. */
-function FollowUser({ base, journeyId, config, followed, onFollow }: {
-  base: string; journeyId: string; config: ConsoleConfig; followed: FollowedRun | null; onFollow: (run: FollowedRun | null) => void;
-}) {
-  const [identifier, setIdentifier] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    try {
-      const user = await api<{ id: string }>("GET", `${base}/users?external_id=${encodeURIComponent(identifier.trim())}`);
-      const page = await api<{ results: FollowedRun[] }>("GET", `${base}/journeys/${journeyId}/runs?user_id=${user.id}`);
-      const latest = page.results[page.results.length - 1];
-      if (!latest) throw new Error(`${identifier} has not entered this journey`);
-      onFollow(latest);
-      setError(null);
-    } catch (e) {
-      onFollow(null);
-      setError((e as Error).message);
-    }
-  };
-  const url = followed ? temporalRunsUrl(config, journeyId, followed.user_id) : null;
-  return (
-    <form className="panel-body" onSubmit={submit}>
-      <h2>Where is a user?</h2>
-      {error && <p className="error" role="alert">{error}</p>}
-      <div className="field">
-        <label htmlFor="follow-user">Identifier of the user to show</label>
-        <input id="follow-user" required value={identifier} onChange={(e) => setIdentifier(e.target.value)} placeholder="ana" />
-      </div>
-      <button type="submit" className="quiet">Show their path</button>
-      {followed && (
-        <div data-testid="followed-run">
-          <p><strong>{followed.status}</strong>{followed.current_step ? ` at ${followed.current_step}` : ""} · version {followed.version}
-            {url && <> · <a href={url} target="_blank" rel="noreferrer">Temporal UI</a></>}</p>
-          <ol className="plain history">
-            {pathTaken(followed).map((visit, i) => (
-              <li key={i}>
-                <code>{visit.step_id}</code> {new Date(visit.entered_at).toLocaleString()}
-                {visit.next ? <> → <code>{visit.next}</code></> : null}
-                {visit.result && typeof visit.result.status === "string" ? <> · {String(visit.result.status)}{visit.result.reason ? ` (${String(visit.result.reason)})` : ""}</> : null}
-              </li>
-            ))}
-          </ol>
-          <button type="button" className="quiet small" onClick={() => onFollow(null)}>Stop showing</button>
-        </div>
-      )}
-    </form>
   );
 }
 

@@ -1,5 +1,5 @@
 import { Handle, Position, type NodeProps } from "@xyflow/react";
-import { outlets, type Step } from "./graph";
+import { outletLabel, outlets, type Step } from "./graph";
 
 export interface StepNodeData extends Record<string, unknown> {
   step: Step;
@@ -43,13 +43,6 @@ export function summary(step: Step): string {
     default:
       return "end of the journey";
   }
-}
-
-function outletLabel(outlet: string): string {
-  const [kind, index] = outlet.split(":");
-  if (kind === "variant") return `variant ${Number(index) + 1}`;
-  if (kind === "path") return `path ${Number(index) + 1}`;
-  return kind === "next" ? "" : kind;
 }
 
 export function StepNodeView({ id, data, selected }: NodeProps) {

@@ -48,6 +48,14 @@ export function outlets(step: Step): string[] {
   }
 }
 
+/** How an outlet is labelled on its step ("" for the plain "next"). */
+export function outletLabel(outlet: string): string {
+  const [kind, index] = outlet.split(":");
+  if (kind === "variant") return `variant ${Number(index) + 1}`;
+  if (kind === "path") return `path ${Number(index) + 1}`;
+  return kind === "next" ? "" : kind;
+}
+
 /** Where an outlet of a step leads now (null: nowhere). */
 export function targetOf(step: Step, outlet: string): string | null {
   const [kind, index] = outlet.split(":");
