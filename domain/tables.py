@@ -19,6 +19,7 @@ from domain.messaging.models import (
 from domain.organizations.models import Organization, OrganizationIdentifier, OrganizationMember
 from domain.projects.models import Project, ProjectKey
 from domain.schedules.models import ScheduleAssignment, ScheduleCursor, ScheduleDefinition, ScheduleFire
+from domain.trends.models import FoldMark, HourlyCount
 from domain.users.models import User, UserIdentifier
 
 __all__ = [
@@ -37,6 +38,8 @@ __all__ = [
     "BroadcastRecipient",
     "Campaign",
     "Event",
+    "FoldMark",
+    "HourlyCount",
     "EventSchemaProperty",
     "IdempotencyKey",
     "Journey",

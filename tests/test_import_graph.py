@@ -22,7 +22,7 @@ ALLOWED = {
 
 # Domain areas, lowest first: an area's logic may import only areas before it.
 AREAS = ["projects", "accounts", "events", "users", "organizations", "schedules", "rules", "lists", "messaging",
-         "journeys", "broadcasts"]  # fmt: skip
+         "journeys", "broadcasts", "trends"]  # fmt: skip
 # Modules of `domain/` outside the areas: the kernel sits below every area, the flows above them all.
 KERNEL = {"base", "wire", "identifiers", "json_kind", "validation", "paging", "templating", "template_context",
           "local_time", "listening", "unit_of_work", "anniversary_index", "audit"}  # fmt: skip

@@ -18,6 +18,7 @@ from activities.journeys import JourneyActivities
 from activities.lists import ListActivities
 from activities.messaging import MessagingActivities
 from activities.schedules import ScheduleActivities
+from activities.trends import TrendActivities
 from core.db import SessionFactory
 from domain.messaging.links import Links
 from lifecycle.unit_of_work import Dispatch
@@ -79,6 +80,7 @@ def build_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
     schedules = ScheduleActivities(dispatch)
     broadcasts = BroadcastActivities(dispatch, deps.links, deps.http)
     accounts = AccountActivities(deps.sessions, deps.links, deps.http)
+    trends = TrendActivities(deps.sessions)
     return [
         events.record_event,
         events.deliver_match_page,
@@ -102,4 +104,5 @@ def build_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         broadcasts.send_broadcast_batch,
         broadcasts.finish_broadcast,
         accounts.send_account_link,
+        trends.fold_trends,
     ]

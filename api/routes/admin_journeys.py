@@ -5,6 +5,7 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import Field
 
 from api.access import CallerDep, Editor, Viewer
+from api.charts import Days, chart
 from api.deps import DispatchDep, SessionDep, SettingsDep, TemporalDep, WorkDep
 from api.pagination import Cursor, Limit, Page, after_id
 from domain.journeys.payloads import EXIT_SIGNAL, SKIP_WAIT_SIGNAL, ExitRequest, SkipWaitRequest
@@ -25,6 +26,8 @@ from domain.journeys.service import (
     update_journey,
 )
 from domain.journeys.trial import try_journey
+from domain.trends.schemas import SeriesOut
+from domain.trends.series import ENGAGEMENT
 from domain.wire import ManagementModel, OutModel
 from lifecycle.journeys import sync_entrance_schedules
 from lifecycle.schedules import start_schedule_replan
@@ -136,6 +139,13 @@ async def trial(project_id: Viewer, journey_id: uuid.UUID, body: TrialIn, sessio
         steps=body.steps, exit_on=body.exit_on, entrance_id=body.entrance, data=body.data,
     )  # fmt: skip
     return TrialOut.model_validate(tried, from_attributes=True)
+
+
+@router.get("/{journey_id}/engagement")
+async def engagement(project_id: Viewer, journey_id: uuid.UUID, session: SessionDep, days: Days = 30) -> SeriesOut:
+    """The messages the journey's runs sent, and what became of them, over time (counted each minute)."""
+    journey = await get_journey(session, project_id, journey_id)
+    return await chart(session, journey.id, ENGAGEMENT, days)
 
 
 @router.get("/{journey_id}/versions")

@@ -3,6 +3,7 @@ import uuid
 from fastapi import APIRouter, Response, UploadFile
 
 from api.access import Editor, Viewer
+from api.charts import Days, chart
 from api.deps import SessionDep, SettingsDep, TemporalDep, WorkDep
 from api.pagination import Cursor, Limit, Page, after_id, id_page
 from core.errors import Invalid
@@ -23,6 +24,7 @@ from domain.lists.service import (
     require_static,
     update_list,
 )
+from domain.trends.schemas import SeriesOut
 from domain.users.csv_import import import_users
 from domain.users.schemas import UserOut
 from domain.users.service import get_user
@@ -59,6 +61,13 @@ async def index(project_id: Viewer, session: SessionDep) -> list[ListOut]:
 async def show(project_id: Viewer, list_id: uuid.UUID, session: SessionDep) -> ListOut:
     """One list: rule (published and draft), size, recompute progress."""
     return await list_out(session, await get_list(session, project_id, list_id))
+
+
+@router.get("/{list_id}/sizes")
+async def sizes(project_id: Viewer, list_id: uuid.UUID, session: SessionDep, days: Days = 30) -> SeriesOut:
+    """The list's members over time: its size at the top of each hour, the last of each day for longer spans."""
+    lst = await get_list(session, project_id, list_id)
+    return await chart(session, lst.id, ("members",), days)
 
 
 @router.patch("/{list_id}")

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from pydantic import Field
 
 from api.access import Admin, Editor, Viewer
+from api.charts import Days, chart
 from api.deps import LinksDep, SessionDep, SettingsDep, TemporalDep, WorkDep
 from core.errors import NotFound
 from domain.messaging.feedback import lift_suppression, project_suppressions
@@ -48,6 +49,8 @@ from domain.messaging.service import (
     user_subscriptions,
 )
 from domain.projects.service import get_project
+from domain.trends.schemas import SeriesOut
+from domain.trends.series import ENGAGEMENT
 from domain.users.service import get_user
 from domain.wire import ManagementModel, OutModel
 from lifecycle.messaging import test_provider
@@ -189,6 +192,15 @@ async def preview_campaign(
     links), sending nothing: what you see is what Liquid will send."""
     rendered = await render_for(session, links, project_id, campaign_id, body.user_id, body.templates, body.journey)
     return PreviewOut(locale=rendered.locale, fields=rendered.fields)
+
+
+@router.get("/campaigns/{campaign_id}/engagement")
+async def campaign_engagement(
+    project_id: Viewer, campaign_id: uuid.UUID, session: SessionDep, days: Days = 30
+) -> SeriesOut:
+    """The campaign's messages sent, delivered, opened, clicked, bounced … over time (counted each minute)."""
+    campaign = await get_campaign(session, project_id, campaign_id)
+    return await chart(session, campaign.id, ENGAGEMENT, days)
 
 
 @router.delete("/campaigns/{campaign_id}", status_code=204)

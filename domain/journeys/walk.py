@@ -255,7 +255,10 @@ async def _walk(
                     work, context, job, now, RunAdvance(step_id, seq, data, then=step.next, perform="action")
                 )
             case Send():
-                send = SendInput(job.project_id, job.run_id, job.user_id, step_id, seq, step.campaign_id, data)
+                send = SendInput(
+                    job.project_id, job.run_id, job.user_id, step_id, seq, step.campaign_id, data,
+                    journey_id=job.journey_id,
+                )  # fmt: skip
                 assert links is not None  # only a first walk has none, and it stops before a send
                 claim = await claim_send(session, send, links, now)
                 if isinstance(claim, Outgoing):  # the caller commits, delivers, and walks on with `delivered`

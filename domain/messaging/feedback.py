@@ -35,7 +35,8 @@ async def sent_message(session: AsyncSession, message_id: str) -> MessageSend | 
 
 
 def _message(send: MessageSend) -> dict[str, str | None]:
-    return {"campaign_id": str(send.campaign_id), "message_id": send.message_id}
+    about = {"campaign_id": str(send.campaign_id), "message_id": send.message_id}
+    return about | {"journey_id": str(send.journey_id)} if send.journey_id else about
 
 
 async def record_click(work: UnitOfWork, key: str, url: str) -> None:

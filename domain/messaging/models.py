@@ -83,6 +83,7 @@ class MessageSend(Base):
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    journey_id: Mapped[uuid.UUID | None]  # the journey whose run sent it (no key: its runs may go first)
     status: Mapped[str] = mapped_column(String(10))  # sending | sent | skipped | failed
     reason: Mapped[str | None] = mapped_column(String(500))
     message_id: Mapped[str | None] = mapped_column(String(400))

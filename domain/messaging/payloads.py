@@ -15,6 +15,8 @@ class SendInput:
     data: dict[str, Any] = field(default_factory=dict)
     # A send outside a journey run (a broadcast) names its own key.
     idempotency_key: str = ""
+    # The journey whose run sends it ("" outside one): its engagement is counted for the journey too.
+    journey_id: str = ""
 
     @property
     def key(self) -> str:

@@ -216,6 +216,7 @@ async def _write_send(
         "project_id": uuid.UUID(job.project_id),
         "user_id": uuid.UUID(job.user_id),
         "campaign_id": uuid.UUID(job.campaign_id),
+        "journey_id": uuid.UUID(job.journey_id) if job.journey_id else None,
         "status": status,
         "reason": reason,
         "message_id": message_id,
@@ -232,6 +233,7 @@ _WRITE_SEND = Prepared(
         project_id=bindparam("project_id"),
         user_id=bindparam("user_id"),
         campaign_id=bindparam("campaign_id"),
+        journey_id=bindparam("journey_id"),
         status=bindparam("status"),
         reason=bindparam("reason"),
         message_id=bindparam("message_id"),
@@ -272,6 +274,8 @@ async def finish_send(
         finished = await session.get(MessageSend, job.key)
         return _outcome(finished) if finished else outcome
     event: dict[str, Any] = {"campaign_id": job.campaign_id, "message_id": outgoing.message_id}
+    if job.journey_id:
+        event["journey_id"] = job.journey_id
     if outcome.bounced and outgoing.to:
         bounce = event | {"reason": outcome.reason, "bounce_type": "hard"}
         emit_system_event(work, send.project_id, "email.bounced", bounce, user_id=send.user_id)

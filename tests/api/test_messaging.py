@@ -72,7 +72,7 @@ async def test_clicks_and_opens_of_an_email_are_recorded_and_redirect_to_the_ori
     assert response.status_code == 400 and "signature" in response.json()["detail"]
 
     events = {event["name"]: event["data"] for event in await timeline(api, project, erin["id"])}
-    message = {"campaign_id": campaign["id"], "message_id": mail["Message-ID"].strip("<>")}
+    message = {"campaign_id": campaign["id"], "message_id": mail["Message-ID"].strip("<>"), "journey_id": journey["id"]}
     assert events["email.clicked"] == message | {"url": "https://shop.example.com/offer?a=1&b=2"}
     assert events["link.clicked"] == message | {"original_url": "https://shop.example.com/offer?a=1&b=2"}
     assert events["email.opened"] == message
@@ -141,7 +141,8 @@ async def test_bounces_and_complaints_suppress_the_address_even_for_transactiona
     assert names_of(await timeline(api, project, users["ivy"]["id"])).count("email.delivered") == 1
     [bounce] = [e for e in await timeline(api, project, users["jack"]["id"]) if e["name"] == "email.bounced"]  # once
     assert bounce["data"] == {"campaign_id": receipt["id"], "message_id": message_ids["jack"].strip("<>"),
-                              "reason": "mailbox unknown", "bounce_type": "hard"}  # fmt: skip
+                              "journey_id": journey["id"], "reason": "mailbox unknown",
+                              "bounce_type": "hard"}  # fmt: skip
     assert "email.complained" in names_of(await timeline(api, project, users["kim"]["id"]))
     assert "email.bounced" in names_of(await timeline(api, project, users["lou"]["id"]))
 
