@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from "react";
 import { allows, api, type Me } from "./api";
+import { ChartPanel, ENGAGEMENT } from "./Chart";
 import { Problem } from "./Problem";
 
 type Project = Me["projects"][number];
@@ -180,6 +181,7 @@ export function CampaignEditor({ project, campaignId }: { project: Project; camp
           )}
         </div>
       </div>
+      <ChartPanel title="Engagement" path={`${base}/engagement`} metrics={ENGAGEMENT} />
     </section>
   );
 }

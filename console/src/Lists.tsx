@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { allows, api, type Me } from "./api";
+import { ChartPanel } from "./Chart";
 import { Problem } from "./Problem";
 import { describe, fromRule, toRule, type Json, type RuleNode } from "./rules/rule";
 import { RuleBuilder, type Vocabulary } from "./rules/RuleBuilder";
@@ -213,6 +214,7 @@ export function ListEditor({ project, listId }: { project: Project; listId: stri
           </>
         )}
       </div>
+      <ChartPanel title="Size over time" path={`${base}/lists/${listId}/sizes`} metrics={["members"]} gauge />
     </section>
   );
 }

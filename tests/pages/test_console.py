@@ -305,6 +305,8 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
             expect(preview).to_contain_text("Your order of 149.99 is on its way.")
             page.get_by_role("button", name="Save").click()
             expect(page.get_by_role("status")).to_contain_text("Saved")
+            # Its engagement over time: the system clock folds the sends in each minute.
+            expect(page.get_by_role("img", name=re.compile(r"^Engagement: sent 1,"))).to_be_visible(timeout=90_000)
             assert accessibility_problems(page) == []
             picture(page, "console-campaign")
 
@@ -318,6 +320,11 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
             expect(page.get_by_test_id("broadcast-Spring news")).to_contain_text("1 of 1 · 1 sent", timeout=30_000)
             wait_for(lambda: len(smtp.to("ana@example.com")) == 2, timeout=30)
             assert accessibility_problems(page) == []
+
+            # The list's size over time, counted each hour (the first count within a minute of its creation).
+            page.get_by_role("link", name="Lists").click()
+            page.get_by_role("link", name="Premium buyers").click()
+            expect(page.get_by_role("img", name="Size over time: members 1 now")).to_be_visible(timeout=90_000)
 
             # A viewer sees the journey and its counts, and no control that changes it.
             viewer = chromium.new_page(viewport=LAPTOP)

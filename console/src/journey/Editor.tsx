@@ -7,6 +7,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type
 import {
   allows, api, ApiError, temporalRunsUrl, type ConsoleConfig, type Journey, type JourneyStats, type Me, type Run,
 } from "../api";
+import { ChartPanel, ENGAGEMENT } from "../Chart";
 import { Problem } from "../Problem";
 import {
   autoLayout, duplicate, edgeId, freshId, graphToSteps, newStep, STEP_TYPES, stepsToGraph,
@@ -386,6 +387,9 @@ function Editor({ project, journeyId }: { project: Project; journeyId: string })
                 <FollowUser base={base} journeyId={journeyId} config={config} onShow={setShown} />
               )}
               {editable && journey.status === "live" && <PutUserIn base={base} journeyId={journeyId} />}
+              {journey.status !== "draft" && (
+                <ChartPanel title="Messages" path={`${base}/journeys/${journeyId}/engagement`} metrics={ENGAGEMENT} />
+              )}
               {journey.published_version !== null && (
                 <Versions base={base} journeyId={journeyId} published={journey.published_version} editable={editable}
                   onRestore={(version) => { change(stepsToGraph(version.steps)); setExitOn(version.exit_on);
