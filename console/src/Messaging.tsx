@@ -78,7 +78,55 @@ export function Messaging({ project }: { project: Project }) {
         )}
         {admin && <NewGroup base={base} onMade={load} />}
       </div>
+      <Suppressions base={base} canLift={admin} />
     </section>
+  );
+}
+
+interface Suppression {
+  channel: string;
+  address: string;
+  reason: string;
+  detail: string | null;
+  created_at: string;
+}
+
+/** Addresses nothing is sent to (hard bounces, complaints, STOP replies), newest first; an admin may lift one. */
+function Suppressions({ base, canLift }: { base: string; canLift: boolean }) {
+  const [items, setItems] = useState<Suppression[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const load = useCallback(() => {
+    api<Suppression[]>("GET", `${base}/suppressions`).then(setItems).catch((e: Error) => setError(e.message));
+  }, [base]);
+  useEffect(load, [load]);
+  const lift = async (s: Suppression) => {
+    try {
+      await api("DELETE", `${base}/suppressions/${s.channel}/${encodeURIComponent(s.address)}`);
+      load();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  return (
+    <div className="card">
+      <h2>Suppressions</h2>
+      {error && <p className="error" role="alert">{error}</p>}
+      {items === null ? <p className="muted">Loading…</p> : items.length === 0 ? <p className="muted">No address is suppressed.</p> : (
+        <table>
+          <thead><tr><th scope="col">Address</th><th scope="col">Channel</th><th scope="col">Why</th><th scope="col">Since</th>{canLift && <th scope="col"><span className="visually-hidden">Action</span></th>}</tr></thead>
+          <tbody>
+            {items.map((s) => (
+              <tr key={`${s.channel}/${s.address}`}>
+                <td>{s.address}</td><td>{s.channel}</td>
+                <td>{s.reason.replace("_", " ")}{s.detail ? ` (${s.detail})` : ""}</td>
+                <td>{new Date(s.created_at).toLocaleString()}</td>
+                {canLift && <td><button type="button" className="quiet small" onClick={() => void lift(s)} aria-label={`Send to ${s.address} again`}>Lift</button></td>}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
   );
 }
 

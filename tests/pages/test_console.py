@@ -373,6 +373,8 @@ def test_an_admin_adds_an_email_provider_and_tests_it_from_the_console(database_
             page.get_by_label("From address").fill("shop@nordlicht.example")
             page.get_by_role("button", name="Add the provider").click()
             expect(page.get_by_text("127.0.0.1:" + str(smtp.port))).to_be_visible()
+            expect(page.get_by_role("heading", name="Suppressions")).to_be_visible()
+            expect(page.get_by_text("No address is suppressed.")).to_be_visible()
             assert "hunter2-secret" not in page.content()
 
             page.get_by_label("Send a test to").fill("ops@shop.example")
