@@ -27,7 +27,7 @@ from domain.trends.folding import fold_messaging
 
 BUDGET_MS = 300.0
 PLANS = ["free", "starter", "premium", "enterprise"]
-JOURNEY = {
+JOURNEY: dict[str, dict[str, Any]] = {
     "entry": {"type": "entrance", "event": "order.completed", "data_key": "order", "next": "plan"},
     "plan": {"type": "gate", "rule": {"property": "user.data.plan", "op": "=", "value": "premium"},
              "yes": "thanks", "no": "done"},
