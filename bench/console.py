@@ -126,7 +126,8 @@ def load(dsn: str, project_id: str, made: dict[str, Any], users: int, events: in
             "runs",
             "INSERT INTO journey_runs (id, project_id, journey_id, version, user_id, workflow_id, entrance_step,"
             "  entrance_data, status, current_step, exit_events, started, created_at, updated_at, ended_at)"
-            " SELECT gen_random_uuid(), %(p)s, %(journey)s::uuid, 1, u.id, 'journey/' || %(journey)s::text || '/' || u.id,"
+            " SELECT gen_random_uuid(), %(p)s, %(journey)s::uuid, 1, u.id,"
+            "  'journey/' || %(journey)s::text || '/' || u.id,"
             "  'entry', '{}', CASE WHEN k %% 10 < 4 THEN 'active' ELSE 'completed' END,"
             "  CASE WHEN k %% 10 < 4 THEN 'wait' ELSE 'done' END, '{}', true, at, at,"
             "  CASE WHEN k %% 10 < 4 THEN NULL ELSE at + interval '30 days' END"

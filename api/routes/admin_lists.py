@@ -1,6 +1,7 @@
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Response, UploadFile
+from fastapi import APIRouter, Query, Response, UploadFile
 
 from api.access import Editor, Viewer
 from api.charts import Days, chart
@@ -115,11 +116,17 @@ async def remove(project_id: Editor, list_id: uuid.UUID, work: WorkDep) -> Respo
 
 @router.get("/{list_id}/users")
 async def list_members(
-    project_id: Viewer, list_id: uuid.UUID, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
+    project_id: Viewer,
+    list_id: uuid.UUID,
+    session: SessionDep,
+    email: Annotated[str | None, Query(min_length=1, max_length=320, description="any case")] = None,
+    external_id: Annotated[str | None, Query(min_length=1, max_length=255)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> Page[UserOut]:
-    """The list's members, by cursor."""
+    """The list's members, by cursor; with `email` or `external_id`, only the member it names (none: not in it)."""
     lst = await get_list(session, project_id, list_id)
-    users = await members(session, lst, limit, after_id(cursor))
+    users = await members(session, lst, limit, after_id(cursor), email=email, external_id=external_id)
     return id_page([UserOut.model_validate(u) for u in users], [u.id for u in users], limit)
 
 

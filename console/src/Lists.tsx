@@ -96,6 +96,8 @@ export function ListEditor({ project, listId }: { project: Project; listId: stri
   const [previewError, setPreviewError] = useState<string | null>(null);
   const [message, setMessage] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
   const [members, setMembers] = useState<{ results: Person[]; next_cursor: string | null } | null>(null);
+  const [search, setSearch] = useState({ by: "external_id", term: "" });
+  const [searched, setSearched] = useState<string | null>(null);
   const [vocabulary, setVocabulary] = useState<Vocabulary>({ properties: [], events: [] });
   const [loadError, setLoadError] = useState<string | null>(null);
 
@@ -138,7 +140,10 @@ export function ListEditor({ project, listId }: { project: Project; listId: stri
   const seen = [...(members?.results ?? []), ...(preview?.sample ?? [])];
   const dataPaths = [...new Map(seen.flatMap((u) => Object.entries(u.data))
     .map(([key, value]) => [key, { path: `user.data.${key}`, type: jsonType(value) }])).values()];
-  const suggestions = { ...vocabulary, properties: [...dataPaths, ...vocabulary.properties] };
+  const suggestions = {
+    ...vocabulary, properties: [...dataPaths, ...vocabulary.properties],
+    lists: vocabulary.lists?.filter((l) => l.id !== listId),  // a list cannot contain itself
+  };
 
   if (loadError) return <Problem message={loadError} retry={() => { setLoadError(null); void load(); }} />;
   if (!list || !rule) return <p className="loading" role="status">Loading the list…</p>;
@@ -157,6 +162,17 @@ export function ListEditor({ project, listId }: { project: Project; listId: stri
     try {
       await api("PATCH", `${base}/lists/${listId}`, { rule: toRule(rule) });
       setMessage({ kind: "ok", text: "Draft saved." });
+    } catch (e) {
+      setMessage({ kind: "error", text: (e as Error).message });
+    }
+  };
+  const findMember = async (event: FormEvent) => {
+    event.preventDefault();
+    const term = search.term.trim();
+    const only = term ? `&${search.by}=${encodeURIComponent(term)}` : "";
+    try {
+      setMembers(await api("GET", `${base}/lists/${listId}/users?limit=20${only}`));
+      setSearched(term || null);
     } catch (e) {
       setMessage({ kind: "error", text: (e as Error).message });
     }
@@ -207,9 +223,20 @@ export function ListEditor({ project, listId }: { project: Project; listId: stri
       )}
       <div className="card">
         <h2>Members</h2>
-        {members === null ? <p className="muted">Loading…</p> : members.results.length === 0 ? <p className="muted">No members yet.</p> : (
+        <form className="rule-row" onSubmit={findMember}>
+          <label htmlFor="member-by">Find a member by</label>
+          <select id="member-by" value={search.by} onChange={(e) => setSearch({ ...search, by: e.target.value })}>
+            <option value="external_id">identifier</option>
+            <option value="email">email</option>
+          </select>
+          <input aria-label="Member to find" value={search.term} onChange={(e) => setSearch({ ...search, term: e.target.value })} />
+          <button type="submit" className="quiet small">{search.term.trim() ? "Find" : "Show all"}</button>
+        </form>
+        {members === null ? <p className="muted">Loading…</p> : members.results.length === 0 ? (
+          <p className="muted" data-testid="member-search">{searched ? `${searched} is not a member.` : "No members yet."}</p>
+        ) : (
           <>
-            <ul className="plain">{members.results.map((u) => <li key={u.id}>{label(u)}</li>)}</ul>
+            <ul className="plain" data-testid="members">{members.results.map((u) => <li key={u.id}>{label(u)}</li>)}</ul>
             {members.next_cursor && <button type="button" className="quiet" onClick={() => void more()}>More</button>}
           </>
         )}

@@ -20,6 +20,7 @@ from domain.rules.model import parse_rule
 from domain.rules.references import check_references, rule_references
 from domain.unit_of_work import UnitOfWork
 from domain.users.models import User
+from domain.users.queries import having
 from domain.users.schemas import UserOut
 
 
@@ -155,8 +156,22 @@ async def project_lists(session: AsyncSession, project_id: uuid.UUID) -> list[Li
     return list(await session.scalars(select(List).where(List.project_id == project_id).order_by(List.created_at)))
 
 
-async def members(session: AsyncSession, lst: List, limit: int, after: uuid.UUID | None) -> list[User]:
-    query = select(User).join(ListMember, ListMember.user_id == User.id).where(ListMember.list_id == lst.id)
+async def members(
+    session: AsyncSession,
+    lst: List,
+    limit: int,
+    after: uuid.UUID | None,
+    *,
+    email: str | None = None,
+    external_id: str | None = None,
+) -> list[User]:
+    """A page of the list's members by id; with `email` or `external_id`, only the member it names."""
+    query = (
+        select(User)
+        .join(ListMember, ListMember.user_id == User.id)
+        .where(ListMember.list_id == lst.id, User.project_id == lst.project_id,
+               *having(email=email, external_id=external_id))
+    )  # fmt: skip
     if after is not None:
         query = query.where(User.id > after)
     return list(await session.scalars(query.order_by(User.id).limit(limit)))

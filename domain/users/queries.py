@@ -18,14 +18,29 @@ async def list_users(
     phone: str | None = None,
 ) -> list[User]:
     """A page of the project's users by id; `email` (any case) or `phone`: only those with it (indexed)."""
-    query = select(User).where(User.project_id == project_id)
-    if email is not None:
-        query = query.where(func.lower(User.email) == email.strip().lower())
-    if phone is not None:
-        query = query.where(User.phone == phone.strip())
+    query = select(User).where(User.project_id == project_id, *having(email=email, phone=phone))
     if after is not None:
         query = query.where(User.id > after)
     return list((await session.scalars(query.order_by(User.id).limit(limit))).all())
+
+
+def having(
+    *, email: str | None = None, phone: str | None = None, external_id: str | None = None
+) -> list[ColumnElement[bool]]:
+    """Conditions on `User` for a search: the email (any case), the phone, the default-source external id."""
+    found: list[ColumnElement[bool]] = []
+    if email is not None:
+        found.append(func.lower(User.email) == email.strip().lower())
+    if phone is not None:
+        found.append(User.phone == phone.strip())
+    if external_id is not None:
+        known = select(UserIdentifier.user_id).where(
+            UserIdentifier.project_id == User.project_id,
+            UserIdentifier.source == DEFAULT_SOURCE,
+            UserIdentifier.external_id == external_id,
+        )
+        found.append(User.id.in_(known.scalar_subquery()))
+    return found
 
 
 # Rules and templates read the profile; loading the identifiers is one more statement (templates query

@@ -7,7 +7,16 @@ from temporalio.service import RPCError
 
 from domain.lists.payloads import LIST_RECOMPUTE_WORKFLOW, ListRecomputeInput
 from lifecycle.lists import start_list_recompute
-from tests.helpers import ProjectKeys, create_list, member_ids, post_events, timeline, upsert, wait_processed
+from tests.helpers import (
+    ProjectKeys,
+    create_list,
+    member_ids,
+    post_events,
+    static_list,
+    timeline,
+    upsert,
+    wait_processed,
+)
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 20) -> None:
@@ -245,3 +254,21 @@ async def _is_member(api, project, list_id: str, user_id: str, expected: bool = 
 
 async def _has_event(api, project, user_id: str, name: str) -> bool:
     return name in [e["name"] for e in await timeline(api, project, user_id)]
+
+
+async def test_a_lists_members_are_found_by_identifier_or_email(api, project: ProjectKeys):
+    ana = await upsert(api, project, "ana-member", email="Ana.Member@example.com")
+    await upsert(api, project, "bo-outsider", email="bo.outsider@example.com")
+    audience = await static_list(api, project, [ana])
+    path = project.admin(f"/lists/{audience['id']}/users")
+
+    async def found(**query: str) -> list[str]:
+        response = await api.get(path, params=query, headers=project.secret)
+        assert response.status_code == 200, response.text
+        return [user["id"] for user in response.json()["results"]]
+
+    assert await found(external_id="ana-member") == [ana["id"]]
+    assert await found(email="ana.member@EXAMPLE.com") == [ana["id"]]
+    assert await found(external_id="bo-outsider") == []  # a user, not a member
+    too_long = await api.get(path, params={"email": "x" * 400}, headers=project.secret)
+    assert too_long.status_code == 400 and "email" in too_long.text

@@ -234,9 +234,27 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
             expect(events).to_have_count(1)
             event_input.fill("order.completed")
             expect(page.get_by_test_id("preview-count")).to_contain_text("1 users match now")
+            # …where the order was worth 100 or more: the event's own properties are suggested.
+            page.get_by_role("button", name="+ where").click()
+            where = page.locator(".rule-where")
+            total = where.get_by_label("Property")
+            suggested = page.locator(f"datalist#{total.get_attribute('list')} option[value='event.data.total']")
+            expect(suggested).to_have_count(1)
+            total.fill("event.data.total")
+            where.get_by_label("Operator").select_option(">=")
+            where.get_by_label("Value").fill("200")
+            expect(page.get_by_test_id("preview-count")).to_contain_text("0 users match now")
+            where.get_by_label("Value").fill("100")
+            expect(page.get_by_test_id("preview-count")).to_contain_text("1 users match now")
             page.get_by_role("button", name="Publish").click()
             expect(page.get_by_role("status").first).to_contain_text("Published")
             expect(page.get_by_test_id("member-count")).to_have_text("1 members", timeout=30_000)
+            page.get_by_label("Member to find").fill("nobody")
+            page.get_by_role("button", name="Find").click()
+            expect(page.get_by_test_id("member-search")).to_have_text("nobody is not a member.")
+            page.get_by_label("Member to find").fill("ana")
+            page.get_by_role("button", name="Find").click()
+            expect(page.get_by_test_id("members")).to_have_text("ana · ana@example.com")
             picture(page, "console-list-rule")
             assert accessibility_problems(page) == []
 
@@ -268,7 +286,8 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
             [made] = secret.get("/lists").json()
             assert made["rule"] == {"all": [
                 {"property": "user.data.plan", "op": "=", "value": "premium"},
-                {"event": "order.completed", "count": {"op": ">=", "value": 1}},
+                {"event": "order.completed", "count": {"op": ">=", "value": 1},
+                 "where": {"property": "event.data.total", "op": ">=", "value": 100}},
             ]}  # fmt: skip
 
             # The events the project has sent, with their properties, and the instance's health.

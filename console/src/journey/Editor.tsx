@@ -368,7 +368,8 @@ function Editor({ project, journeyId }: { project: Project; journeyId: string })
           {focus ? (
             <>
               <StepPanel id={focus.id} step={focus.step} problem={problems[focus.id]} readOnly={!editable}
-                choices={choices} onChange={(step) => updateStep(focus.id, step)} />
+                choices={{ ...choices, vocabulary: { ...choices.vocabulary, steps: graph.nodes.map((n) => n.id) } }}
+                onChange={(step) => updateStep(focus.id, step)} />
               <Outlets id={focus.id} step={focus.step} nodes={graph.nodes} edges={graph.edges} readOnly={!editable}
                 onLink={(outlet, target) => link(focus.id, outlet, target)} />
               {journey.status !== "draft" && (
@@ -561,11 +562,10 @@ interface Named {
 }
 async function loadChoices(base: string, journeyId: string): Promise<Choices> {
   const none = <T,>(): T[] => [];
-  const [campaigns, journeys, lists, vocabulary] = await Promise.all([
+  const [campaigns, journeys, vocabulary] = await Promise.all([
     api<Named[]>("GET", `${base}/campaigns`).catch(none<Named>),
     api<Named[]>("GET", `${base}/journeys`).catch(none<Named>),
-    api<Named[]>("GET", `${base}/lists`).catch(none<Named>),
     loadVocabulary(base),
   ]);
-  return { campaigns, journeys: journeys.filter((j) => j.id !== journeyId), lists, vocabulary };
+  return { campaigns, journeys: journeys.filter((j) => j.id !== journeyId), lists: vocabulary.lists ?? [], vocabulary };
 }

@@ -2,8 +2,13 @@ import { useId } from "react";
 import { COUNT_OPERATORS, emptyCondition, NO_VALUE, operatorsFor, type RuleNode } from "./rule";
 
 export interface Vocabulary {
-  properties: { path: string; type: string }[]; // user.*, user.data.*, event.data.*, journey.*
+  properties: { path: string; type: string }[]; // user.*, user.data.*, organization.*, member.data.*, journey.*
   events: string[];
+  organizationEvents?: string[];
+  // Each event's data paths (`event.data.total`), for an event condition's `where`.
+  eventProperties?: Record<string, { path: string; type: string }[]>;
+  lists?: { id: string; name: string }[];
+  steps?: string[]; // in a journey's gates: the steps a run may have visited
 }
 
 interface Props {
@@ -54,6 +59,14 @@ export function RuleBuilder({ node, onChange, vocabulary, readOnly, onRemove, de
               { kind: "event", negated: false, entity: "user", event: vocabulary.events[0] ?? "", count: { op: ">=", value: 1 } }] })}>+ event</button>
             <button type="button" className="quiet small" onClick={() => onChange({ ...node, children: [...node.children,
               { kind: "group", mode: "any", negated: false, children: [emptyCondition()] }] })}>+ group</button>
+            {vocabulary.lists && vocabulary.lists.length > 0 && (
+              <button type="button" className="quiet small" onClick={() => onChange({ ...node, children: [...node.children,
+                { kind: "in_list", negated: false, list: vocabulary.lists?.[0]?.id ?? "" }] })}>+ in list</button>
+            )}
+            {vocabulary.steps && vocabulary.steps.length > 0 && (
+              <button type="button" className="quiet small" onClick={() => onChange({ ...node, children: [...node.children,
+                { kind: "visited_step", negated: false, step: vocabulary.steps?.[0] ?? "", count: { op: ">=", value: 1 }, scope: "run" }] })}>+ visited step</button>
+            )}
           </div>
         )}
       </fieldset>
@@ -83,13 +96,20 @@ export function RuleBuilder({ node, onChange, vocabulary, readOnly, onRemove, de
   }
 
   if (node.kind === "event") {
+    const names = node.entity === "user" ? vocabulary.events : vocabulary.organizationEvents ?? [];
+    const whereVocabulary: Vocabulary = { properties: vocabulary.eventProperties?.[node.event] ?? [], events: [] };
     return (
+      <div className="rule-event">
       <div className="rule-row">
         {negate}
-        <span>did</span>
+        <select aria-label="Whose event" value={node.entity} disabled={readOnly}
+          onChange={(e) => onChange({ ...node, entity: e.target.value as "user" | "organization" })}>
+          <option value="user">the user did</option>
+          <option value="organization">their organization had</option>
+        </select>
         <input aria-label="Event name" list={listId} value={node.event} disabled={readOnly}
           onChange={(e) => onChange({ ...node, event: e.target.value })} />
-        <datalist id={listId}>{vocabulary.events.map((name) => <option key={name} value={name} />)}</datalist>
+        <datalist id={listId}>{names.map((name) => <option key={name} value={name} />)}</datalist>
         <select aria-label="Count operator" value={node.count.op} disabled={readOnly}
           onChange={(e) => onChange({ ...node, count: { ...node.count, op: e.target.value } })}>
           {COUNT_OPERATORS.map((op) => <option key={op} value={op}>{op}</option>)}
@@ -99,15 +119,56 @@ export function RuleBuilder({ node, onChange, vocabulary, readOnly, onRemove, de
         <span>times within</span>
         <input aria-label="Within" className="short" placeholder="ever" value={node.within ?? ""} disabled={readOnly}
           onChange={(e) => onChange({ ...node, within: e.target.value || undefined })} />
+        {!readOnly && !node.where && (
+          <button type="button" className="quiet small" onClick={() => onChange({ ...node, where: { kind: "property", negated: false, property: "event.data.", op: "=" } })}>+ where</button>
+        )}
+        {remove}
+      </div>
+      {node.where && (
+        <div className="rule-where">
+          <span className="muted">where the event's data:</span>
+          <RuleBuilder node={node.where} vocabulary={whereVocabulary} readOnly={readOnly} depth={depth + 1}
+            onChange={(where) => onChange({ ...node, where })} onRemove={() => onChange({ ...node, where: undefined })} />
+        </div>
+      )}
+      </div>
+    );
+  }
+
+  if (node.kind === "in_list") {
+    const lists = vocabulary.lists ?? [];
+    return (
+      <div className="rule-row">
+        {negate}
+        <span>is in the list</span>
+        <select aria-label="List" value={node.list} disabled={readOnly} onChange={(e) => onChange({ ...node, list: e.target.value })}>
+          {!lists.some((l) => l.id === node.list) && <option value={node.list}>{node.list}</option>}
+          {lists.map((l) => <option key={l.id} value={l.id}>{l.name}</option>)}
+        </select>
         {remove}
       </div>
     );
   }
 
+  const steps = vocabulary.steps ?? [];
   return (
     <div className="rule-row">
       {negate}
-      <code>{node.kind === "in_list" ? `in list ${node.list}` : `visited ${node.step}`}</code>
+      <span>visited the step</span>
+      <select aria-label="Step" value={node.step} disabled={readOnly} onChange={(e) => onChange({ ...node, step: e.target.value })}>
+        {!steps.includes(node.step) && <option value={node.step}>{node.step}</option>}
+        {steps.map((id) => <option key={id} value={id}>{id}</option>)}
+      </select>
+      <select aria-label="Count operator" value={node.count.op} disabled={readOnly}
+        onChange={(e) => onChange({ ...node, count: { ...node.count, op: e.target.value } })}>
+        {COUNT_OPERATORS.map((op) => <option key={op} value={op}>{op}</option>)}
+      </select>
+      <input aria-label="Times" type="number" min={0} className="short" value={node.count.value} disabled={readOnly}
+        onChange={(e) => onChange({ ...node, count: { ...node.count, value: Number(e.target.value) } })} />
+      <select aria-label="In" value={node.scope} disabled={readOnly} onChange={(e) => onChange({ ...node, scope: e.target.value })}>
+        <option value="run">times in this run</option>
+        <option value="journey">times in any of their runs</option>
+      </select>
       {remove}
     </div>
   );
