@@ -25,6 +25,7 @@ from domain.journeys.execution import run_user
 from domain.messaging.links import Links
 from domain.messaging.mime import email_bytes
 from domain.messaging.payloads import ActionInput, ActionResult, ProviderTestInput, ProviderTestResult, SendInput
+from domain.messaging.preview import render_for
 from domain.messaging.sending import (
     MAX_SEND_ATTEMPTS,
     Outgoing,
@@ -34,7 +35,7 @@ from domain.messaging.sending import (
     mark_retrying,
     message_id_domain,
 )
-from domain.messaging.service import get_provider, provider_credentials
+from domain.messaging.service import get_campaign, get_provider, provider_credentials
 from domain.template_context import template_context
 from domain.templating import render, render_json
 from lifecycle.unit_of_work import Dispatch
@@ -75,11 +76,35 @@ class MessagingActivities:
                 config = {**provider.config, **provider_credentials(provider, self.links.cipher)}
             except CredentialsUnreadable as error:
                 return ProviderTestResult(False, f"the provider's credentials are {error}")
+        if job.campaign_id is not None and job.user_id is not None and job.to:
+            return await self._test_campaign(job, provider.kind, config)
         if provider.kind == "smtp":
             return await _test_smtp(config, job.to, message_id_domain("email", config, self.links))
         if provider.kind == "sms":
             return await _test_sms(self.http, config, job.to)
         return ProviderTestResult(False, "a webhook provider has no endpoint of its own: its campaigns name the URL")
+
+    async def _test_campaign(self, job: ProviderTestInput, kind: str, config: dict[str, Any]) -> ProviderTestResult:
+        """The campaign rendered for the user as a send would, marked a test, sent to `job.to` only."""
+        assert job.campaign_id is not None and job.user_id is not None
+        project_id = uuid.UUID(job.project_id)
+        async with self.sessions() as session:
+            campaign = await get_campaign(session, project_id, uuid.UUID(job.campaign_id))
+            rendered = await render_for(session, self.links, project_id, campaign.id, uuid.UUID(job.user_id),
+                                        job.templates, job.journey)  # fmt: skip
+        fields = dict(rendered.fields)
+        if "subject" in fields:
+            fields["subject"] = f"[Test] {fields['subject']}"
+        message_id = f"{uuid.uuid4().hex}@{message_id_domain(campaign.channel, config, self.links)}"
+        outgoing = Outgoing(campaign.channel, kind, config, job.to, fields, message_id)
+        try:
+            delivery = await deliver(self.http, outgoing, f"test/{message_id}")
+        except Exception as error:  # a test reports every failure, and does not retry
+            return ProviderTestResult(False, f"failed: {type(error).__name__}: {error}")
+        answer = delivery.reason or ("accepted" if delivery.accepted else "refused")
+        if delivery.response:
+            answer = f"{answer}: {str(delivery.response)[:300]}"
+        return ProviderTestResult(delivery.accepted, answer, sent=delivery.accepted)
 
     @activity.defn
     async def run_action(self, job: ActionInput) -> ActionResult:

@@ -155,7 +155,7 @@ def load(dsn: str, project_id: str, made: dict[str, Any], users: int, events: in
             "INSERT INTO events (id, project_id, user_id, name, data, source, dispatched, created_at, recorded_at)"
             " SELECT gen_random_uuid(), %(p)s, r.user_id, e.name,"
             "  jsonb_build_object('campaign_id', %(campaign)s::text, 'journey_id', %(journey)s::text, 'run_id', r.id),"
-            "  'system', true, r.created_at + e.after, r.created_at + e.after"
+            "  'system', true, r.created_at + e.after, now()"
             " FROM journey_runs r, (VALUES ('journey.entered', interval '0'), ('email.sent', interval '1 second'),"
             "  ('email.opened', interval '2 hours'), ('email.clicked', interval '3 hours')) e(name, after)"
             " WHERE r.journey_id = %(journey)s::uuid AND (e.name IN ('journey.entered', 'email.sent')"
@@ -178,7 +178,8 @@ def load(dsn: str, project_id: str, made: dict[str, Any], users: int, events: in
 
 
 async def fold(database_url: str) -> None:
-    """Fold the messaging events into the charts' counts, as the system clock does each minute."""
+    """Fold the messaging events into the charts' counts, as the system clock does each minute (the loaded
+    ones were recorded now, however long ago they happened)."""
     engine = create_async_engine(database_url)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     started = time.perf_counter()
@@ -303,8 +304,9 @@ async def measure(admin: Admin, made: dict[str, Any], repeat: int, users: int) -
         worst = max(worst, p95)
         print(f"{page:16} {request:48} {percentile(values, 0.5):8.1f} {p95:8.1f} {p95 / BUDGET_MS:11.2f} "
               f"{p95 / bare_p95:9.1f}")  # fmt: skip
-    verdict = "within" if worst < BUDGET_MS else "OVER"
-    print(f"slowest p95 {worst:.1f} ms: every request {verdict} the {BUDGET_MS:.0f} ms budget (n={repeat} each)")
+    over = [request for (_, request), values in times.items() if percentile(values, 0.95) >= BUDGET_MS]
+    verdict = "every request within" if not over else f"{len(over)} over ({', '.join(sorted(set(over)))})"
+    print(f"slowest p95 {worst:.1f} ms: {verdict} the {BUDGET_MS:.0f} ms budget (n={repeat} each)")
 
 
 async def main() -> None:
@@ -314,9 +316,21 @@ async def main() -> None:
     parser.add_argument("--runs", type=int, default=300_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--smtp-port", type=int, default=2525, help="the campaign's provider (nothing is sent)")
+    parser.add_argument("--measure", metavar="PROJECT_ID", help="only time the pages of a project loaded before")
+    parser.add_argument("--secret-key", help="with --measure: a secret key of that project")
     args = parser.parse_args()
     database_url = args.database_url or dev_database_url(Path(args.data_dir))
     async with httpx.AsyncClient(base_url=args.api, timeout=120) as http:
+        if args.measure:
+            admin = Admin(http, {"id": args.measure, "secret_key": args.secret_key})
+            made = {
+                "journey": (await admin.call("GET", "/journeys"))[0],
+                "campaign": (await admin.call("GET", "/campaigns"))[0],
+                "list": next(lst for lst in await admin.call("GET", "/lists") if lst["name"] == "Premium"),
+            }
+            print(f"measuring at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+            await measure(admin, made, args.repeat, args.users)
+            return
         project = await create_project(http, args.admin_key)
         admin = Admin(http, project)
         made = await set_up(admin, args.smtp_port)

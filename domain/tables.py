@@ -6,7 +6,14 @@ from domain.base import Base
 from domain.broadcasts.models import Broadcast, BroadcastRecipient
 from domain.events.models import Event, EventSchemaProperty
 from domain.events.outbox import AcceptedEvent, IdempotencyKey
-from domain.journeys.models import BalancerCount, Journey, JourneyRun, JourneyStepVisit, JourneyVersion
+from domain.journeys.models import (
+    BalancerCount,
+    Journey,
+    JourneyCount,
+    JourneyRun,
+    JourneyStepVisit,
+    JourneyVersion,
+)
 from domain.lists.models import List, ListMember
 from domain.messaging.models import (
     Campaign,
@@ -43,6 +50,7 @@ __all__ = [
     "EventSchemaProperty",
     "IdempotencyKey",
     "Journey",
+    "JourneyCount",
     "JourneyRun",
     "JourneyStepVisit",
     "JourneyVersion",

@@ -194,6 +194,28 @@ async def preview_campaign(
     return PreviewOut(locale=rendered.locale, fields=rendered.fields)
 
 
+class CampaignTestIn(PreviewIn):
+    to: str = Field(min_length=3, max_length=320, description="the address or number the test goes to")
+
+
+@router.post("/campaigns/{campaign_id}/test")
+async def test_campaign(
+    project_id: Editor, campaign_id: uuid.UUID, body: CampaignTestIn, session: SessionDep, links: LinksDep,
+    temporal: TemporalDep, settings: SettingsDep,
+) -> ProviderTestOut:  # fmt: skip
+    """Send the campaign (or unsaved `templates`) rendered for a user to `to` only, its subject marked
+    "[Test]", through its provider; recorded nowhere. Answers with the provider's answer. Runs as a
+    `TestProvider` workflow."""
+    campaign = await get_campaign(session, project_id, campaign_id)
+    await render_for(session, links, project_id, campaign.id, body.user_id, body.templates, body.journey)  # a 400 now
+    job = ProviderTestInput(
+        str(project_id), str(campaign.provider_id), body.to, campaign_id=str(campaign.id), user_id=str(body.user_id),
+        templates=body.templates, journey=body.journey,
+    )  # fmt: skip
+    result = await test_provider(temporal, settings.temporal_task_queue, job)
+    return ProviderTestOut(ok=result.ok, answer=result.answer, sent=result.sent)
+
+
 @router.get("/campaigns/{campaign_id}/engagement")
 async def campaign_engagement(
     project_id: Viewer, campaign_id: uuid.UUID, session: SessionDep, days: Days = 30

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { allows, api, type Me } from "./api";
 import { ChartPanel, ENGAGEMENT } from "./Chart";
 import { Problem } from "./Problem";
@@ -177,11 +177,42 @@ export function CampaignEditor({ project, campaignId }: { project: Project; camp
               {typeof preview.fields.html === "string" && (
                 <iframe title="The email's HTML" sandbox="" srcDoc={preview.fields.html} className="html-preview" />
               )}
+              {editable && userId && <TestSend base={base} userId={userId} templates={templates} journeyData={journeyData} />}
             </div>
           )}
         </div>
       </div>
       <ChartPanel title="Engagement" path={`${base}/engagement`} metrics={ENGAGEMENT} />
     </section>
+  );
+}
+
+/** Send the previewed message to an address of the author's, marked "[Test]"; the provider's answer is shown. */
+function TestSend({ base, userId, templates, journeyData }: {
+  base: string; userId: string; templates: Templates; journeyData: string;
+}) {
+  const [to, setTo] = useState("");
+  const [answer, setAnswer] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const send = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    try {
+      const journey = journeyData.trim() ? JSON.parse(journeyData) : {};
+      const result = await api<{ ok: boolean; answer: string }>("POST", `${base}/test`, { user_id: userId, to: to.trim(), templates, journey });
+      setAnswer({ kind: result.ok ? "ok" : "error", text: `${result.ok ? "Sent" : "Not sent"}: ${result.answer}` });
+    } catch (e) {
+      setAnswer({ kind: "error", text: (e as Error).message });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="rule-row" onSubmit={send}>
+      <label htmlFor="test-to">Send a test to</label>
+      <input id="test-to" required value={to} onChange={(e) => setTo(e.target.value)} placeholder="you@example.com" />
+      <button type="submit" className="quiet small" disabled={busy}>Send test</button>
+      {answer && <span className={answer.kind === "ok" ? "notice" : "error"} role={answer.kind === "ok" ? "status" : "alert"}>{answer.text}</span>}
+    </form>
   );
 }

@@ -92,7 +92,7 @@ export function ListEditor({ project, listId }: { project: Project; listId: stri
   const editable = allows(project.role, "editor");
   const [list, setList] = useState<ListItem | null>(null);
   const [rule, setRule] = useState<RuleNode | null>(null);
-  const [preview, setPreview] = useState<{ count: number; sample: Person[] } | null>(null);
+  const [preview, setPreview] = useState<{ count: number; estimated?: boolean; sample: Person[] } | null>(null);
   const [previewError, setPreviewError] = useState<string | null>(null);
   const [message, setMessage] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
   const [members, setMembers] = useState<{ results: Person[]; next_cursor: string | null } | null>(null);
@@ -122,7 +122,7 @@ export function ListEditor({ project, listId }: { project: Project; listId: stri
   useEffect(() => {
     if (!rule || list?.kind !== "dynamic") return;
     const timer = window.setTimeout(() => {
-      api<{ count: number; sample: Person[] }>("POST", `${base}/lists/${listId}/preview`, { rule: toRule(rule) })
+      api<{ count: number; estimated?: boolean; sample: Person[] }>("POST", `${base}/lists/${listId}/preview`, { rule: toRule(rule) })
         .then((p) => { setPreview(p); setPreviewError(null); })
         .catch((e: Error) => setPreviewError(e.message));
     }, 400);
@@ -214,7 +214,7 @@ export function ListEditor({ project, listId }: { project: Project; listId: stri
             <h2>Preview</h2>
             {previewError ? <p className="error" role="alert">{previewError}</p> : preview === null ? <p className="muted">Counting…</p> : (
               <>
-                <p data-testid="preview-count"><strong>{preview.count.toLocaleString()}</strong> users match now</p>
+                <p data-testid="preview-count">{preview.estimated ? "about " : ""}<strong>{preview.count.toLocaleString()}</strong> users match now{preview.estimated ? " (estimated from a sample of the project's users)" : ""}</p>
                 <ul className="plain">{preview.sample.map((u) => <li key={u.id}>{label(u)}</li>)}</ul>
               </>
             )}

@@ -37,10 +37,76 @@ export function Settings({ project }: { project: Project }) {
   return (
     <section className="settings">
       <h1>Settings</h1>
+      <ProjectSettings project={project} />
       <Team project={project} />
       {allows(project.role, "admin") && <Keys project={project} />}
       {allows(project.role, "admin") && <Audit project={project} />}
     </section>
+  );
+}
+
+interface ProjectSettingsData {
+  name: string;
+  default_locale: string;
+  subscription_default: "opt_in" | "opt_out";
+  page_texts: Record<string, Record<string, string>>;
+}
+
+/** The project's messaging settings: the templates' fallback locale, whether users start subscribed to a
+group, and the texts of the recipients' pages per locale. Admins change them. */
+function ProjectSettings({ project }: { project: Project }) {
+  const base = `/api/admin/projects/${project.id}`;
+  const admin = allows(project.role, "admin");
+  const [form, setForm] = useState<ProjectSettingsData | null>(null);
+  const [texts, setTexts] = useState("{}");
+  const [result, setResult] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
+  useEffect(() => {
+    api<ProjectSettingsData>("GET", base).then((found) => { setForm(found); setTexts(JSON.stringify(found.page_texts, null, 2)); })
+      .catch((e: Error) => setResult({ kind: "error", text: e.message }));
+  }, [base]);
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!form) return;
+    try {
+      const page_texts = JSON.parse(texts || "{}");
+      const saved = await api<ProjectSettingsData>("PATCH", base, {
+        default_locale: form.default_locale, subscription_default: form.subscription_default, page_texts,
+      });
+      setForm(saved);
+      setResult({ kind: "ok", text: "Settings saved." });
+    } catch (e) {
+      setResult({ kind: "error", text: e instanceof SyntaxError ? "Page texts: not valid JSON" : (e as Error).message });
+    }
+  };
+  return (
+    <form className="card" onSubmit={save} aria-labelledby="project-settings">
+      <h2 id="project-settings">Project</h2>
+      {result && <p className={result.kind === "ok" ? "notice" : "error"} role={result.kind === "ok" ? "status" : "alert"}>{result.text}</p>}
+      {form === null ? <p className="muted">Loading…</p> : (
+        <>
+          <p><strong>{form.name}</strong></p>
+          <div className="field">
+            <label htmlFor="default-locale">Templates' fallback locale</label>
+            <input id="default-locale" value={form.default_locale} disabled={!admin}
+              onChange={(e) => setForm({ ...form, default_locale: e.target.value })} />
+          </div>
+          <div className="field">
+            <label htmlFor="subscription-default">Subscription groups</label>
+            <select id="subscription-default" value={form.subscription_default} disabled={!admin}
+              onChange={(e) => setForm({ ...form, subscription_default: e.target.value as "opt_in" | "opt_out" })}>
+              <option value="opt_out">users are subscribed until they opt out</option>
+              <option value="opt_in">users are subscribed only once they opt in</option>
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="page-texts">Texts of the unsubscribe and preferences pages, per locale (JSON; English fills in the rest)</label>
+            <textarea id="page-texts" className="code" rows={4} spellCheck={false} value={texts} disabled={!admin}
+              onChange={(e) => setTexts(e.target.value)} />
+          </div>
+          {admin && <button type="submit">Save settings</button>}
+        </>
+      )}
+    </form>
   );
 }
 

@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -95,3 +95,16 @@ class BalancerCount(Base):
     window_start: Mapped[datetime] = mapped_column(primary_key=True)
     path: Mapped[str] = mapped_column(String(255), primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
+
+
+class JourneyCount(Base):
+    """A journey's live counts, kept by triggers on its runs and visits (migration 0019): `entered`,
+    `active`, `completed`, `exited`, `reached:<step>` (times runs reached it) and `waiting:<step>` (open
+    runs standing there), each spread over shards so concurrent runs seldom share a row; sum the shards."""
+
+    __tablename__ = "journey_counts"
+
+    journey_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)

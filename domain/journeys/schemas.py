@@ -59,7 +59,7 @@ class JourneyStats(OutModel):
     active: int
     completed: int
     exited: int
-    steps: dict[str, int]  # step id → runs that reached it
+    steps: dict[str, int]  # step id → times runs reached it
     waiting: dict[str, int] = Field(default_factory=dict)  # step id → open runs standing there now
 
 

@@ -11,7 +11,7 @@ from core.errors import Conflict, Invalid, NotFound
 from domain.base import utcnow
 from domain.journeys.definition import Entrance, parse_definition
 from domain.journeys.entry import admit, published, run_input
-from domain.journeys.models import Journey, JourneyRun, JourneyStepVisit, JourneyVersion
+from domain.journeys.models import Journey, JourneyCount, JourneyRun, JourneyStepVisit, JourneyVersion
 from domain.journeys.payloads import run_summary
 from domain.journeys.references import journey_references
 from domain.journeys.schemas import JourneyIn, JourneyOut, JourneyStats, RunOut, StepVisitOut, UserRunOut, VersionOut
@@ -223,40 +223,27 @@ async def journey_runs(
 
 
 async def journey_stats(session: AsyncSession, journey: Journey) -> JourneyStats:
+    """The journey's counts, as its triggers keep them (a few rows, however many runs)."""
     counts = dict(
         (
             await session.execute(
-                select(JourneyRun.status, func.count())
-                .where(JourneyRun.journey_id == journey.id)
-                .group_by(JourneyRun.status)
+                select(JourneyCount.key, func.sum(JourneyCount.n))
+                .where(JourneyCount.journey_id == journey.id)
+                .group_by(JourneyCount.key)
             )
         ).all()
     )
-    steps = dict(
-        (
-            await session.execute(
-                select(JourneyStepVisit.step_id, func.count(func.distinct(JourneyStepVisit.run_id)))
-                .where(JourneyStepVisit.journey_id == journey.id)
-                .group_by(JourneyStepVisit.step_id)
-            )
-        ).all()
-    )
-    waiting = dict(
-        (
-            await session.execute(
-                select(JourneyRun.current_step, func.count())
-                .where(JourneyRun.journey_id == journey.id, JourneyRun.ended_at.is_(None))
-                .group_by(JourneyRun.current_step)
-            )
-        ).all()
-    )
+
+    def by_step(prefix: str) -> dict[str, int]:
+        return {key.removeprefix(prefix): int(n) for key, n in counts.items() if key.startswith(prefix) and n}
+
     return JourneyStats(
-        entered=sum(counts.values()),
-        active=counts.get("active", 0),
-        completed=counts.get("completed", 0),
-        exited=counts.get("exited", 0),
-        steps=steps,
-        waiting={step: n for step, n in waiting.items() if step is not None},
+        entered=int(counts.get("entered", 0)),
+        active=int(counts.get("active", 0)),
+        completed=int(counts.get("completed", 0)),
+        exited=int(counts.get("exited", 0)),
+        steps=by_step("reached:"),
+        waiting=by_step("waiting:"),
     )
 
 

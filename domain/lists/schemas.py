@@ -47,6 +47,7 @@ class ListOut(OutModel):
 
 class Preview(OutModel):
     count: int
+    estimated: bool = False  # a big project's count, estimated from a sample of its users
     sample: list[UserOut]
     summary: str
 

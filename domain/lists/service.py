@@ -5,12 +5,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from psycopg.errors import QueryCanceled
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, select, tablesample, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import fetch_compiled_off_loop, limit_statement_time
 from core.errors import Invalid, NotFound
-from domain.base import utcnow
+from domain.base import table_of, utcnow
 from domain.lists.membership import remove_members
 from domain.lists.models import List, ListMember
 from domain.lists.schemas import ListCreate, ListOut, ListUpdate, Preview, Recompute
@@ -100,18 +100,28 @@ async def delete_list(session: AsyncSession, project_id: uuid.UUID, list_id: uui
 
 # A preview answers someone editing a rule: it may not hold a backend longer than this.
 PREVIEW_TIME_LIMIT_SECONDS = 10
+# Projects with more users than this get an estimate from a sample of about `SAMPLED_USERS` of the users
+# table (the same sample while the rule is edited), so the count follows typing at any size.
+EXACT_UP_TO = 100_000
+SAMPLED_USERS = 20_000
+SEED = 7
 
 
 async def preview(session: AsyncSession, project_id: uuid.UUID, raw: dict[str, Any], sample_size: int = 10) -> Preview:
-    """How many users the rule matches now, and a sample of them. The statement is built off the event
-    loop and bounded in time; a rule too costly to evaluate is refused naming it."""
+    """How many users the rule matches now (estimated in a big project), and a sample of them. The
+    statement is built off the event loop and bounded in time; a rule too costly is refused naming it."""
     rule = parse_rule(raw)
     now = datetime.now(UTC)
+    percent = await _sample_percent(session, project_id)
 
     def counted_sample() -> Select[Any]:
-        matching = select(User.id).where(User.project_id == project_id, RuleSql(now).condition(rule)).cte("matching")
-        sample = select(matching.c.id).order_by(matching.c.id).limit(sample_size).scalar_subquery()
-        return select(func.count(), func.array(sample)).select_from(matching)
+        matching = select(User.id).where(User.project_id == project_id, RuleSql(now).condition(rule))
+        if percent is not None:
+            sampled = tablesample(table_of(User), func.system(percent), name="sampled", seed=literal(SEED))
+            matching = matching.where(User.id.in_(select(sampled.c.id).where(sampled.c.project_id == project_id)))
+        found = matching.cte("matching")
+        sample = select(found.c.id).order_by(found.c.id).limit(sample_size).scalar_subquery()
+        return select(func.count(), func.array(sample)).select_from(found)
 
     await limit_statement_time(session, PREVIEW_TIME_LIMIT_SECONDS)
     try:
@@ -119,7 +129,23 @@ async def preview(session: AsyncSession, project_id: uuid.UUID, raw: dict[str, A
     except QueryCanceled:
         raise Invalid(f"rule: took longer than {PREVIEW_TIME_LIMIT_SECONDS} s to evaluate; narrow it") from None
     sample = await session.scalars(select(User).where(User.id.in_(sample_ids)).order_by(User.id))
-    return Preview(count=count, sample=[UserOut.model_validate(u) for u in sample], summary=summarize(rule))
+    estimated = percent is not None
+    return Preview(
+        count=round(count * 100 / percent) if percent is not None else count,
+        estimated=estimated,
+        sample=[UserOut.model_validate(u) for u in sample],
+        summary=summarize(rule),
+    )
+
+
+async def _sample_percent(session: AsyncSession, project_id: uuid.UUID) -> float | None:
+    """None: count exactly (the project has at most `EXACT_UP_TO` users, counted only that far); else the
+    share of the users table's blocks to sample."""
+    capped = select(User.id).where(User.project_id == project_id).limit(EXACT_UP_TO + 1).subquery()
+    if (await session.scalar(select(func.count()).select_from(capped)) or 0) <= EXACT_UP_TO:
+        return None
+    rows = await session.scalar(text("SELECT reltuples FROM pg_class WHERE oid = 'users'::regclass")) or 1
+    return float(min(100.0, max(0.01, 100 * SAMPLED_USERS / max(float(rows), 1.0))))
 
 
 async def member_counts(session: AsyncSession, list_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:

@@ -62,6 +62,13 @@ class ProviderTestInput:
     project_id: str
     provider_id: str
     to: str | None = None
+    # A campaign's test send: the campaign (or its unsaved `templates`) rendered for `user_id` with
+    # `journey` data, sent to `to` through its provider, recorded nowhere. Rendered in the activity, so no
+    # history holds the message or its signed links.
+    campaign_id: str | None = None
+    user_id: str | None = None
+    templates: dict[str, Any] | None = None
+    journey: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

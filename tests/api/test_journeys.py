@@ -850,3 +850,27 @@ async def test_a_journey_tried_on_a_user_shows_their_path_and_each_gates_reasons
     assert bad.status_code == 400 and "steps.entry" in bad.text
     missing = await api.post(url, json={"user_id": journey["id"]}, headers=project.secret)
     assert missing.status_code == 404
+
+
+async def test_the_counts_follow_runs_entering_moving_ending_and_users_deleted(
+    api, project: ProjectKeys, temporal_client
+):
+    journey = await live_journey(api, project, {
+        "entry": {"type": "entrance", "event": "joined", "next": "wait"},
+        "wait": {"type": "delay", "duration": "1 hour", "next": "done"},
+        "done": {"type": "exit"},
+    }, exit_on=[{"event": "left"}])  # fmt: skip
+    for name in ("kim", "lee", "max"):
+        await upsert(api, project, name)
+        await post_events(api, project, temporal_client, [{"name": "joined", "identifier": [{"external_id": name}]}])
+    waiting = {"entered": 3, "active": 3, "completed": 0, "exited": 0, "steps": {"wait": 3}, "waiting": {"wait": 3}}
+    await until(lambda: stats(api, project, journey["id"]), equals=waiting)
+
+    # Lee leaves (an exit signal ends the run); Max's account is deleted (the run goes with it).
+    await post_events(api, project, temporal_client, [{"name": "left", "identifier": [{"external_id": "lee"}]}])
+    gone = await api.request("DELETE", "/api/client/users", json={"identifier": [{"external_id": "max"}]},
+                             headers=project.secret)  # fmt: skip
+    assert gone.status_code == 204
+    await until(lambda: stats(api, project, journey["id"]), equals={
+        "entered": 2, "active": 1, "completed": 0, "exited": 1, "steps": {"wait": 2}, "waiting": {"wait": 1},
+    })  # fmt: skip

@@ -1,6 +1,7 @@
 import asyncio
 from collections.abc import Awaitable, Callable
 
+import psycopg
 import pytest
 from sqlalchemy import text
 from temporalio.service import RPCError
@@ -272,3 +273,25 @@ async def test_a_lists_members_are_found_by_identifier_or_email(api, project: Pr
     assert await found(external_id="bo-outsider") == []  # a user, not a member
     too_long = await api.get(path, params={"email": "x" * 400}, headers=project.secret)
     assert too_long.status_code == 400 and "email" in too_long.text
+
+
+async def test_a_big_projects_preview_is_an_estimate_from_a_sample(api, project: ProjectKeys, database_url: str):
+    made = await create_list(api, project, None, name="any list: a preview takes the rule it is given")
+    # 120,000 users, one in four premium: past the size a preview counts exactly.
+    with psycopg.connect(database_url.replace("+psycopg", "")) as connection:
+        connection.execute(
+            "INSERT INTO users (id, project_id, data, has_push_device, version, created_at, updated_at)"
+            " SELECT gen_random_uuid(), %s, jsonb_build_object('plan', CASE WHEN i %% 4 = 0 THEN 'premium'"
+            "  ELSE 'free' END), false, 1, now(), now() FROM generate_series(1, 120000) i",
+            (project.id,),
+        )
+        connection.execute("ANALYZE users")
+    rule = {"property": "user.data.plan", "op": "=", "value": "premium"}
+    url = project.admin(f"/lists/{made['id']}/preview")
+    shown = await api.post(url, json={"rule": rule}, headers=project.secret)
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["estimated"] is True
+    assert 27_000 <= shown.json()["count"] <= 33_000  # 30,000 exactly
+    assert len(shown.json()["sample"]) == 10
+    again = await api.post(url, json={"rule": rule}, headers=project.secret)
+    assert again.json()["count"] == shown.json()["count"]  # the same sample while the rule is edited

@@ -374,3 +374,16 @@ async def test_a_campaign_is_previewed_for_a_chosen_user_as_it_would_be_sent(api
     assert refused.status_code == 400 and "templates.de.subject" in refused.json()["detail"]
     unknown = await api.post(url, json={"user_id": "00000000-0000-0000-0000-000000000000"}, headers=project.secret)
     assert unknown.status_code == 404
+
+    # A test send: the campaign as Lena would get it, to the author's address only, marked, recorded nowhere.
+    tested = await api.post(
+        project.admin(f"/campaigns/{campaign['id']}/test"),
+        json={"user_id": user["id"], "to": "author@example.com"},
+        headers=project.secret,
+    )
+    assert tested.status_code == 200, tested.text
+    assert tested.json()["ok"] is True and tested.json()["sent"] is True
+    [mail] = smtp.to("author@example.com")
+    assert mail["Subject"] == "[Test] Hallo Lena"
+    assert smtp.to("lena@example.com") == []
+    assert (await api.get(project.admin(f"/users/{user['id']}/messages"), headers=project.secret)).json() == []

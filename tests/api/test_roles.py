@@ -36,6 +36,7 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/journeys/{journey_id}/stats"): V, ("GET", "/journeys/{journey_id}/versions"): V,
     ("POST", "/journeys/{journey_id}/trial"): V, ("GET", "/journeys/{journey_id}/engagement"): V,
     ("GET", "/campaigns/{campaign_id}/engagement"): V, ("GET", "/lists/{list_id}/sizes"): V,
+    ("POST", "/campaigns/{campaign_id}/test"): E,
     ("POST", "/providers"): A, ("GET", "/providers"): V, ("PUT", "/providers/{provider_id}"): A,
     ("DELETE", "/providers/{provider_id}"): A, ("POST", "/providers/{provider_id}/test"): A,
     ("POST", "/subscriptions"): A, ("GET", "/subscriptions"): V, ("DELETE", "/subscriptions/{group_id}"): A,

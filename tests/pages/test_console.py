@@ -324,6 +324,12 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
             expect(preview).to_contain_text("Your order of 149.99 is on its way.")
             page.get_by_role("button", name="Save").click()
             expect(page.get_by_role("status")).to_contain_text("Saved")
+            # A test send of what the preview shows, to the author only.
+            page.get_by_label("Send a test to").fill("author@shop.example")
+            page.get_by_role("button", name="Send test").click()
+            expect(page.get_by_role("status").filter(has_text="Sent:")).to_be_visible(timeout=30_000)
+            wait_for(lambda: bool(smtp.to("author@shop.example")), timeout=30)
+            assert smtp.to("author@shop.example")[0]["Subject"] == "[Test] Merci, ANA"
             # Its engagement over time: the system clock folds the sends in each minute.
             expect(page.get_by_role("img", name=re.compile(r"^Engagement: sent 1,"))).to_be_visible(timeout=90_000)
             assert accessibility_problems(page) == []
