@@ -383,7 +383,7 @@ def test_an_author_builds_publishes_and_watches_the_order_follow_up_journey(
 
 def test_an_admin_adds_an_email_provider_and_tests_it_from_the_console(database_url, temporal_env):
     with running(process_env(database_url, temporal_env, "console-messaging")) as (url, smtp):
-        team_project(url, {"ops@shop.example": "admin"})
+        project, _ = team_project(url, {"ops@shop.example": "admin"})
 
         with browser() as chromium:
             page = chromium.new_page(viewport=LAPTOP)
@@ -407,4 +407,14 @@ def test_an_admin_adds_an_email_provider_and_tests_it_from_the_console(database_
             expect(page.get_by_role("status")).to_contain_text("Works: connected: 220", timeout=30_000)
             wait_for(lambda: bool(smtp.to("ops@shop.example")), timeout=30)
             picture(page, "console-messaging")
+            assert accessibility_problems(page) == []
+
+            # The project's messaging settings: users start unsubscribed until they opt in.
+            page.get_by_role("link", name="Settings").click()
+            page.get_by_label("Subscription groups").select_option("opt_in")
+            page.get_by_role("button", name="Save settings").click()
+            expect(page.get_by_role("status").filter(has_text="Settings saved.")).to_be_visible()
+            saved = httpx.get(f"{url}/api/admin/projects/{project['id']}",
+                              headers={"Authorization": f"Bearer {project['secret_key']}"})  # fmt: skip
+            assert saved.json()["subscription_default"] == "opt_in"
             assert accessibility_problems(page) == []
