@@ -65,6 +65,7 @@ export interface JourneyStats {
   exited: number;
   steps: Record<string, number>;
   waiting: Record<string, number>;
+  exited_at: Record<string, number>;
 }
 
 export interface Run {

@@ -61,6 +61,7 @@ class JourneyStats(OutModel):
     exited: int
     steps: dict[str, int]  # step id → times runs reached it
     waiting: dict[str, int] = Field(default_factory=dict)  # step id → open runs standing there now
+    exited_at: dict[str, int] = Field(default_factory=dict)  # step id → runs that exited there
 
 
 class VersionOut(OutModel):

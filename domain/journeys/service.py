@@ -244,6 +244,7 @@ async def journey_stats(session: AsyncSession, journey: Journey) -> JourneyStats
         exited=int(counts.get("exited", 0)),
         steps=by_step("reached:"),
         waiting=by_step("waiting:"),
+        exited_at=by_step("exited:"),
     )
 
 

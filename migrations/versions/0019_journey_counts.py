@@ -1,5 +1,6 @@
 """a journey's live counts kept by triggers: entered, active, completed, exited, and per step the times
-runs reached it and the runs waiting there, so the console's counts read a few rows, not every run
+runs reached it, the runs waiting there and the runs that exited there, so the console's counts read a
+few rows, not every run
 
 Revision ID: 0019
 Revises: 0018
@@ -20,12 +21,14 @@ down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# What one run counts under: `active` and `waiting:<step>` while open, its status once ended, and
-# `entered` always.
+# What one run counts under: `entered` always; `active` and `waiting:<step>` while open; its status once
+# ended, and `exited:<step>` where it exited.
 RUN_KEYS = """
 CREATE FUNCTION journey_run_keys(ended_at timestamptz, status text, current_step text)
 RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
   SELECT CASE
+    WHEN ended_at IS NOT NULL AND status = 'exited' AND current_step IS NOT NULL
+      THEN ARRAY['entered', status, 'exited:' || current_step]
     WHEN ended_at IS NOT NULL THEN ARRAY['entered', status]
     WHEN current_step IS NULL THEN ARRAY['entered', 'active']
     ELSE ARRAY['entered', 'active', 'waiting:' || current_step]

@@ -76,7 +76,7 @@ async def test_the_order_follow_up_journey_sends_a_personalised_email_once(
         assert names.count(expected) == 1, (expected, names)
     assert await stats(api, project, journey["id"]) == {
         "entered": 2, "active": 0, "completed": 2, "exited": 0,
-        "steps": {"plan": 2, "thanks": 1, "remember": 1, "wait": 1, "done": 2}, "waiting": {},
+        "steps": {"plan": 2, "thanks": 1, "remember": 1, "wait": 1, "done": 2}, "waiting": {}, "exited_at": {},
     }  # fmt: skip
 
 
@@ -728,6 +728,7 @@ async def test_a_chosen_user_is_put_into_a_live_journey_by_hand(api, project: Pr
     assert entered.json()["workflow_id"] == f"journey/{draft['id']}/{user['id']}"
     await until(lambda: stats(api, project, draft["id"]), equals={
         "entered": 1, "active": 1, "completed": 0, "exited": 0, "steps": {"wait": 1}, "waiting": {"wait": 1},
+        "exited_at": {},
     })  # fmt: skip
     described = await temporal_client.get_workflow_handle(entered.json()["workflow_id"]).describe()
     assert described.status == WorkflowExecutionStatus.RUNNING
@@ -769,6 +770,7 @@ async def test_the_runs_waiting_at_a_step_are_skipped_on_or_exited_through_tempo
     ])  # fmt: skip
     await until(lambda: stats(api, project, journey["id"]), equals={
         "entered": 3, "active": 3, "completed": 0, "exited": 0, "steps": {"wait": 3}, "waiting": {"wait": 3},
+        "exited_at": {},
     })  # fmt: skip
     base = project.admin(f"/journeys/{journey['id']}/steps")
     handle = temporal_client.get_workflow_handle(f"journey/{journey['id']}/{users[0]['id']}")
@@ -779,6 +781,7 @@ async def test_the_runs_waiting_at_a_step_are_skipped_on_or_exited_through_tempo
     assert skipped.json() == {"signalled": 3, "more": False}
     await until(lambda: stats(api, project, journey["id"]), equals={
         "entered": 3, "active": 0, "completed": 3, "exited": 0, "steps": {"wait": 3, "done": 3}, "waiting": {},
+        "exited_at": {},
     })  # fmt: skip
     assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
     # Nothing waits there now: nothing is signalled.
@@ -790,11 +793,13 @@ async def test_the_runs_waiting_at_a_step_are_skipped_on_or_exited_through_tempo
     ])  # fmt: skip
     await until(lambda: stats(api, project, other["id"]), equals={
         "entered": 1, "active": 1, "completed": 0, "exited": 0, "steps": {"wait": 1}, "waiting": {"wait": 1},
+        "exited_at": {},
     })  # fmt: skip
     exited = await api.post(project.admin(f"/journeys/{other['id']}/steps/wait/exit"), headers=project.secret)
     assert exited.json() == {"signalled": 1, "more": False}
     await until(lambda: stats(api, project, other["id"]), equals={
         "entered": 1, "active": 0, "completed": 0, "exited": 1, "steps": {"wait": 1}, "waiting": {},
+        "exited_at": {"wait": 1},
     })  # fmt: skip
     [run] = await runs(api, project, other["id"], users[1]["id"])
     assert run["status"] == "exited" and run["exit_reason"].startswith("exited at wait by key default")
@@ -863,7 +868,15 @@ async def test_the_counts_follow_runs_entering_moving_ending_and_users_deleted(
     for name in ("kim", "lee", "max"):
         await upsert(api, project, name)
         await post_events(api, project, temporal_client, [{"name": "joined", "identifier": [{"external_id": name}]}])
-    waiting = {"entered": 3, "active": 3, "completed": 0, "exited": 0, "steps": {"wait": 3}, "waiting": {"wait": 3}}
+    waiting = {
+        "entered": 3,
+        "active": 3,
+        "completed": 0,
+        "exited": 0,
+        "steps": {"wait": 3},
+        "waiting": {"wait": 3},
+        "exited_at": {},
+    }
     await until(lambda: stats(api, project, journey["id"]), equals=waiting)
 
     # Lee leaves (an exit signal ends the run); Max's account is deleted (the run goes with it).
@@ -873,4 +886,5 @@ async def test_the_counts_follow_runs_entering_moving_ending_and_users_deleted(
     assert gone.status_code == 204
     await until(lambda: stats(api, project, journey["id"]), equals={
         "entered": 2, "active": 1, "completed": 0, "exited": 1, "steps": {"wait": 2}, "waiting": {"wait": 1},
+        "exited_at": {"wait": 1},
     })  # fmt: skip

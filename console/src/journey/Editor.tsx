@@ -169,6 +169,7 @@ function Editor({ project, journeyId }: { project: Project; journeyId: string })
     data: {
       step: n.step, problem: problems[n.id], live: journey?.status !== "draft" && stats !== null,
       waiting: stats?.waiting[n.id],
+      exited: stats?.exited_at[n.id],
       visited: shown ? shown.steps.has(n.id) : undefined,
       // An entrance is not a visit: with one entrance, everyone who entered passed it.
       passed: n.step.type === "entrance" && entrances === 1 ? stats?.entered : stats?.steps[n.id],

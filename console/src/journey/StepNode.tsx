@@ -6,6 +6,7 @@ export interface StepNodeData extends Record<string, unknown> {
   problem?: string;
   waiting?: number;
   passed?: number;
+  exited?: number;
   live: boolean;
   visited?: boolean; // on the path of the run being followed (undefined: no run followed)
 }
@@ -46,7 +47,7 @@ export function summary(step: Step): string {
 }
 
 export function StepNodeView({ id, data, selected }: NodeProps) {
-  const { step, problem, waiting, passed, live, visited } = data as StepNodeData;
+  const { step, problem, waiting, passed, exited, live, visited } = data as StepNodeData;
   const exits = outlets(step);
   return (
     <div className={`step-node ${step.type}${selected ? " selected" : ""}${problem ? " invalid" : ""}${visited === false ? " off-path" : ""}${visited ? " on-path" : ""}`}
@@ -62,6 +63,7 @@ export function StepNodeView({ id, data, selected }: NodeProps) {
         <div className="step-counts" data-testid={`counts-${id}`}>
           <span title="users waiting here now">{waiting ?? 0} waiting</span>
           <span title="runs that reached this step">{passed ?? 0} reached</span>
+          {exited ? <span title="runs that exited here">{exited} exited</span> : null}
         </div>
       )}
       {problem && <div className="step-problem" role="alert">{problem}</div>}
