@@ -98,6 +98,8 @@ def summarize(rule: Rule) -> str:
             return text + (f" where {summarize(rule.where)}" if rule.where is not None else "")
         case Property():
             target = ".".join([rule.scope, *([rule.field] if rule.field else ["data", *rule.path])])
+            if rule.scope == "journey":  # the run's data: `journey.<key>`, no `data` in between
+                target = ".".join(["journey", *rule.path])
             return (
                 target
                 + f" {rule.op}"

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from domain.rules.analysis import summarize
 from domain.rules.engine import EventFact, UserFacts, column_or_data, count_events, dig, matches, organization_events
 from domain.rules.model import All, Any_, EventRule, InList, Not, Property, Rule, VisitedStep
 
@@ -47,30 +48,7 @@ def explain(rule: Rule, facts: UserFacts, now: datetime, event: EventFact | None
         case Not(inner):
             part = explain(inner, facts, now, event)
             return Finding("not", not part.passed, parts=[part])
-    return Finding(describe(rule), matches(rule, facts, now, event), _shown(_seen(rule, facts, now, event)))
-
-
-def describe(rule: Rule) -> str:
-    """A leaf condition in one line, as the rule's JSON names things."""
-    match rule:
-        case Property():
-            target = ".".join([rule.scope, rule.field] if rule.field else [rule.scope, "data", *rule.path])
-            if rule.scope == "journey":  # `journey.<key>`: no `data` in its path
-                target = ".".join(["journey", *rule.path])
-            return f"{target} {rule.op}" + ("" if rule.value is None else f" {json.dumps(rule.value)}")
-        case EventRule():
-            kind = "event" if rule.entity == "user" else "organization event"
-            where = " where …" if rule.where is not None else ""
-            window = " since entering" if rule.since_entered else ""
-            if rule.within is not None:
-                window = f" within {_days(rule.within.total_seconds())}"
-            return f"{kind} {rule.name}{where}{window}: count {rule.count_op} {rule.count}"
-        case InList(list_id):
-            return f"in list {list_id}"
-        case VisitedStep():
-            whose = "this run" if rule.scope == "run" else "any run of this journey"
-            return f"visits to step {rule.step_id} ({whose}) {rule.count_op} {rule.count}"
-    raise TypeError(rule)
+    return Finding(summarize(rule), matches(rule, facts, now, event), _shown(_seen(rule, facts, now, event)))
 
 
 def _seen(rule: Rule, facts: UserFacts, now: datetime, event: EventFact | None) -> Any:
@@ -117,10 +95,3 @@ def shown_text(value: Any) -> str:
     """`value` as JSON, cut to `MOST_SHOWN` characters."""
     text = json.dumps(value, default=str)
     return text if len(text) <= MOST_SHOWN else text[: MOST_SHOWN - 1] + "…"
-
-
-def _days(seconds: float) -> str:
-    days, rest = divmod(int(seconds), 86_400)
-    if rest == 0:
-        return f"{days} day{'s' * (days != 1)}"
-    return f"{int(seconds) // 60} minutes" if seconds % 3600 else f"{int(seconds) // 3600} hours"

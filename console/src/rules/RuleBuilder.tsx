@@ -1,5 +1,5 @@
 import { useId } from "react";
-import { COUNT_OPERATORS, emptyCondition, NO_VALUE, operatorsFor, type RuleNode } from "./rule";
+import { COUNT_OPERATORS, emptyCondition, NO_VALUE, operatorsFor, type Count, type RuleNode } from "./rule";
 
 export interface Vocabulary {
   properties: { path: string; type: string }[]; // user.*, user.data.*, organization.*, member.data.*, journey.*
@@ -110,12 +110,7 @@ export function RuleBuilder({ node, onChange, vocabulary, readOnly, onRemove, de
         <input aria-label="Event name" list={listId} value={node.event} disabled={readOnly}
           onChange={(e) => onChange({ ...node, event: e.target.value })} />
         <datalist id={listId}>{names.map((name) => <option key={name} value={name} />)}</datalist>
-        <select aria-label="Count operator" value={node.count.op} disabled={readOnly}
-          onChange={(e) => onChange({ ...node, count: { ...node.count, op: e.target.value } })}>
-          {COUNT_OPERATORS.map((op) => <option key={op} value={op}>{op}</option>)}
-        </select>
-        <input aria-label="Times" type="number" min={0} className="short" value={node.count.value} disabled={readOnly}
-          onChange={(e) => onChange({ ...node, count: { ...node.count, value: Number(e.target.value) } })} />
+        <CountFields count={node.count} readOnly={readOnly} onChange={(count) => onChange({ ...node, count })} />
         <span>times within</span>
         <input aria-label="Within" className="short" placeholder="ever" value={node.within ?? ""} disabled={readOnly}
           onChange={(e) => onChange({ ...node, within: e.target.value || undefined })} />
@@ -159,18 +154,26 @@ export function RuleBuilder({ node, onChange, vocabulary, readOnly, onRemove, de
         {!steps.includes(node.step) && <option value={node.step}>{node.step}</option>}
         {steps.map((id) => <option key={id} value={id}>{id}</option>)}
       </select>
-      <select aria-label="Count operator" value={node.count.op} disabled={readOnly}
-        onChange={(e) => onChange({ ...node, count: { ...node.count, op: e.target.value } })}>
-        {COUNT_OPERATORS.map((op) => <option key={op} value={op}>{op}</option>)}
-      </select>
-      <input aria-label="Times" type="number" min={0} className="short" value={node.count.value} disabled={readOnly}
-        onChange={(e) => onChange({ ...node, count: { ...node.count, value: Number(e.target.value) } })} />
+      <CountFields count={node.count} readOnly={readOnly} onChange={(count) => onChange({ ...node, count })} />
       <select aria-label="In" value={node.scope} disabled={readOnly} onChange={(e) => onChange({ ...node, scope: e.target.value })}>
         <option value="run">times in this run</option>
         <option value="journey">times in any of their runs</option>
       </select>
       {remove}
     </div>
+  );
+}
+
+/** How many times: an operator and a number. */
+function CountFields({ count, readOnly, onChange }: { count: Count; readOnly?: boolean; onChange: (count: Count) => void }) {
+  return (
+    <>
+      <select aria-label="Count operator" value={count.op} disabled={readOnly} onChange={(e) => onChange({ ...count, op: e.target.value })}>
+        {COUNT_OPERATORS.map((op) => <option key={op} value={op}>{op}</option>)}
+      </select>
+      <input aria-label="Times" type="number" min={0} className="short" value={count.value} disabled={readOnly}
+        onChange={(e) => onChange({ ...count, value: Number(e.target.value) })} />
+    </>
   );
 }
 
