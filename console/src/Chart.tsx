@@ -62,7 +62,7 @@ export function Chart({ series, metrics, label, gauge }: { series: Series; metri
   const x = (i: number) => PAD.left + (n <= 1 ? 0 : (i / (n - 1)) * (WIDTH - PAD.left - PAD.right));
   const y = (v: number) => HEIGHT - PAD.bottom - (v / top) * (HEIGHT - PAD.top - PAD.bottom);
   const when = (at: string) => series.bucket === "hour"
-    ? new Date(at).toLocaleString(undefined, { weekday: "short", hour: "2-digit", minute: "2-digit" })
+    ? new Date(at).toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" })
     : new Date(at).toLocaleDateString(undefined, { month: "short", day: "numeric" });
   const totals = metrics.map((m) => gauge
     ? series.points.reduce<number | null>((last, p) => p.counts[m] ?? last, null) ?? 0

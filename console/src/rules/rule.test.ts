@@ -34,5 +34,7 @@ describe("rule JSON ↔ builder", () => {
   it("reads as a sentence", () => {
     expect(sentence(fromRule(RULES.all))).toBe('(user.data.seats >= 5 AND user.locale starts_with "de")');
     expect(sentence(fromRule(RULES.not))).toBe("NOT user.data.churned = true");
+    expect(sentence(fromRule(RULES.event))).toBe('did order.completed >= 2 times within 30 days where event.data.total > 100');
+    expect(sentence(fromRule(RULES["organization event"]))).toBe("their organization had invoice.paid = 0 times");
   });
 });

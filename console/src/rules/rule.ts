@@ -103,8 +103,11 @@ export function describe(node: RuleNode): string {
         return `in list ${node.list}`;
       case "visited_step":
         return `visited ${node.step} ${node.count.op} ${node.count.value} times`;
-      case "event":
-        return `did ${node.event} ${node.count.op} ${node.count.value} times${node.within ? ` within ${node.within}` : ""}`;
+      case "event": {
+        const who = node.entity === "user" ? "did" : "their organization had";
+        const within = node.within ? ` within ${node.within}` : "";
+        return `${who} ${node.event} ${node.count.op} ${node.count.value} times${within}${node.where ? ` where ${describe(node.where)}` : ""}`;
+      }
       case "property":
         return NO_VALUE.has(node.op) ? `${node.property} ${node.op}` : `${node.property} ${node.op} ${JSON.stringify(node.value)}`;
     }
