@@ -100,7 +100,8 @@ class BalancerCount(Base):
 class JourneyCount(Base):
     """A journey's live counts, kept by triggers on its runs and visits (migration 0019): `entered`,
     `active`, `completed`, `exited`, `reached:<step>` (times runs reached it), `waiting:<step>` (open
-    runs standing there) and `exited:<step>` (runs that exited there), each spread over shards so
+    runs standing there), `exited:<step>` (runs that exited there), `version:<n>` and `open:<n>` (runs
+    that entered with a version, and those still inside), each spread over shards so
     concurrent runs seldom share a row; sum the shards."""
 
     __tablename__ = "journey_counts"

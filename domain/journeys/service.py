@@ -222,26 +222,27 @@ async def journey_runs(
     return [RunOut.model_validate(run).model_copy(update={"history": history[run.id]}) for run in runs]
 
 
-async def journey_stats(session: AsyncSession, journey: Journey) -> JourneyStats:
-    """The journey's counts, as its triggers keep them (a few rows, however many runs)."""
-    counts = dict(
-        (
-            await session.execute(
-                select(JourneyCount.key, func.sum(JourneyCount.n))
-                .where(JourneyCount.journey_id == journey.id)
-                .group_by(JourneyCount.key)
-            )
-        ).all()
+async def journey_counts(session: AsyncSession, journey_id: uuid.UUID) -> dict[str, int]:
+    """The journey's counts by key, as its triggers keep them (a few rows, however many runs)."""
+    rows = await session.execute(
+        select(JourneyCount.key, func.sum(JourneyCount.n))
+        .where(JourneyCount.journey_id == journey_id)
+        .group_by(JourneyCount.key)
     )
+    return {key: int(n) for key, n in rows}
+
+
+async def journey_stats(session: AsyncSession, journey: Journey) -> JourneyStats:
+    counts = await journey_counts(session, journey.id)
 
     def by_step(prefix: str) -> dict[str, int]:
-        return {key.removeprefix(prefix): int(n) for key, n in counts.items() if key.startswith(prefix) and n}
+        return {key.removeprefix(prefix): n for key, n in counts.items() if key.startswith(prefix) and n}
 
     return JourneyStats(
-        entered=int(counts.get("entered", 0)),
-        active=int(counts.get("active", 0)),
-        completed=int(counts.get("completed", 0)),
-        exited=int(counts.get("exited", 0)),
+        entered=counts.get("entered", 0),
+        active=counts.get("active", 0),
+        completed=counts.get("completed", 0),
+        exited=counts.get("exited", 0),
         steps=by_step("reached:"),
         waiting=by_step("waiting:"),
         exited_at=by_step("exited:"),
@@ -274,20 +275,13 @@ async def enter_by_hand(
 async def journey_versions(session: AsyncSession, project_id: uuid.UUID, journey_id: uuid.UUID) -> list[VersionOut]:
     """The published versions, newest first, each with the runs that entered with it (runs keep theirs)."""
     journey = await get_journey(session, project_id, journey_id)
-    counts = {
-        version: {"runs": total, "open_runs": still_open}
-        for version, total, still_open in await session.execute(
-            select(JourneyRun.version, func.count(), func.count().filter(JourneyRun.ended_at.is_(None)))
-            .where(JourneyRun.journey_id == journey.id)
-            .group_by(JourneyRun.version)
-        )
-    }
+    counts = await journey_counts(session, journey.id)
     versions = await session.scalars(
         select(JourneyVersion).where(JourneyVersion.journey_id == journey.id).order_by(JourneyVersion.version.desc())
     )
     return [
         VersionOut(version=v.version, published_at=v.created_at, steps=v.steps, exit_on=list(v.exit_on),
-                   **counts.get(v.version, {"runs": 0, "open_runs": 0}))
+                   runs=counts.get(f"version:{v.version}", 0), open_runs=counts.get(f"open:{v.version}", 0))
         for v in versions
     ]  # fmt: skip
 

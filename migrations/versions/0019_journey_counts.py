@@ -1,6 +1,6 @@
 """a journey's live counts kept by triggers: entered, active, completed, exited, and per step the times
-runs reached it, the runs waiting there and the runs that exited there, so the console's counts read a
-few rows, not every run
+runs reached it, the runs waiting there and the runs that exited there, and per version the runs that
+entered with it and are still inside: the console's counts read a few rows, not every run
 
 Revision ID: 0019
 Revises: 0018
@@ -21,17 +21,17 @@ down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# What one run counts under: `entered` always; `active` and `waiting:<step>` while open; its status once
-# ended, and `exited:<step>` where it exited.
+# What one run counts under: `entered` and `version:<n>` always; `active`, `open:<n>` and
+# `waiting:<step>` while open; its status once ended, and `exited:<step>` where it exited.
 RUN_KEYS = """
-CREATE FUNCTION journey_run_keys(ended_at timestamptz, status text, current_step text)
+CREATE FUNCTION journey_run_keys(ended_at timestamptz, status text, current_step text, version integer)
 RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
-  SELECT CASE
+  SELECT ARRAY['entered', 'version:' || version] || CASE
     WHEN ended_at IS NOT NULL AND status = 'exited' AND current_step IS NOT NULL
-      THEN ARRAY['entered', status, 'exited:' || current_step]
-    WHEN ended_at IS NOT NULL THEN ARRAY['entered', status]
-    WHEN current_step IS NULL THEN ARRAY['entered', 'active']
-    ELSE ARRAY['entered', 'active', 'waiting:' || current_step]
+      THEN ARRAY[status, 'exited:' || current_step]
+    WHEN ended_at IS NOT NULL THEN ARRAY[status]
+    WHEN current_step IS NULL THEN ARRAY['active', 'open:' || version]
+    ELSE ARRAY['active', 'open:' || version, 'waiting:' || current_step]
   END
 $$
 """
@@ -64,7 +64,10 @@ $$
 """
 
 
-RUN = "SELECT journey_id, id, {sign} AS sign, journey_run_keys(ended_at, status, current_step) AS keys FROM {rows}"
+RUN = (
+    "SELECT journey_id, id, {sign} AS sign, journey_run_keys(ended_at, status, current_step, version) AS keys"
+    " FROM {rows}"
+)
 VISIT = "SELECT journey_id, run_id AS id, {sign} AS sign, ARRAY['reached:' || step_id] AS keys FROM {rows}"
 FUNCTIONS = [
     counting("journey_runs_inserted", RUN.format(sign=1, rows="new_runs"), ADD),
@@ -92,7 +95,7 @@ BACKFILL = """
 INSERT INTO journey_counts (journey_id, key, shard, n)
 SELECT journey_id, key, shard, sum(n) FROM (
   SELECT journey_id, key, (hashtext(id::text) & 15) AS shard, 1 AS n
-  FROM journey_runs, unnest(journey_run_keys(ended_at, status, current_step)) AS key
+  FROM journey_runs, unnest(journey_run_keys(ended_at, status, current_step, version)) AS key
   UNION ALL
   SELECT journey_id, 'reached:' || step_id, (hashtext(run_id::text) & 15), 1 FROM journey_step_visits
 ) c GROUP BY 1, 2, 3
@@ -120,5 +123,5 @@ def downgrade() -> None:
     ):  # fmt: skip
         op.execute(f"DROP TRIGGER {name} ON {table}")
         op.execute(f"DROP FUNCTION {name}()")
-    op.execute("DROP FUNCTION journey_run_keys(timestamptz, text, text)")
+    op.execute("DROP FUNCTION journey_run_keys(timestamptz, text, text, integer)")
     op.drop_table("journey_counts")
