@@ -75,12 +75,14 @@ def _messaging() -> Any:
 
 def _counted(subject: str, *window: Any) -> Any:
     """Per `subject` (the campaign, or the journey, the event's data names), metric and hour."""
-    subject_id = Event.data[subject].astext.cast(Uuid)
+    named = Event.data[subject].astext
+    subject_id = named.cast(Uuid)
     metric = case(*[(Event.name == name, literal(m)) for name, m in METRICS.items()])
-    hour = func.date_trunc("hour", Event.created_at)
+    hour = func.date_trunc("hour", Event.created_at, "UTC")  # UTC hours, whatever the session's time zone
     return (
         select(subject_id, metric, hour, Event.project_id, func.count())
-        .where(_messaging(), Event.data.has_key(subject), *window)
+        # An id that is no uuid is passed by, not cast: one bad event may not stop every later fold.
+        .where(_messaging(), Event.data.has_key(subject), func.pg_input_is_valid(named, "uuid"), *window)
         .group_by(subject_id, metric, hour, Event.project_id)
     )
 
