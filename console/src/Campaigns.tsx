@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
-import { allows, api, type Me } from "./api";
+import { allows, api, findUser, type Me } from "./api";
 import { ChartPanel, ENGAGEMENT } from "./Chart";
 import { Problem } from "./Problem";
 
@@ -96,7 +96,7 @@ export function CampaignEditor({ project, campaignId }: { project: Project; camp
 
   const choose = async () => {
     try {
-      const user = await api<{ id: string }>("GET", `/api/admin/projects/${project.id}/users?external_id=${encodeURIComponent(who.trim())}`);
+      const user = await findUser(`/api/admin/projects/${project.id}`, who);
       setUserId(user.id);
       setPreviewError(null);
     } catch (e) {

@@ -204,6 +204,16 @@ def _same_fire(entrance: Entrance, data: dict[str, Any]) -> bool:
     return fired.delta == entrance.fire_offset().delta
 
 
+def kept_out(entrance: Entrance, runs: int, open_runs: int) -> str | None:
+    """Why the entrance's re-entry rule keeps out a user with `runs` runs of the journey so far, `open_runs`
+    of them still inside; None: it lets them in."""
+    if runs and not entrance.multiple:
+        return "The user was in this journey before, and it lets each user in once."
+    if open_runs and not entrance.simultaneous:
+        return "The user is in it now, and it lets them in again only after."
+    return None
+
+
 async def admit(
     work: UnitOfWork,
     journey: LiveJourney | Journey,
@@ -231,7 +241,7 @@ async def admit(
     params = {"journey_id": journey.id, "user_id": user_id, "event_id": event_id}
     (runs,) = await _RUNS_SO_FAR.execute(session, params)
     total, open_runs, from_this_event, user = runs[0], runs[1], runs[2] or 0, runs[3] or str(user_id)
-    if from_this_event or (total and not entrance.multiple) or (open_runs and not entrance.simultaneous):
+    if from_this_event or kept_out(entrance, total, open_runs):
         return None
     run_id = uuid.uuid4()
     workflow_id = run_workflow_id(str(journey.id), str(user_id), total + 1)

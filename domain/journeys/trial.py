@@ -33,6 +33,7 @@ from domain.journeys.definition import (
     parse_definition,
 )
 from domain.journeys.engine import next_step
+from domain.journeys.entry import kept_out
 from domain.journeys.execution import load_run_facts, reads_the_run, rendered_body, wake_time
 from domain.journeys.models import Journey, JourneyRun
 from domain.journeys.references import journey_references
@@ -155,10 +156,8 @@ async def _enter(walk: _Walk, journey: Journey, entrance: Entrance, trial: Trial
             )
         )
     ).one()
-    if total and not entrance.multiple:
-        trial.enters, says = False, says + " The user was in this journey before, and it lets each user in once."
-    elif still_open and not entrance.simultaneous:
-        trial.enters, says = False, says + " The user is in it now, and it lets them in again only after."
+    if refusal := kept_out(entrance, total, still_open):
+        trial.enters, says = False, f"{says} {refusal}"
     trial.steps.append(TrialStep(entrance.id, "entrance", says, entrance.next, finding.as_json() if finding else None))
     if not trial.enters:
         trial.ends = "The user would not enter."
@@ -177,7 +176,6 @@ def _how_they_enter(entrance: Entrance) -> str:
 
 async def _try_step(walk: _Walk, definition: Definition, step_id: str) -> TrialStep:
     step = definition.steps[step_id]
-    kind = type(step).__name__.lower()
     match step:
         case Gate():
             walk.facts.journey = walk.data
@@ -215,7 +213,7 @@ async def _try_step(walk: _Walk, definition: Definition, step_id: str) -> TrialS
             return TrialStep(step_id, "link", f"After {step.delay}, enters the journey {name}.")
         case Exit():
             return TrialStep(step_id, "exit", "Ends the run.")
-    return TrialStep(step_id, kind, "Goes on.", next_step(step))
+    return TrialStep(step_id, type(step).__name__.lower(), "Goes on.", next_step(step))
 
 
 async def _send(walk: _Walk, step: Send) -> str:

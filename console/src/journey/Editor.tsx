@@ -5,7 +5,7 @@ import {
 import "@xyflow/react/dist/style.css";
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type FormEvent } from "react";
 import {
-  allows, api, ApiError, temporalRunsUrl, type ConsoleConfig, type Journey, type JourneyStats, type Me, type Run,
+  allows, api, ApiError, findUser, temporalRunsUrl, type ConsoleConfig, type Journey, type JourneyStats, type Me, type Run,
 } from "../api";
 import { ChartPanel, ENGAGEMENT } from "../Chart";
 import { Problem } from "../Problem";
@@ -474,7 +474,7 @@ function PutUserIn({ base, journeyId }: { base: string; journeyId: string }) {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     try {
-      const user = await api<{ id: string }>("GET", `${base}/users?external_id=${encodeURIComponent(identifier.trim())}`);
+      const user = await findUser(base, identifier);
       await api("POST", `${base}/journeys/${journeyId}/runs`, { user_id: user.id });
       setResult({ kind: "ok", text: `${identifier} entered the journey.` });
       setIdentifier("");
